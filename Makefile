@@ -1,0 +1,54 @@
+# strata: a Redis-protocol key-value server with tiered storage.
+#   make          build the server and the unit tests (installs missing Debian packages first)
+#   make run      build and start the server (ARGS="--port 7000 ..." passes directives)
+#   make test     build and run every test suite; last line: "N passed, M failed"
+#   make bench-quick   this server vs redis-server, pinned, SET/GET at -P 1 and -P 16
+CXX      ?= g++
+OPT      ?= -O2
+CXXFLAGS ?= $(OPT) -g
+CXXFLAGS += -std=c++17 -Wall -Wextra -pthread -I. -MMD -MP
+LDLIBS   += -luv -ljemalloc -lxxhash -lpthread -ldl -lrt
+BUILD    := build
+
+LIB_SRC  := $(wildcard common/*.cc protocol/*.cc storage/*.cc commands/*.cc wal/*.cc) \
+            $(filter-out server/main.cc,$(wildcard server/*.cc))
+LIB_OBJ  := $(LIB_SRC:%.cc=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/unit/*.cc)
+TEST_OBJ := $(TEST_SRC:%.cc=$(BUILD)/%.o)
+SERVER   := $(BUILD)/strata-server
+UNIT     := $(BUILD)/unit_tests
+
+.PHONY: all deps run test bench-quick clean
+all: deps
+	@$(MAKE) --no-print-directory $(SERVER) $(UNIT)
+
+deps:
+	@scripts/install-deps.sh build
+
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(SERVER): $(BUILD)/server/main.o $(LIB_OBJ)
+	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+
+$(UNIT): $(TEST_OBJ) $(LIB_OBJ)
+	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+
+run: all
+	$(SERVER) $(ARGS)
+
+test:
+	@scripts/install-deps.sh test
+	@$(MAKE) --no-print-directory $(SERVER) $(UNIT)
+	@tests/run_all.sh
+
+bench-quick:
+	@scripts/install-deps.sh bench
+	@$(MAKE) --no-print-directory $(SERVER)
+	@bench/quick.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/server/main.d

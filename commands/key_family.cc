@@ -1,0 +1,577 @@
+// Generic key commands (Redis's db.c / expire.c / object.c): DEL, EXISTS, the EXPIRE and TTL
+// families, TYPE, KEYS, SCAN, RENAME, COPY, MOVE, RANDOMKEY, OBJECT, DBSIZE. Replies and error
+// texts follow Redis 7.0.15 exactly.
+// Locking: single-key commands hold their key's shard lock; commands on several keys lock all
+// their shards up front (MultiShardLock), so each command is atomic. KEYS and RANDOMKEY lock
+// every shard of the database; SCAN holds one shard at a time, like Redis it gives no snapshot.
+// Thread: handlers run on any worker.
+#include <limits>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "commands/command.h"
+#include "common/errors.h"
+#include "common/strutil.h"
+
+namespace strata::cmd {
+
+namespace {
+
+using storage::Db;
+using storage::Entry;
+using storage::KeyRef;
+using storage::kNoExpire;
+using storage::MultiShardLock;
+using storage::ObjType;
+using storage::Shard;
+using storage::ShardLock;
+
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
+
+// A ref that names only a shard, to lock whole databases through MultiShardLock.
+KeyRef ShardRef(Db& db, size_t i) { return KeyRef{{}, 0, &db.shard(i), i}; }
+
+void LockAllShards(Db& db, size_t db_index, MultiShardLock* lock) {
+  for (size_t i = 0; i < db.num_shards(); ++i) lock->Add(db_index, ShardRef(db, i));
+  lock->LockAll();
+}
+
+// Refs of argv[first..] in the current database, their shards locked.
+void LockKeys(CommandContext& ctx, size_t first, std::vector<KeyRef>* refs,
+              MultiShardLock* lock) {
+  Db& db = ctx.db();
+  refs->reserve(ctx.argc - first);
+  for (size_t i = first; i < ctx.argc; ++i) {
+    refs->push_back(db.Ref(ctx.arg(i)));
+    lock->Add(ctx.client->db_index, refs->back());
+  }
+  lock->LockAll();
+}
+
+// Redis's getIntFromObjectOrReply: an int64 that must also fit a C int.
+bool ParseIntOrReply(CommandContext& ctx, std::string_view arg, int64_t* out) {
+  if (!ParseInt64(arg, out)) {
+    ctx.out->Error(err::kNotInteger);
+    return false;
+  }
+  if (*out < std::numeric_limits<int32_t>::min() || *out > std::numeric_limits<int32_t>::max()) {
+    ctx.out->Error(err::kIntOutOfRange);
+    return false;
+  }
+  return true;
+}
+
+// A database index argument (COPY ... DB, MOVE): an int naming an existing database.
+bool ParseDbIndexOrReply(CommandContext& ctx, std::string_view arg, size_t* out) {
+  int64_t v;
+  if (!ParseIntOrReply(ctx, arg, &v)) return false;
+  if (v < 0 || static_cast<uint64_t>(v) >= ctx.keyspace->num_dbs()) {
+    ctx.out->Error(err::kDbIndexOutOfRange);
+    return false;
+  }
+  *out = static_cast<size_t>(v);
+  return true;
+}
+
+std::mt19937_64& Rng() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng;
+}
+
+// ---- DEL / UNLINK / EXISTS / TOUCH ----
+
+void Del(CommandContext& ctx) {
+  std::vector<KeyRef> refs;
+  MultiShardLock lock;
+  LockKeys(ctx, 1, &refs, &lock);
+  int64_t deleted = 0;
+  for (const KeyRef& k : refs)
+    if (k.shard->Erase(k.key, k.hash, ctx.now_ms)) ++deleted;
+  ctx.out->Integer(deleted);
+}
+
+// EXISTS and TOUCH: how many of the arguments name a live key (repeats count again).
+void Exists(CommandContext& ctx) {
+  std::vector<KeyRef> refs;
+  MultiShardLock lock;
+  LockKeys(ctx, 1, &refs, &lock);
+  int64_t n = 0;
+  for (const KeyRef& k : refs)
+    if (k.shard->Find(k.key, k.hash, ctx.now_ms) != nullptr) ++n;
+  ctx.out->Integer(n);
+}
+
+// ---- expiry ----
+
+enum ExpireFlag : uint32_t { kNX = 1, kXX = 2, kGT = 4, kLT = 8 };
+
+// Redis's expireGenericCommand. `relative`: the argument counts from now (EXPIRE, PEXPIRE)
+// rather than from the epoch; `seconds`: its unit.
+void ExpireGeneric(CommandContext& ctx, bool relative, bool seconds, const char* command) {
+  uint32_t flags = 0;
+  for (size_t j = 3; j < ctx.argc; ++j) {
+    std::string_view opt = ctx.arg(j);
+    if (EqualsIgnoreCase(opt, "NX")) flags |= kNX;
+    else if (EqualsIgnoreCase(opt, "XX")) flags |= kXX;
+    else if (EqualsIgnoreCase(opt, "GT")) flags |= kGT;
+    else if (EqualsIgnoreCase(opt, "LT")) flags |= kLT;
+    else
+      return ctx.out->Error(
+          Format("ERR Unsupported option %.*s", static_cast<int>(opt.size()), opt.data()));
+  }
+  if ((flags & kNX) && (flags & (kXX | kGT | kLT))) return ctx.out->Error(err::kExpireNxConflict);
+  if ((flags & kGT) && (flags & kLT)) return ctx.out->Error(err::kExpireGtLtConflict);
+
+  int64_t when;
+  if (!ParseInt64(ctx.arg(2), &when)) return ctx.out->Error(err::kNotInteger);
+  if (seconds) {
+    if (when > kInt64Max / 1000 || when < kInt64Min / 1000)
+      return ctx.out->Error(Format(err::kInvalidExpire, command));
+    when *= 1000;
+  }
+  int64_t base = relative ? ctx.now_ms : 0;
+  if (when > kInt64Max - base) return ctx.out->Error(Format(err::kInvalidExpire, command));
+  when += base;
+
+  KeyRef k = ctx.db().Ref(ctx.arg(1));
+  ShardLock lock(k);
+  Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
+  if (e == nullptr) return ctx.out->Integer(0);
+  if (flags != 0) {
+    int64_t current = e->expire_ms();  // kNoExpire (-1): no TTL, which counts as infinite
+    if ((flags & kNX) && current != kNoExpire) return ctx.out->Integer(0);
+    if ((flags & kXX) && current == kNoExpire) return ctx.out->Integer(0);
+    if ((flags & kGT) && (current == kNoExpire || when <= current)) return ctx.out->Integer(0);
+    if ((flags & kLT) && current != kNoExpire && when >= current) return ctx.out->Integer(0);
+  }
+  if (when <= ctx.now_ms) {
+    k.shard->Erase(k.key, k.hash, ctx.now_ms);  // a time in the past deletes the key
+  } else {
+    k.shard->SetExpire(e, when);
+  }
+  ctx.out->Integer(1);
+}
+
+void Expire(CommandContext& ctx) { ExpireGeneric(ctx, true, true, "expire"); }
+void PExpire(CommandContext& ctx) { ExpireGeneric(ctx, true, false, "pexpire"); }
+void ExpireAt(CommandContext& ctx) { ExpireGeneric(ctx, false, true, "expireat"); }
+void PExpireAt(CommandContext& ctx) { ExpireGeneric(ctx, false, false, "pexpireat"); }
+
+// TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 no key, -1 no TTL; seconds are rounded to nearest.
+void TtlGeneric(CommandContext& ctx, bool ms, bool absolute) {
+  KeyRef k = ctx.db().Ref(ctx.arg(1));
+  ShardLock lock(k);
+  Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
+  if (e == nullptr) return ctx.out->Integer(-2);
+  if (!e->HasExpire()) return ctx.out->Integer(-1);
+  int64_t t = absolute ? e->expire_ms() : e->expire_ms() - ctx.now_ms;
+  if (t < 0) t = 0;
+  ctx.out->Integer(ms ? t : (t + 500) / 1000);
+}
+
+void Ttl(CommandContext& ctx) { TtlGeneric(ctx, false, false); }
+void PTtl(CommandContext& ctx) { TtlGeneric(ctx, true, false); }
+void ExpireTime(CommandContext& ctx) { TtlGeneric(ctx, false, true); }
+void PExpireTime(CommandContext& ctx) { TtlGeneric(ctx, true, true); }
+
+void Persist(CommandContext& ctx) {
+  KeyRef k = ctx.db().Ref(ctx.arg(1));
+  ShardLock lock(k);
+  Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
+  if (e == nullptr || !e->HasExpire()) return ctx.out->Integer(0);
+  k.shard->SetExpire(e, kNoExpire);
+  ctx.out->Integer(1);
+}
+
+void Type(CommandContext& ctx) {
+  KeyRef k = ctx.db().Ref(ctx.arg(1));
+  ShardLock lock(k);
+  Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
+  ctx.out->SimpleString(e == nullptr ? "none" : storage::TypeName(e->type()));
+}
+
+// ---- whole-database commands ----
+
+void Keys(CommandContext& ctx) {
+  std::string_view pattern = ctx.arg(1);
+  bool all = pattern == "*";
+  Db& db = ctx.db();
+  MultiShardLock lock;
+  LockAllShards(db, ctx.client->db_index, &lock);
+  std::vector<std::string_view> keys;
+  for (size_t i = 0; i < db.num_shards(); ++i) {
+    db.shard(i).dict().ForEach([&](Entry* e) {
+      if (e->IsExpired(ctx.now_ms)) return;  // left for lazy/active expiry
+      if (all || GlobMatch(pattern, e->key())) keys.push_back(e->key());
+    });
+  }
+  ctx.out->ArrayHeader(keys.size());
+  for (std::string_view k : keys) ctx.out->Bulk(k);  // views stay valid: shards still locked
+}
+
+// Redis's parseScanCursorOrReply: strtoul rules (optional sign, "-1" wraps, "" is 0), but no
+// leading space, no trailing bytes, no overflow.
+bool ParseScanCursor(std::string_view s, uint64_t* out) {
+  size_t i = 0;
+  bool neg = false;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+  uint64_t v = 0;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    uint64_t d = static_cast<uint64_t>(s[i] - '0');
+    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  *out = neg ? (~v + 1) : v;
+  return true;
+}
+
+// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
+// The cursor is bucket_cursor * shards + shard: shards are walked in order, each with Redis's
+// reverse-binary bucket cursor, which guarantees every key present for the whole iteration is
+// returned across table resizes. A call walks buckets until COUNT keys were gathered or
+// 10 * COUNT buckets were visited, moving on to the next shard when one is done.
+void Scan(CommandContext& ctx) {
+  uint64_t cursor;
+  if (!ParseScanCursor(ctx.arg(1), &cursor)) return ctx.out->Error(err::kInvalidCursor);
+  int64_t count = 10;
+  std::string_view pattern, type;
+  bool use_pattern = false, use_type = false;
+  for (size_t i = 2; i < ctx.argc; i += 2) {
+    std::string_view opt = ctx.arg(i);
+    bool has_value = i + 1 < ctx.argc;
+    if (EqualsIgnoreCase(opt, "COUNT") && has_value) {
+      if (!ParseInt64(ctx.arg(i + 1), &count)) return ctx.out->Error(err::kNotInteger);
+      if (count < 1) return ctx.out->Error(err::kSyntax);
+    } else if (EqualsIgnoreCase(opt, "MATCH") && has_value) {
+      pattern = ctx.arg(i + 1);
+      use_pattern = pattern != "*";
+    } else if (EqualsIgnoreCase(opt, "TYPE") && has_value) {
+      type = ctx.arg(i + 1);
+      use_type = true;
+    } else {
+      return ctx.out->Error(err::kSyntax);
+    }
+  }
+
+  Db& db = ctx.db();
+  const uint64_t num_shards = db.num_shards();
+  uint64_t shard_index = cursor % num_shards;
+  uint64_t bucket = cursor / num_shards;
+  const uint64_t want = static_cast<uint64_t>(count);
+  uint64_t budget = want > kInt64Max / 10 ? static_cast<uint64_t>(kInt64Max) : want * 10;
+  uint64_t visited = 0;  // keys seen in the walk, filtered or not: what COUNT bounds
+  std::vector<std::string> keys;
+  std::vector<std::string> expired;
+  uint64_t next_cursor = 0;
+  for (;;) {
+    Shard& shard = db.shard(shard_index);
+    {
+      std::lock_guard<std::mutex> lock(shard.mu);
+      for (;;) {
+        bucket = shard.dict().ScanStep(bucket, [&](Entry* e) {
+          ++visited;
+          if (e->IsExpired(ctx.now_ms)) {
+            expired.emplace_back(e->key());
+            return;
+          }
+          if (use_pattern && !GlobMatch(pattern, e->key())) return;
+          if (use_type && !EqualsIgnoreCase(type, storage::TypeName(e->type()))) return;
+          keys.emplace_back(e->key());
+        });
+        --budget;
+        if (bucket == 0 || budget == 0 || visited >= want) break;
+      }
+      // Expired keys are deleted on the way, as Redis's SCAN does (never inside ScanStep).
+      for (const std::string& k : expired) shard.Find(k, storage::HashKey(k), ctx.now_ms);
+      expired.clear();
+    }
+    if (bucket != 0) {
+      next_cursor = bucket * num_shards + shard_index;
+      break;
+    }
+    if (++shard_index == num_shards) break;  // the last shard is done: cursor 0
+    if (budget == 0 || visited >= want) {
+      next_cursor = shard_index;  // bucket cursor 0 of the next shard
+      break;
+    }
+  }
+
+  std::string cursor_text = std::to_string(next_cursor);
+  ctx.out->ArrayHeader(2);
+  ctx.out->Bulk(cursor_text);
+  ctx.out->ArrayHeader(keys.size());
+  for (const std::string& k : keys) ctx.out->Bulk(k);
+}
+
+void RandomKey(CommandContext& ctx) {
+  Db& db = ctx.db();
+  MultiShardLock lock;
+  LockAllShards(db, ctx.client->db_index, &lock);
+  for (;;) {
+    size_t total = 0;
+    for (size_t i = 0; i < db.num_shards(); ++i) total += db.shard(i).size();
+    if (total == 0) return ctx.out->NullBulk();
+    // Pick a shard weighted by its size, then an entry in it.
+    size_t pick = static_cast<size_t>(Rng()() % total);
+    size_t i = 0;
+    while (pick >= db.shard(i).size()) pick -= db.shard(i++).size();
+    Shard& shard = db.shard(i);
+    Entry* e = shard.dict().RandomEntry(Rng()());
+    if (!e->IsExpired(ctx.now_ms)) return ctx.out->Bulk(e->key());
+    std::string key(e->key());
+    shard.Find(key, storage::HashKey(key), ctx.now_ms);  // deletes it; try another
+  }
+}
+
+void DbSize(CommandContext& ctx) { ctx.out->Integer(static_cast<int64_t>(ctx.db().Size())); }
+
+// ---- RENAME / COPY / MOVE ----
+
+void RenameGeneric(CommandContext& ctx, bool nx) {
+  std::string_view src = ctx.arg(1), dst = ctx.arg(2);
+  Db& db = ctx.db();
+  KeyRef ks = db.Ref(src), kd = db.Ref(dst);
+  MultiShardLock lock;
+  lock.Add(ctx.client->db_index, ks);
+  lock.Add(ctx.client->db_index, kd);
+  lock.LockAll();
+  Entry* e = ks.shard->Find(src, ks.hash, ctx.now_ms);
+  if (e == nullptr) return ctx.out->Error(err::kNoSuchKey);
+  if (src == dst) return nx ? ctx.out->Integer(0) : ctx.out->Ok();
+  if (nx && kd.shard->Find(dst, kd.hash, ctx.now_ms) != nullptr) return ctx.out->Integer(0);
+  // The key is part of the entry's block, so the entry is rebuilt under the new name.
+  Entry* taken = ks.shard->Take(src, ks.hash, ctx.now_ms);
+  Entry* renamed = Entry::CloneWithKey(taken, dst);
+  Entry::Free(taken);
+  kd.shard->Put(renamed, kd.hash);  // replaces (and frees) any old destination
+  nx ? ctx.out->Integer(1) : ctx.out->Ok();
+}
+
+void Rename(CommandContext& ctx) { RenameGeneric(ctx, false); }
+void RenameNx(CommandContext& ctx) { RenameGeneric(ctx, true); }
+
+// COPY source destination [DB destination-db] [REPLACE]
+void Copy(CommandContext& ctx) {
+  size_t src_db = ctx.client->db_index, dst_db = src_db;
+  bool replace = false;
+  for (size_t j = 3; j < ctx.argc; ++j) {
+    std::string_view opt = ctx.arg(j);
+    if (EqualsIgnoreCase(opt, "REPLACE")) {
+      replace = true;
+    } else if (EqualsIgnoreCase(opt, "DB") && j + 1 < ctx.argc) {
+      if (!ParseDbIndexOrReply(ctx, ctx.arg(++j), &dst_db)) return;
+    } else {
+      return ctx.out->Error(err::kSyntax);
+    }
+  }
+  std::string_view src = ctx.arg(1), dst = ctx.arg(2);
+  if (src_db == dst_db && src == dst) return ctx.out->Error(err::kSameObject);
+
+  KeyRef ks = ctx.keyspace->db(src_db).Ref(src);
+  KeyRef kd = ctx.keyspace->db(dst_db).Ref(dst);
+  MultiShardLock lock;
+  lock.Add(src_db, ks);
+  lock.Add(dst_db, kd);
+  lock.LockAll();
+  Entry* e = ks.shard->Find(src, ks.hash, ctx.now_ms);
+  if (e == nullptr) return ctx.out->Integer(0);
+  if (!replace && kd.shard->Find(dst, kd.hash, ctx.now_ms) != nullptr)
+    return ctx.out->Integer(0);
+  kd.shard->Put(Entry::CloneWithKey(e, dst), kd.hash);  // value and TTL
+  ctx.out->Integer(1);
+}
+
+// MOVE key db
+void Move(CommandContext& ctx) {
+  size_t src_db = ctx.client->db_index, dst_db;
+  if (!ParseDbIndexOrReply(ctx, ctx.arg(2), &dst_db)) return;
+  if (src_db == dst_db) return ctx.out->Error(err::kSameObject);
+  std::string_view key = ctx.arg(1);
+  KeyRef ks = ctx.keyspace->db(src_db).Ref(key);
+  KeyRef kd = ctx.keyspace->db(dst_db).Ref(key);
+  MultiShardLock lock;
+  lock.Add(src_db, ks);
+  lock.Add(dst_db, kd);
+  lock.LockAll();
+  if (ks.shard->Find(key, ks.hash, ctx.now_ms) == nullptr) return ctx.out->Integer(0);
+  if (kd.shard->Find(key, kd.hash, ctx.now_ms) != nullptr) return ctx.out->Integer(0);
+  // Same key, so the entry itself moves (with its TTL); no copy.
+  kd.shard->Put(ks.shard->Take(key, ks.hash, ctx.now_ms), kd.hash);
+  ctx.out->Integer(1);
+}
+
+// ---- OBJECT ----
+
+// Whether a string value would be int-encoded by Redis (at most 20 chars, a strict int64).
+bool IntEncoded(std::string_view s, int64_t* v) { return s.size() <= 20 && ParseInt64(s, v); }
+
+// OBJECT subcommands share the lookup: the key is argv[2]; a missing key replies null.
+Entry* ObjectLookup(CommandContext& ctx, const KeyRef& k) {
+  Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
+  if (e == nullptr) ctx.out->NullBulk();
+  return e;
+}
+
+void ObjectEncoding(CommandContext& ctx) {
+  KeyRef k = ctx.db().Ref(ctx.arg(2));
+  ShardLock lock(k);
+  Entry* e = ObjectLookup(ctx, k);
+  if (e == nullptr) return;
+  if (e->type() != ObjType::kString) return ctx.out->Bulk(e->obj()->EncodingName());
+  int64_t v;
+  std::string_view s = e->str();
+  if (IntEncoded(s, &v)) return ctx.out->Bulk("int");
+  ctx.out->Bulk(s.size() <= 44 ? "embstr" : "raw");
+}
+
+void ObjectRefCount(CommandContext& ctx) {
+  KeyRef k = ctx.db().Ref(ctx.arg(2));
+  ShardLock lock(k);
+  Entry* e = ObjectLookup(ctx, k);
+  if (e == nullptr) return;
+  // Redis shares the objects of the integers 0..9999: their refcount reads INT_MAX.
+  int64_t v;
+  if (e->type() == ObjType::kString && IntEncoded(e->str(), &v) && v >= 0 && v < 10000)
+    return ctx.out->Integer(std::numeric_limits<int32_t>::max());
+  ctx.out->Integer(1);
+}
+
+void ObjectIdleTime(CommandContext& ctx) {
+  KeyRef k = ctx.db().Ref(ctx.arg(2));
+  ShardLock lock(k);
+  if (ObjectLookup(ctx, k) == nullptr) return;
+  ctx.out->Integer(0);  // access times are not tracked yet
+}
+
+void ObjectFreq(CommandContext& ctx) {
+  KeyRef k = ctx.db().Ref(ctx.arg(2));
+  ShardLock lock(k);
+  if (ObjectLookup(ctx, k) == nullptr) return;
+  // No LFU policy exists yet, so frequency is never tracked: Redis's error for that case.
+  ctx.out->Error(err::kLfuNotSelected);
+}
+
+void ObjectHelp(CommandContext& ctx) {
+  static const char* const kLines[] = {
+      "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "ENCODING <key>",
+      "    Return the kind of internal representation used in order to store the value",
+      "    associated with a <key>.",
+      "FREQ <key>",
+      "    Return the access frequency index of the <key>. The returned integer is",
+      "    proportional to the logarithm of the recent access frequency of the key.",
+      "IDLETIME <key>",
+      "    Return the idle time of the <key>, that is the approximated number of",
+      "    seconds elapsed since the last access to the key.",
+      "REFCOUNT <key>",
+      "    Return the number of references of the value associated with the specified",
+      "    <key>.",
+      "HELP",
+      "    Prints this help.",
+  };
+  ctx.out->ArrayHeader(std::size(kLines));
+  for (const char* l : kLines) ctx.out->SimpleString(l);
+}
+
+// ---- registration ----
+
+CommandSpec Cmd(const char* name, int arity, uint32_t flags, int first, int last, int step,
+                Handler h, const char* since, const char* summary, const char* syntax) {
+  CommandSpec s;
+  s.name = name;
+  s.arity = arity;
+  s.flags = flags;
+  s.first_key = first;
+  s.last_key = last;
+  s.key_step = step;
+  s.handler = h;
+  s.group = "generic";
+  s.since = since;
+  s.summary = summary;
+  s.syntax = syntax;
+  return s;
+}
+
+}  // namespace
+
+void RegisterKeyFamily(CommandRegistry& r) {
+  // Arity, flags, key positions and docs as Redis 7.0.15's COMMAND INFO / DOCS report them;
+  // kRandom marks Redis's "nondeterministic_output" tip.
+  CommandSpec object = Cmd("object", -2, 0, 0, 0, 0, nullptr, "2.2.3",
+                           "A container for object introspection commands", "");
+  object.subcommands = {
+      Cmd("object|encoding", 3, kReadOnly | kRandom, 2, 2, 1, ObjectEncoding, "2.2.3",
+          "Inspect the internal encoding of a Redis object", "key"),
+      Cmd("object|freq", 3, kReadOnly | kRandom, 2, 2, 1, ObjectFreq, "4.0.0",
+          "Get the logarithmic access frequency counter of a Redis object", "key"),
+      Cmd("object|help", 2, kLoading | kStale, 0, 0, 0, ObjectHelp, "6.2.0",
+          "Show helpful text about the different subcommands", ""),
+      Cmd("object|idletime", 3, kReadOnly | kRandom, 2, 2, 1, ObjectIdleTime, "2.2.3",
+          "Get the time since a Redis object was last accessed", "key"),
+      Cmd("object|refcount", 3, kReadOnly | kRandom, 2, 2, 1, ObjectRefCount, "2.2.3",
+          "Get the number of references to the value of the key", "key"),
+  };
+  CommandSpec dbsize = Cmd("dbsize", 1, kReadOnly | kFast, 0, 0, 0, DbSize, "1.0.0",
+                           "Return the number of keys in the selected database", "");
+  dbsize.group = "server";
+
+  std::vector<CommandSpec> specs = {
+      Cmd("del", -2, kWrite, 1, -1, 1, Del, "1.0.0", "Delete a key", "key [key ...]"),
+      Cmd("unlink", -2, kWrite | kFast, 1, -1, 1, Del, "4.0.0",
+          "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non "
+          "blocking.",
+          "key [key ...]"),
+      Cmd("exists", -2, kReadOnly | kFast, 1, -1, 1, Exists, "1.0.0", "Determine if a key exists",
+          "key [key ...]"),
+      Cmd("touch", -2, kReadOnly | kFast, 1, -1, 1, Exists, "3.2.1",
+          "Alters the last access time of a key(s). Returns the number of existing keys "
+          "specified.",
+          "key [key ...]"),
+      Cmd("expire", -3, kWrite | kFast, 1, 1, 1, Expire, "1.0.0",
+          "Set a key's time to live in seconds", "key seconds [NX | XX | GT | LT]"),
+      Cmd("pexpire", -3, kWrite | kFast, 1, 1, 1, PExpire, "2.6.0",
+          "Set a key's time to live in milliseconds",
+          "key milliseconds [NX | XX | GT | LT]"),
+      Cmd("expireat", -3, kWrite | kFast, 1, 1, 1, ExpireAt, "1.2.0",
+          "Set the expiration for a key as a UNIX timestamp",
+          "key unix-time-seconds [NX | XX | GT | LT]"),
+      Cmd("pexpireat", -3, kWrite | kFast, 1, 1, 1, PExpireAt, "2.6.0",
+          "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+          "key unix-time-milliseconds [NX | XX | GT | LT]"),
+      Cmd("ttl", 2, kReadOnly | kFast | kRandom, 1, 1, 1, Ttl, "1.0.0",
+          "Get the time to live for a key in seconds", "key"),
+      Cmd("pttl", 2, kReadOnly | kFast | kRandom, 1, 1, 1, PTtl, "2.6.0",
+          "Get the time to live for a key in milliseconds", "key"),
+      Cmd("expiretime", 2, kReadOnly | kFast, 1, 1, 1, ExpireTime, "7.0.0",
+          "Get the expiration Unix timestamp for a key", "key"),
+      Cmd("pexpiretime", 2, kReadOnly | kFast, 1, 1, 1, PExpireTime, "7.0.0",
+          "Get the expiration Unix timestamp for a key in milliseconds", "key"),
+      Cmd("persist", 2, kWrite | kFast, 1, 1, 1, Persist, "2.2.0",
+          "Remove the expiration from a key", "key"),
+      Cmd("type", 2, kReadOnly | kFast, 1, 1, 1, Type, "1.0.0",
+          "Determine the type stored at key", "key"),
+      Cmd("keys", 2, kReadOnly, 0, 0, 0, Keys, "1.0.0", "Find all keys matching the given pattern",
+          "pattern"),
+      Cmd("scan", -2, kReadOnly | kRandom, 0, 0, 0, Scan, "2.8.0",
+          "Incrementally iterate the keys space",
+          "cursor [MATCH pattern] [COUNT count] [TYPE type]"),
+      Cmd("rename", 3, kWrite, 1, 2, 1, Rename, "1.0.0", "Rename a key", "key newkey"),
+      Cmd("renamenx", 3, kWrite | kFast, 1, 2, 1, RenameNx, "1.0.0",
+          "Rename a key, only if the new key does not exist", "key newkey"),
+      Cmd("randomkey", 1, kReadOnly | kRandom, 0, 0, 0, RandomKey, "1.0.0",
+          "Return a random key from the keyspace", ""),
+      Cmd("copy", -3, kWrite | kDenyOom, 1, 2, 1, Copy, "6.2.0", "Copy a key",
+          "source destination [DB destination-db] [REPLACE]"),
+      Cmd("move", 3, kWrite | kFast, 1, 1, 1, Move, "1.0.0", "Move a key to another database",
+          "key db"),
+      std::move(object),
+      std::move(dbsize),
+  };
+  for (CommandSpec& s : specs) r.Register(std::move(s));
+}
+
+}  // namespace strata::cmd

@@ -1,0 +1,92 @@
+// Server configuration: redis.conf syntax, --directive overrides, CONFIG GET/SET.
+//
+// Every directive is one row in a table (config.cc): name, kind, default, whether CONFIG SET may
+// change it at runtime. Values that hot paths read (limits, timeouts) are atomics, so worker
+// threads read them without a lock while CONFIG SET runs on another thread; strings are guarded
+// by mu_. Names follow Redis wherever Redis has the concept.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace strata::server {
+
+class Config {
+ public:
+  Config();
+  ~Config();
+
+  // Loads a redis.conf-style file. On error returns false with a message naming file and line.
+  bool LoadFile(const std::string& path, std::string* error);
+  // Applies "--name value [value...]" arguments (after the optional config file).
+  bool LoadArgs(const std::vector<std::string>& args, std::string* error);
+  // Applies one directive at start-up (immutable ones allowed). Error text without "ERR ".
+  bool SetAtStartup(const std::string& name, const std::vector<std::string>& values,
+                    std::string* error);
+
+  // CONFIG SET: runtime-mutable directives only; errors in Redis 7.0's words (whole line).
+  bool SetAtRuntime(const std::string& name, const std::string& value, std::string* error);
+  // CONFIG GET pattern: (name, value) pairs whose name matches the glob (case-insensitive).
+  std::vector<std::pair<std::string, std::string>> Get(const std::string& pattern) const;
+  bool IsKnown(const std::string& name) const;
+  std::string GetString(const std::string& name) const;
+
+  // Hot values.
+  std::atomic<int64_t> port{6379};
+  std::atomic<int64_t> threads{0};  // 0: number of cores, resolved at start-up
+  std::atomic<int64_t> shards{16};
+  std::atomic<int64_t> databases{16};
+  std::atomic<int64_t> maxclients{10000};
+  std::atomic<int64_t> timeout{0};         // idle client timeout, seconds; 0 = never
+  std::atomic<int64_t> tcp_keepalive{300};  // seconds; 0 = off
+  std::atomic<int64_t> tcp_backlog{511};
+  std::atomic<int64_t> proto_max_bulk_len{512LL * 1024 * 1024};
+  std::atomic<int64_t> client_query_buffer_limit{1024LL * 1024 * 1024};
+  std::atomic<int64_t> hz{10};
+  std::atomic<int64_t> maxmemory{0};
+  std::atomic<bool> active_expire{true};  // DEBUG SET-ACTIVE-EXPIRE
+
+  // Strings (read with Copy*, under mu_).
+  std::string bind() const;
+  std::string requirepass() const;
+  std::string server_cpus() const;
+  std::string maxmemory_policy() const;
+  std::string dir() const;
+  std::string config_file() const;
+  void set_config_file(const std::string& f);
+
+ private:
+  struct Row;
+  const Row* FindRow(const std::string& name) const;
+  bool Apply(const Row& row, const std::vector<std::string>& values, bool startup,
+             std::string* error);
+  std::string Render(const Row& row) const;
+
+  mutable std::mutex mu_;
+  std::string bind_ = "127.0.0.1 -::1";
+  std::string requirepass_;
+  std::string server_cpus_;
+  std::string maxmemory_policy_ = "noeviction";
+  std::string dir_;
+  std::string logfile_;
+  std::string loglevel_ = "notice";
+  std::string save_;
+  std::string appendonly_ = "no";
+  std::string appendfsync_ = "everysec";
+  std::string pidfile_;
+  std::string config_file_;
+  std::vector<Row> rows_;
+};
+
+// Parses Redis memory units: "1gb" (1024^3), "1g" (1000^3), "100mb", "10k", plain bytes.
+bool ParseMemory(const std::string& s, int64_t* out);
+// "0-3,6" -> {0,1,2,3,6}. False on bad syntax.
+bool ParseCpuList(const std::string& s, std::vector<int>* out);
+// Splits a config line like Redis's sdssplitargs (quotes allowed). False on unbalanced quotes.
+bool SplitConfigLine(const std::string& line, std::vector<std::string>* out);
+
+}  // namespace strata::server

@@ -1,0 +1,87 @@
+// One client connection: read buffer -> parser -> dispatch -> reply buffer -> socket.
+//
+// Replies of a read batch accumulate in out_ and leave in one write (uv_try_write first, a
+// queued uv_write for what the kernel did not take), so pipelining costs one syscall per batch,
+// not per reply. Replies are always in request order: commands run one after another.
+// Back-pressure: while more than kMaxPendingOutput bytes wait to be sent, the connection stops
+// reading and parsing, so a client that never reads cannot grow the server's memory.
+// Thread: owned by its worker's loop; the fields under "visible to other threads" are atomics
+// or guarded by Worker::clients_mu, for CLIENT LIST / CLIENT KILL.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <string>
+
+#include "commands/command.h"
+#include "common/buffer.h"
+#include "protocol/reply_writer.h"
+#include "protocol/resp_parser.h"
+
+namespace strata::server {
+
+class Worker;
+
+class Connection {
+ public:
+  Connection(Worker* worker, uint64_t id);
+  // Takes the accepted socket; starts reading.
+  void Start();
+  // Closes now (pending output is dropped). Safe to call twice.
+  void Close();
+  // Replies then closes (QUIT, protocol errors, CLIENT KILL of oneself).
+  void CloseAfterReply() { close_after_reply_ = true; }
+
+  uv_tcp_t* handle() { return &handle_; }
+  cmd::ClientState& client() { return client_; }
+  Worker* worker() { return worker_; }
+
+  // One CLIENT LIST line (without the trailing newline). Caller holds Worker::clients_mu.
+  std::string Describe(int64_t now_ms) const;
+
+  // Visible to other threads.
+  const uint64_t id;
+  std::string addr, laddr;       // set once at Start, before the connection is listed
+  int fd = -1;
+  int64_t created_ms = 0;
+  std::atomic<int64_t> last_interaction_ms{0};
+  std::atomic<uint32_t> last_cmd_id{UINT32_MAX};
+  std::atomic<int> db{0};
+  std::atomic<int> resp{2};
+  std::atomic<bool> kill_requested{false};
+  std::atomic<size_t> qbuf{0}, omem{0};
+  std::string name;               // guarded by Worker::clients_mu
+
+ private:
+  static constexpr size_t kReadChunk = 16 * 1024;
+  static constexpr size_t kMaxPendingOutput = 64 * 1024 * 1024;
+
+  static void OnAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void OnWrite(uv_write_t* req, int status);
+  static void OnClosed(uv_handle_t* h);
+
+  void ProcessInput();
+  void Execute(const std::vector<std::string_view>& args, int64_t base_ms, int64_t base_us,
+               int64_t* t0_us);
+  void Flush();
+  void MaybeFinish();
+  size_t PendingOutput() const { return out_.ReadableBytes() + sending_.ReadableBytes(); }
+
+  uv_tcp_t handle_;
+  uv_write_t write_req_;
+  Worker* worker_;
+  cmd::ClientState client_;
+  protocol::RespParser parser_;
+  Buffer in_, out_, sending_;
+  protocol::ReplyWriter writer_{&out_};
+  int64_t parser_limits_max_bulk_ = 0;  // proto-max-bulk-len as of this read batch
+  bool writing_ = false;
+  bool reading_ = false;
+  bool paused_ = false;  // stopped reading because of output back-pressure
+  bool closing_ = false;
+  bool close_after_reply_ = false;
+};
+
+}  // namespace strata::server

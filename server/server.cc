@@ -1,0 +1,368 @@
+// Server start-up, shutdown, and the cross-worker views (stats, INFO, CLIENT LIST/KILL).
+#include "server/server.h"
+
+#include <jemalloc/jemalloc.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "common/format.h"
+#include "common/log.h"
+#include "common/strutil.h"
+#include "server/connection.h"
+#include "server/worker.h"
+
+namespace strata::server {
+
+int64_t NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t NowUs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+Server::Server(Config* config) : config_(config) {
+  keyspace_ = std::make_unique<storage::Keyspace>(config->databases.load(), config->shards.load());
+  cmd::RegisterStringFamily(registry_);
+  cmd::RegisterKeyFamily(registry_);
+  cmd::RegisterIntrospection(registry_);
+  RegisterServerFamily(registry_);
+  baseline_.calls.assign(registry_.num_ids(), 0);
+  baseline_.usec = baseline_.rejected = baseline_.failed = baseline_.calls;
+}
+
+Server::~Server() = default;
+
+bool Server::Start() {
+  start_ms_ = NowMs();
+  int64_t nthreads = config_->threads.load();
+  if (nthreads <= 0) nthreads = std::max(1u, std::thread::hardware_concurrency());
+  config_->threads = nthreads;
+
+  std::vector<std::string> addrs;
+  std::istringstream words(config_->bind());
+  for (std::string w; words >> w;) addrs.push_back(w);
+  std::vector<int> cpus;
+  if (!config_->server_cpus().empty()) ParseCpuList(config_->server_cpus(), &cpus);
+
+  int port = static_cast<int>(config_->port.load());
+  for (int i = 0; i < nthreads; ++i) {
+    auto w = std::make_unique<Worker>(this, i);
+    std::string error;
+    if (!w->Bind(addrs, &port, static_cast<int>(config_->tcp_backlog.load()), &error)) {
+      Log(LogLevel::kWarning, "%s", error.c_str());
+      return false;
+    }
+    workers_.push_back(std::move(w));
+  }
+  config_->port = port;
+
+  uv_loop_init(&loop_);
+  uv_signal_init(&loop_, &sigterm_);
+  uv_signal_init(&loop_, &sigint_);
+  sigterm_.data = sigint_.data = this;
+  uv_signal_start(&sigterm_, OnSignal, SIGTERM);
+  uv_signal_start(&sigint_, OnSignal, SIGINT);
+  signal(SIGPIPE, SIG_IGN);
+  uv_async_init(&loop_, &shutdown_async_, OnShutdownAsync);
+  shutdown_async_.data = this;
+  uv_timer_init(&loop_, &stats_timer_);
+  stats_timer_.data = this;
+  uv_timer_start(&stats_timer_, OnStatsTimer, 100, 100);
+
+  for (size_t i = 0; i < workers_.size(); ++i)
+    workers_[i]->Start(cpus.empty() ? -1 : cpus[i % cpus.size()]);
+  Log(LogLevel::kNotice, "strata started: port %d, %lld worker thread(s), %lld shards, %lld databases",
+      port, static_cast<long long>(nthreads), static_cast<long long>(config_->shards.load()),
+      static_cast<long long>(config_->databases.load()));
+  Log(LogLevel::kNotice, "Ready to accept connections");
+  return true;
+}
+
+void Server::Run() {
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  for (auto& w : workers_) w->Join();
+  uv_loop_close(&loop_);
+  Log(LogLevel::kNotice, "strata is now ready to exit, bye bye...");
+}
+
+void Server::RequestShutdown() { uv_async_send(&shutdown_async_); }
+
+void Server::OnSignal(uv_signal_t* h, int signum) {
+  Log(LogLevel::kWarning, "Received %s scheduling shutdown...",
+      signum == SIGINT ? "SIGINT" : "SIGTERM");
+  static_cast<Server*>(h->data)->RequestShutdown();
+}
+
+void Server::OnShutdownAsync(uv_async_t* h) {
+  auto* s = static_cast<Server*>(h->data);
+  Log(LogLevel::kWarning, "User requested shutdown...");
+  for (auto& w : s->workers_) w->Stop();
+  uv_close(reinterpret_cast<uv_handle_t*>(&s->sigterm_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&s->sigint_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&s->shutdown_async_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&s->stats_timer_), nullptr);
+}
+
+// instantaneous_ops_per_sec: like Redis, ops over the last sample period.
+void Server::OnStatsTimer(uv_timer_t* h) {
+  auto* s = static_cast<Server*>(h->data);
+  uint64_t ops = 0;
+  for (auto& w : s->workers_) ops += w->commands_processed.load(std::memory_order_relaxed);
+  int64_t now = NowMs();
+  if (s->last_ops_ms_ > 0 && now > s->last_ops_ms_)
+    s->inst_ops_ = static_cast<int64_t>((ops - s->last_ops_) * 1000 / (now - s->last_ops_ms_));
+  s->last_ops_ = ops;
+  s->last_ops_ms_ = now;
+}
+
+StatsSnapshot Server::RawStats() const {
+  StatsSnapshot s;
+  size_t n = registry_.num_ids();
+  s.calls.assign(n, 0);
+  s.usec = s.rejected = s.failed = s.calls;
+  for (auto& w : workers_) {
+    s.connections_received += w->connections_received.load();
+    s.commands_processed += w->commands_processed.load();
+    s.net_input += w->net_input.load();
+    s.net_output += w->net_output.load();
+    s.rejected_connections += w->rejected_connections.load();
+    s.error_replies += w->error_replies.load();
+    for (size_t i = 0; i < n; ++i) {
+      s.calls[i] += w->cmd_stats[i].calls.load();
+      s.usec[i] += w->cmd_stats[i].usec.load();
+      s.rejected[i] += w->cmd_stats[i].rejected.load();
+      s.failed[i] += w->cmd_stats[i].failed.load();
+    }
+  }
+  return s;
+}
+
+StatsSnapshot Server::CollectStats() const {
+  StatsSnapshot s = RawStats();
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  const StatsSnapshot& b = baseline_;
+  s.connections_received -= b.connections_received;
+  s.commands_processed -= b.commands_processed;
+  s.net_input -= b.net_input;
+  s.net_output -= b.net_output;
+  s.rejected_connections -= b.rejected_connections;
+  s.error_replies -= b.error_replies;
+  for (size_t i = 0; i < s.calls.size(); ++i) {
+    s.calls[i] -= b.calls[i];
+    s.usec[i] -= b.usec[i];
+    s.rejected[i] -= b.rejected[i];
+    s.failed[i] -= b.failed[i];
+  }
+  return s;
+}
+
+void Server::ResetStats() {
+  StatsSnapshot now = RawStats();
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  baseline_ = std::move(now);
+}
+
+std::string Server::ClientList(uint64_t only_id, const std::string& type_filter) {
+  // Only "normal" clients exist so far; other types list nothing.
+  if (!type_filter.empty() && !EqualsIgnoreCase(type_filter, "normal")) return "";
+  std::string out;
+  int64_t now = NowMs();
+  for (auto& w : workers_) {
+    std::lock_guard<std::mutex> lock(w->clients_mu);
+    for (Connection* c : w->clients) {
+      if (only_id != 0 && c->id != only_id) continue;
+      out += c->Describe(now);
+      out += '\n';
+    }
+  }
+  return out;
+}
+
+int Server::KillClients(const KillFilter& f) {
+  int killed = 0;
+  for (auto& w : workers_) {
+    bool any = false;
+    {
+      std::lock_guard<std::mutex> lock(w->clients_mu);
+      for (Connection* c : w->clients) {
+        if (f.id != 0 && c->id != f.id) continue;
+        if (!f.addr.empty() && c->addr != f.addr) continue;
+        if (!f.laddr.empty() && c->laddr != f.laddr) continue;
+        if (f.skip_id != 0 && c->id == f.skip_id) continue;
+        c->kill_requested = true;
+        ++killed;
+        any = true;
+      }
+    }
+    if (any) w->Wake();
+  }
+  return killed;
+}
+
+namespace {
+std::string HumanBytes(uint64_t n) {
+  const char* units[] = {"B", "K", "M", "G", "T"};
+  double d = static_cast<double>(n);
+  int u = 0;
+  while (d >= 1024 && u < 4) {
+    d /= 1024;
+    ++u;
+  }
+  return u == 0 ? Format("%lluB", static_cast<unsigned long long>(n)) : Format("%.2f%s", d, units[u]);
+}
+
+uint64_t RssBytes() {
+  std::ifstream f("/proc/self/statm");
+  uint64_t pages = 0, rss = 0;
+  f >> pages >> rss;
+  return rss * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+uint64_t AllocatedBytes() {
+  // jemalloc's own count (glibc's mallinfo would not see its arenas); refresh its stats first.
+  uint64_t epoch = 1;
+  size_t sz = sizeof(epoch);
+  mallctl("epoch", &epoch, &sz, &epoch, sz);
+  size_t allocated = 0;
+  sz = sizeof(allocated);
+  if (mallctl("stats.allocated", &allocated, &sz, nullptr, 0) != 0) return 0;
+  return allocated;
+}
+}  // namespace
+
+std::string Server::Info(const std::string& section_in) {
+  std::string section = section_in;
+  ToLowerInPlace(section);
+  bool all = section == "all" || section == "everything";
+  bool dflt = section.empty() || section == "default";
+  auto want = [&](const char* name, bool in_default = true) {
+    return all || (dflt && in_default) || section == name;
+  };
+  std::string out;
+  auto line = [&](const std::string& s) { out += s + "\r\n"; };
+  int64_t now = NowMs();
+  StatsSnapshot st = CollectStats();
+
+  if (want("server")) {
+    struct utsname u;
+    uname(&u);
+    int64_t up = (now - start_ms_) / 1000;
+    line("# Server");
+    line("redis_version:7.0.15");
+    line("strata_version:0.1.0");
+    line("redis_mode:standalone");
+    line(Format("os:%s %s %s", u.sysname, u.release, u.machine));
+    line("arch_bits:64");
+    line("multiplexing_api:epoll");
+    line(Format("process_id:%d", static_cast<int>(getpid())));
+    line(Format("tcp_port:%lld", static_cast<long long>(config_->port.load())));
+    line(Format("server_time_usec:%lld", static_cast<long long>(now) * 1000));
+    line(Format("uptime_in_seconds:%lld", static_cast<long long>(up)));
+    line(Format("uptime_in_days:%lld", static_cast<long long>(up / 86400)));
+    line(Format("hz:%lld", static_cast<long long>(config_->hz.load())));
+    line(Format("worker_threads:%zu", workers_.size()));
+    line(Format("shards:%zu", keyspace_->num_shards()));
+    line(Format("config_file:%s", config_->config_file().c_str()));
+    out += "\r\n";
+  }
+  if (want("clients")) {
+    line("# Clients");
+    line(Format("connected_clients:%lld", static_cast<long long>(connected_clients_.load())));
+    line(Format("maxclients:%lld", static_cast<long long>(config_->maxclients.load())));
+    line("blocked_clients:0");
+    out += "\r\n";
+  }
+  if (want("memory")) {
+    uint64_t used = AllocatedBytes(), rss = RssBytes();
+    line("# Memory");
+    line(Format("used_memory:%llu", static_cast<unsigned long long>(used)));
+    line("used_memory_human:" + HumanBytes(used));
+    line(Format("used_memory_rss:%llu", static_cast<unsigned long long>(rss)));
+    line("used_memory_rss_human:" + HumanBytes(rss));
+    line(Format("maxmemory:%lld", static_cast<long long>(config_->maxmemory.load())));
+    line("maxmemory_policy:" + config_->maxmemory_policy());
+    line("mem_allocator:jemalloc");
+    out += "\r\n";
+  }
+  if (want("persistence")) {
+    line("# Persistence");
+    line("loading:0");
+    line("async_loading:0");
+    line("rdb_bgsave_in_progress:0");
+    line("aof_enabled:0");
+    line("aof_rewrite_in_progress:0");
+    out += "\r\n";
+  }
+  if (want("stats")) {
+    line("# Stats");
+    line(Format("total_connections_received:%llu",
+                static_cast<unsigned long long>(st.connections_received)));
+    line(Format("total_commands_processed:%llu",
+                static_cast<unsigned long long>(st.commands_processed)));
+    line(Format("instantaneous_ops_per_sec:%lld", static_cast<long long>(inst_ops_.load())));
+    line(Format("total_net_input_bytes:%llu", static_cast<unsigned long long>(st.net_input)));
+    line(Format("total_net_output_bytes:%llu", static_cast<unsigned long long>(st.net_output)));
+    line(Format("rejected_connections:%llu",
+                static_cast<unsigned long long>(st.rejected_connections)));
+    line(Format("expired_keys:%llu", static_cast<unsigned long long>(keyspace_->ExpiredKeys())));
+    line("evicted_keys:0");
+    line(Format("total_error_replies:%llu", static_cast<unsigned long long>(st.error_replies)));
+    out += "\r\n";
+  }
+  if (want("cpu")) {
+    struct rusage self;
+    getrusage(RUSAGE_SELF, &self);
+    auto secs = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
+    line("# CPU");
+    line(Format("used_cpu_sys:%.6f", secs(self.ru_stime)));
+    line(Format("used_cpu_user:%.6f", secs(self.ru_utime)));
+    out += "\r\n";
+  }
+  if (want("commandstats", false)) {
+    line("# Commandstats");
+    auto emit = [&](const cmd::CommandSpec& s) {
+      uint64_t calls = st.calls[s.id], usec = st.usec[s.id];
+      if (calls == 0 && st.rejected[s.id] == 0 && st.failed[s.id] == 0) return;
+      line(Format("cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
+                  "failed_calls=%llu",
+                  s.name.c_str(), static_cast<unsigned long long>(calls),
+                  static_cast<unsigned long long>(usec),
+                  calls ? static_cast<double>(usec) / calls : 0.0,
+                  static_cast<unsigned long long>(st.rejected[s.id]),
+                  static_cast<unsigned long long>(st.failed[s.id])));
+    };
+    for (const cmd::CommandSpec* s : registry_.all()) {
+      emit(*s);
+      for (const auto& sub : s->subcommands) emit(sub);
+    }
+    out += "\r\n";
+  }
+  if (want("keyspace")) {
+    line("# Keyspace");
+    for (size_t d = 0; d < keyspace_->num_dbs(); ++d) {
+      size_t keys = keyspace_->db(d).Size();
+      if (keys == 0) continue;
+      line(Format("db%zu:keys=%zu,expires=%zu,avg_ttl=0", d, keys, keyspace_->db(d).VolatileSize()));
+    }
+    out += "\r\n";
+  }
+  // Redis ends the text without the blank line of the last section.
+  while (out.size() >= 2 && out.compare(out.size() - 2, 2, "\r\n") == 0 &&
+         out.size() >= 4 && out.compare(out.size() - 4, 4, "\r\n\r\n") == 0)
+    out.resize(out.size() - 2);
+  return out;
+}
+
+}  // namespace strata::server

@@ -1,0 +1,111 @@
+// The running server: configuration, keyspace, command table, worker threads and the
+// cross-thread views of clients and statistics that INFO, CLIENT and CONFIG need.
+//
+// Threads: main() owns the Server and runs its own small loop for signals and shutdown;
+// each Worker runs one libuv loop (server/worker.h). Members below say who may touch them.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands/command.h"
+#include "server/config.h"
+#include "storage/keyspace.h"
+
+namespace strata::server {
+
+class Worker;
+class Connection;
+
+// Counters of one command on one worker; written by that worker only, read by any.
+struct CommandStats {
+  std::atomic<uint64_t> calls{0};
+  std::atomic<uint64_t> usec{0};
+  std::atomic<uint64_t> rejected{0};  // refused before running (arity, auth)
+  std::atomic<uint64_t> failed{0};    // ran and replied an error
+};
+
+// A sum over workers; CONFIG RESETSTAT records a baseline instead of racing the writers.
+struct StatsSnapshot {
+  uint64_t connections_received = 0, commands_processed = 0, net_input = 0, net_output = 0;
+  uint64_t rejected_connections = 0, error_replies = 0, keyspace_hits = 0, keyspace_misses = 0;
+  std::vector<uint64_t> calls, usec, rejected, failed;  // per command id
+};
+
+class Server {
+ public:
+  Server(Config* config);
+  ~Server();
+
+  // Binds listeners, starts the workers. False (with a logged reason) if nothing could bind.
+  bool Start();
+  // Blocks until shutdown is requested (signal or SHUTDOWN), then stops every worker.
+  void Run();
+  // Thread-safe: asks the main loop to stop the server.
+  void RequestShutdown();
+
+  Config& config() { return *config_; }
+  storage::Keyspace& keyspace() { return *keyspace_; }
+  const cmd::CommandRegistry& registry() const { return registry_; }
+  const std::vector<std::unique_ptr<Worker>>& workers() const { return workers_; }
+
+  uint64_t NextClientId() { return next_client_id_.fetch_add(1) + 1; }
+  std::atomic<int64_t>& connected_clients() { return connected_clients_; }
+
+  StatsSnapshot CollectStats() const;  // minus the RESETSTAT baseline
+  void ResetStats();
+  std::string Info(const std::string& section);  // INFO reply text
+  int64_t start_time_ms() const { return start_ms_; }
+  int64_t instantaneous_ops() const { return inst_ops_.load(std::memory_order_relaxed); }
+
+  // CLIENT LIST/INFO lines; filter by id (0 = all).
+  std::string ClientList(uint64_t only_id, const std::string& type_filter);
+  // Marks matching clients for closing; returns how many. A filter field left empty matches all.
+  struct KillFilter {
+    uint64_t id = 0;
+    std::string addr, laddr;
+    uint64_t skip_id = 0;  // SKIPME yes: the caller
+    bool any = false;      // at least one filter given
+  };
+  int KillClients(const KillFilter& f);
+
+ private:
+  static void OnSignal(uv_signal_t* h, int signum);
+  static void OnShutdownAsync(uv_async_t* h);
+  static void OnStatsTimer(uv_timer_t* h);
+  StatsSnapshot RawStats() const;
+
+  Config* config_;
+  std::unique_ptr<storage::Keyspace> keyspace_;
+  cmd::CommandRegistry registry_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<uint64_t> next_client_id_{0};
+  std::atomic<int64_t> connected_clients_{0};
+  int64_t start_ms_ = 0;
+
+  // Main thread only.
+  uv_loop_t loop_;
+  uv_signal_t sigterm_, sigint_;
+  uv_async_t shutdown_async_;
+  uv_timer_t stats_timer_;
+  uint64_t last_ops_ = 0;
+  int64_t last_ops_ms_ = 0;
+  std::atomic<int64_t> inst_ops_{0};
+
+  mutable std::mutex stats_mu_;  // guards baseline_
+  StatsSnapshot baseline_;
+};
+
+// Registers PING, ECHO, QUIT, HELLO, SELECT, AUTH, CLIENT, INFO, CONFIG, TIME, FLUSHDB,
+// FLUSHALL, SHUTDOWN, DEBUG (server/server_family.cc).
+void RegisterServerFamily(cmd::CommandRegistry& r);
+
+int64_t NowMs();  // wall clock
+int64_t NowUs();  // monotonic
+
+}  // namespace strata::server

@@ -1,0 +1,257 @@
+// Worker threads: listening, accepting, and the per-loop cron.
+#include "server/worker.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/format.h"
+#include "common/log.h"
+#include "server/connection.h"
+
+namespace strata::server {
+
+Worker::Worker(Server* server, int index)
+    : cmd_stats(server->registry().num_ids()), server_(server), index_(index) {
+  uv_loop_init(&loop_);
+}
+
+Worker::~Worker() {
+  for (int fd : listen_fds_) close(fd);
+  for (uv_tcp_t* t : listeners_) delete t;
+  uv_loop_close(&loop_);
+}
+
+namespace {
+// A listening socket with SO_REUSEPORT, made by hand: libuv 1.44 has no flag for it.
+int MakeListener(const std::string& host, int* port, int backlog, std::string* error) {
+  sockaddr_storage ss{};
+  socklen_t len;
+  bool v6 = host.find(':') != std::string::npos;
+  if (v6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    if (uv_ip6_addr(host.c_str(), *port, a) != 0) {
+      *error = "invalid address " + host;
+      return -1;
+    }
+    len = sizeof(*a);
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    if (uv_ip4_addr(host.c_str(), *port, a) != 0) {
+      *error = "invalid address " + host;
+      return -1;
+    }
+    len = sizeof(*a);
+  }
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = Format("socket(): %s", strerror(errno));
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  if (v6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(fd, backlog) != 0) {
+    *error = Format("Could not create server TCP listening socket %s:%d: %s", host.c_str(), *port,
+                    strerror(errno));
+    close(fd);
+    return -1;
+  }
+  if (*port == 0) {
+    sockaddr_storage got{};
+    socklen_t gl = sizeof(got);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&got), &gl);
+    *port = ntohs(got.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&got)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&got)->sin_port);
+  }
+  return fd;
+}
+}  // namespace
+
+bool Worker::Bind(const std::vector<std::string>& addrs, int* port, int backlog,
+                  std::string* error) {
+  for (std::string host : addrs) {
+    bool optional = !host.empty() && host[0] == '-';
+    if (optional) host = host.substr(1);
+    std::string why;
+    int fd = MakeListener(host, port, backlog, &why);
+    if (fd >= 0) {
+      listen_fds_.push_back(fd);
+    } else if (optional) {
+      if (index_ == 0) Log(LogLevel::kWarning, "%s (optional address, skipped)", why.c_str());
+    } else {
+      *error = why;
+      return false;
+    }
+  }
+  if (listen_fds_.empty()) {
+    *error = "no address to listen on";
+    return false;
+  }
+  return true;
+}
+
+void Worker::Start(int cpu) {
+  thread_ = std::thread([this, cpu] { Run(cpu); });
+}
+
+void Worker::Run(int cpu) {
+  if (cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
+      Log(LogLevel::kWarning, "worker %d: could not pin to cpu %d", index_, cpu);
+  }
+  char name[16];
+  snprintf(name, sizeof(name), "strata-w%d", index_);
+  pthread_setname_np(pthread_self(), name);
+
+  for (int fd : listen_fds_) {
+    auto* t = new uv_tcp_t;
+    uv_tcp_init(&loop_, t);
+    t->data = this;
+    uv_tcp_open(t, fd);
+    uv_listen(reinterpret_cast<uv_stream_t*>(t), static_cast<int>(server_->config().tcp_backlog),
+              OnConnection);
+    listeners_.push_back(t);
+  }
+  listen_fds_.clear();  // owned by the uv handles now
+  uv_async_init(&loop_, &wake_, OnWake);
+  wake_.data = this;
+  uv_timer_init(&loop_, &cron_);
+  cron_.data = this;
+  int64_t period = 1000 / std::max<int64_t>(1, server_->config().hz.load());
+  uv_timer_start(&cron_, OnCron, period, period);
+  // A stop requested before the loop started must not be lost.
+  if (stopping_) uv_async_send(&wake_);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+}
+
+void Worker::Stop() {
+  stopping_ = true;
+  Wake();
+}
+
+void Worker::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::Wake() { uv_async_send(&wake_); }
+
+void Worker::OnWake(uv_async_t* h) {
+  auto* w = static_cast<Worker*>(h->data);
+  if (!w->stopping_) {
+    w->CloseIdleAndKilled(NowMs());
+    return;
+  }
+  // Shutdown: close every handle; the loop ends when the last close callback ran.
+  std::vector<Connection*> conns;
+  {
+    std::lock_guard<std::mutex> lock(w->clients_mu);
+    conns = w->clients;
+  }
+  for (Connection* c : conns) c->Close();
+  for (uv_tcp_t* t : w->listeners_) uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->wake_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->cron_), nullptr);
+}
+
+void Worker::OnConnection(uv_stream_t* listener, int status) {
+  auto* w = static_cast<Worker*>(listener->data);
+  if (status < 0) return;
+  Server* srv = w->server_;
+  auto* c = new Connection(w, srv->NextClientId());
+  uv_tcp_init(&w->loop_, c->handle());
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(c->handle())) != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(c->handle()),
+             [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
+    return;
+  }
+  // maxclients: answer like Redis, then hang up.
+  if (srv->connected_clients().load() >= srv->config().maxclients.load()) {
+    static const char kMsg[] = "-ERR max number of clients reached\r\n";
+    uv_buf_t b = uv_buf_init(const_cast<char*>(kMsg), sizeof(kMsg) - 1);
+    uv_try_write(reinterpret_cast<uv_stream_t*>(c->handle()), &b, 1);
+    Bump(w->rejected_connections);
+    uv_close(reinterpret_cast<uv_handle_t*>(c->handle()),
+             [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
+    return;
+  }
+  Bump(w->connections_received);
+  srv->connected_clients().fetch_add(1);
+  {
+    std::lock_guard<std::mutex> lock(w->clients_mu);
+    w->clients.push_back(c);
+  }
+  c->Start();
+}
+
+void Worker::RemoveClient(Connection* c) {
+  std::lock_guard<std::mutex> lock(clients_mu);
+  auto it = std::find(clients.begin(), clients.end(), c);
+  if (it != clients.end()) {
+    *it = clients.back();
+    clients.pop_back();
+    server_->connected_clients().fetch_sub(1);
+  }
+}
+
+void Worker::OnCron(uv_timer_t* h) {
+  auto* w = static_cast<Worker*>(h->data);
+  int64_t now = NowMs();
+  if (w->server_->config().active_expire.load(std::memory_order_relaxed)) w->ActiveExpire(now);
+  if (now - w->last_timeout_check_ms_ >= 1000) {
+    w->last_timeout_check_ms_ = now;
+    w->CloseIdleAndKilled(now);
+  }
+}
+
+// Each worker sweeps its share of the (database, shard) pairs. Like Redis's active expiry cycle:
+// look at ~20 keys with a TTL, repeat while more than a quarter of them had expired, and stop
+// when this tick's time budget is spent (the lock is released between steps).
+void Worker::ActiveExpire(int64_t now_ms) {
+  storage::Keyspace& ks = server_->keyspace();
+  size_t nworkers = server_->workers().size();
+  int64_t deadline_us = NowUs() + 5000;
+  size_t pair = 0;
+  for (size_t d = 0; d < ks.num_dbs(); ++d) {
+    storage::Db& db = ks.db(d);
+    for (size_t s = 0; s < db.num_shards(); ++s, ++pair) {
+      if (pair % nworkers != static_cast<size_t>(index_)) continue;
+      storage::Shard& shard = db.shard(s);
+      while (true) {
+        std::pair<size_t, size_t> r;
+        {
+          std::lock_guard<std::mutex> lock(shard.mu);
+          r = shard.ExpireStep(now_ms, 20, 1024);
+        }
+        if (r.first == 0 || r.second * 4 <= r.first) break;
+        if (NowUs() > deadline_us) return;
+      }
+      if (NowUs() > deadline_us) return;
+    }
+  }
+}
+
+void Worker::CloseIdleAndKilled(int64_t now_ms) {
+  int64_t timeout_ms = server_->config().timeout.load() * 1000;
+  std::vector<Connection*> doomed;
+  {
+    std::lock_guard<std::mutex> lock(clients_mu);
+    for (Connection* c : clients) {
+      bool idle = timeout_ms > 0 && now_ms - c->last_interaction_ms.load() > timeout_ms;
+      if (idle || c->kill_requested.load()) doomed.push_back(c);
+    }
+  }
+  for (Connection* c : doomed) c->Close();
+}
+
+}  // namespace strata::server

@@ -1,0 +1,74 @@
+// One worker thread: a libuv loop with its own SO_REUSEPORT listening sockets (the kernel
+// spreads new connections across workers), the connections it accepted (each belongs to this
+// loop for its whole life), a cron timer (active expiry of its share of the shards, idle
+// timeouts) and an async handle other threads use to wake it (CLIENT KILL, shutdown).
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/server.h"
+
+namespace strata::server {
+
+// Adds n to a counter that only the calling thread writes (no locked instruction needed).
+inline void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+class Worker {
+ public:
+  Worker(Server* server, int index);
+  ~Worker();
+
+  // Main thread, before Start: creates and binds the listening sockets (SO_REUSEPORT).
+  // Addresses prefixed with '-' are optional (Redis 7): failing to bind them is not an error.
+  // *port is updated when it was 0, so every worker shares the port the first one got.
+  bool Bind(const std::vector<std::string>& addrs, int* port, int backlog, std::string* error);
+  void Start(int cpu);  // cpu < 0: no pinning
+  void Stop();          // any thread: closes everything; the thread ends
+  void Join();
+  void Wake();          // any thread: check kill flags now
+
+  Server* server() { return server_; }
+  uv_loop_t* loop() { return &loop_; }
+  int index() const { return index_; }
+
+  // Connections of this worker. The owning loop adds/removes under clients_mu; other threads
+  // read them (CLIENT LIST/KILL) under clients_mu.
+  std::mutex clients_mu;
+  std::vector<Connection*> clients;
+
+  // Statistics, written by this worker's thread only.
+  std::vector<CommandStats> cmd_stats;
+  std::atomic<uint64_t> connections_received{0}, commands_processed{0}, net_input{0},
+      net_output{0}, rejected_connections{0}, error_replies{0};
+
+  void RemoveClient(Connection* c);
+
+ private:
+  static void OnConnection(uv_stream_t* server, int status);
+  static void OnWake(uv_async_t* h);
+  static void OnCron(uv_timer_t* h);
+  void Run(int cpu);
+  void ActiveExpire(int64_t now_ms);
+  void CloseIdleAndKilled(int64_t now_ms);
+
+  Server* server_;
+  int index_;
+  uv_loop_t loop_;
+  std::vector<int> listen_fds_;
+  std::vector<uv_tcp_t*> listeners_;
+  uv_async_t wake_;
+  uv_timer_t cron_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  int64_t last_timeout_check_ms_ = 0;
+};
+
+}  // namespace strata::server

@@ -1,0 +1,127 @@
+// The keyspace: `databases` databases, each split into `shards` shards by key hash. Each shard
+// has its own lock, hash table and expiry bookkeeping, so worker threads touching different
+// shards never contend.
+//
+// Locking contract: every Shard method below requires the caller to hold shard.mu. Commands take
+// it through ShardLock (one key) or MultiShardLock (several keys, locked in ascending shard index
+// order, so any two commands lock in the same order and cannot deadlock). Entries returned are
+// valid only while that lock is held.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+#include "storage/dict.h"
+#include "storage/entry.h"
+
+namespace strata::storage {
+
+struct KeyspaceStats {
+  uint64_t expired_keys = 0;   // removed because their TTL passed (lazily or actively)
+};
+
+class Shard {
+ public:
+  std::mutex mu;
+
+  // The live entry for key, or nullptr. An expired entry is deleted on the way (lazy expiry).
+  Entry* Find(std::string_view key, uint64_t hash, int64_t now_ms);
+  // Inserts e, replacing and freeing any entry with the same key. Takes ownership.
+  void Put(Entry* e, uint64_t hash);
+  // Puts new_e in place of old_e (same key, e.g. a string that outgrew its block); frees old_e.
+  void Replace(Entry* old_e, Entry* new_e, uint64_t hash);
+  // Deletes key if present (expired or not); true if a live key was deleted.
+  bool Erase(std::string_view key, uint64_t hash, int64_t now_ms);
+  // Removes and returns an entry without freeing it (RENAME/MOVE); nullptr if absent or expired.
+  Entry* Take(std::string_view key, uint64_t hash, int64_t now_ms);
+  void SetExpire(Entry* e, int64_t expire_ms);
+
+  // Active expiry (Redis's sampling idea over a sweep cursor): walks buckets from where the last
+  // step stopped until `want_volatile` keys with a TTL were seen or `max_buckets` buckets were
+  // walked, deleting the expired ones. Returns {volatile keys seen, expired deleted}.
+  std::pair<size_t, size_t> ExpireStep(int64_t now_ms, size_t want_volatile, size_t max_buckets);
+
+  void Clear();
+  size_t size() const { return dict_.size(); }
+  size_t volatile_keys() const { return volatile_keys_; }
+  const Dict& dict() const { return dict_; }
+  const KeyspaceStats& stats() const { return stats_; }
+
+ private:
+  void Unaccount(const Entry* e);
+
+  Dict dict_;
+  size_t volatile_keys_ = 0;
+  uint64_t expire_cursor_ = 0;
+  KeyspaceStats stats_;
+};
+
+// A key with its hash and shard, computed once per command.
+struct KeyRef {
+  std::string_view key;
+  uint64_t hash;
+  Shard* shard;
+  size_t shard_index;
+};
+
+class Db {
+ public:
+  explicit Db(size_t num_shards);
+  KeyRef Ref(std::string_view key);
+  size_t num_shards() const { return shards_.size(); }
+  Shard& shard(size_t i) { return *shards_[i]; }
+  size_t ShardIndex(uint64_t hash) const { return (hash >> 40) % shards_.size(); }
+
+  // Whole-database helpers; each locks every shard in ascending order itself.
+  size_t Size();
+  size_t VolatileSize();
+  void Flush();
+
+ private:
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+class Keyspace {
+ public:
+  Keyspace(size_t num_dbs, size_t num_shards);
+  size_t num_dbs() const { return dbs_.size(); }
+  size_t num_shards() const { return num_shards_; }
+  Db& db(size_t i) { return *dbs_[i]; }
+  void FlushAll();
+  uint64_t ExpiredKeys();
+
+ private:
+  size_t num_shards_;
+  std::vector<std::unique_ptr<Db>> dbs_;
+};
+
+// Locks the shard of one key.
+class ShardLock {
+ public:
+  explicit ShardLock(const KeyRef& k) : lock_(k.shard->mu) {}
+ private:
+  std::lock_guard<std::mutex> lock_;
+};
+
+// Locks the shards of several keys, possibly in different databases, ascending by
+// (database, shard index); each shard once.
+class MultiShardLock {
+ public:
+  MultiShardLock() = default;
+  void Add(size_t db_index, const KeyRef& k) { wanted_.push_back({db_index, k.shard_index, k.shard}); }
+  void LockAll();  // call once, after the last Add
+  ~MultiShardLock();
+  MultiShardLock(const MultiShardLock&) = delete;
+  MultiShardLock& operator=(const MultiShardLock&) = delete;
+
+ private:
+  struct Want { size_t db; size_t index; Shard* shard; };
+  std::vector<Want> wanted_;
+  std::vector<Shard*> locked_;
+};
+
+}  // namespace strata::storage
