@@ -35,6 +35,7 @@ die() { echo "bench/quick.sh: $*" >&2; exit 2; }
 
 [ -x "$STRATA_BIN" ] || die "strata binary '$STRATA_BIN' not found or not executable: build it with \`make\`
   (or dry-run the script with redis on both sides: STRATA_BIN=$(command -v redis-server || echo /usr/bin/redis-server) $0)"
+STRATA_BIN=$(realpath "$STRATA_BIN")  # servers start in their own temporary directories
 if [ -z "$REDIS_BIN" ] || [ ! -x "$REDIS_BIN" ]; then
   die "redis-server not found (apt-get install redis-server)"
 fi

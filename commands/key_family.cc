@@ -5,6 +5,7 @@
 // their shards up front (MultiShardLock), so each command is atomic. KEYS and RANDOMKEY lock
 // every shard of the database; SCAN holds one shard at a time, like Redis it gives no snapshot.
 // Thread: handlers run on any worker.
+#include <iterator>
 #include <limits>
 #include <mutex>
 #include <random>
@@ -424,6 +425,7 @@ void ObjectEncoding(CommandContext& ctx) {
   if (e->type() != ObjType::kString) return ctx.out->Bulk(e->obj()->EncodingName());
   int64_t v;
   std::string_view s = e->str();
+  if (e->raw_encoding()) return ctx.out->Bulk("raw");
   if (IntEncoded(s, &v)) return ctx.out->Bulk("int");
   ctx.out->Bulk(s.size() <= 44 ? "embstr" : "raw");
 }

@@ -3,6 +3,7 @@
 // Strings live inline in their Entry; writes reuse the entry's spare room when the new value
 // fits, so overwriting or growing a value usually allocates nothing.
 // Thread: handlers run on any worker; every key is touched under its shard lock.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -25,18 +26,17 @@ using storage::ObjType;
 using storage::Shard;
 using storage::ShardLock;
 
-// proto-max-bulk-len's default: the largest string a command may build (APPEND, SETRANGE).
-constexpr uint64_t kProtoMaxBulkLen = 512ull * 1024 * 1024;
-
 bool IsString(const Entry* e) { return e->type() == ObjType::kString; }
 
 void ReplyInvalidExpire(CommandContext& ctx, const char* command) {
   ctx.out->Error(Format(err::kInvalidExpire, command));
 }
 
-// Redis's checkStringLength: may a string of `size` bytes grow by `append` bytes?
+// Redis's checkStringLength: may a string of `size` bytes grow by `append` bytes without
+// passing proto-max-bulk-len?
 bool StringLengthOk(CommandContext& ctx, uint64_t size, uint64_t append) {
-  if (size > kProtoMaxBulkLen || append > kProtoMaxBulkLen - size) {
+  uint64_t max = static_cast<uint64_t>(ctx.max_string_len);
+  if (size > max || append > max - size) {
     ctx.out->Error(err::kStringTooLong);
     return false;
   }
@@ -53,6 +53,7 @@ void StoreString(const KeyRef& k, Entry* old, std::string_view value, int64_t ex
     if (value.size() <= cap && cap - value.size() <= std::max<size_t>(value.size(), 64)) {
       if (!value.empty()) std::memmove(old->mutable_str(), value.data(), value.size());
       old->set_str_len(value.size());
+      old->set_raw_encoding(false);  // a fresh value, as if newly created
       if (old->expire_ms() != expire_ms) shard.SetExpire(old, expire_ms);
       return;
     }
@@ -428,6 +429,7 @@ void Append(CommandContext& ctx) {
   e = ReserveString(k, e, old_len + tail.size());
   if (!tail.empty()) std::memcpy(e->mutable_str() + old_len, tail.data(), tail.size());
   e->set_str_len(old_len + tail.size());
+  e->set_raw_encoding(true);
   ctx.out->Integer(static_cast<int64_t>(old_len + tail.size()));
 }
 
@@ -449,6 +451,7 @@ void SetRange(CommandContext& ctx) {
     std::memset(e->mutable_str(), 0, off);
     std::memcpy(e->mutable_str() + off, value.data(), value.size());
     e->set_str_len(len);
+    e->set_raw_encoding(true);
     k.shard->Put(e, k.hash);
     return ctx.out->Integer(static_cast<int64_t>(len));
   }
@@ -461,6 +464,7 @@ void SetRange(CommandContext& ctx) {
   if (off > old_len) std::memset(e->mutable_str() + old_len, 0, off - old_len);  // zero padding
   std::memcpy(e->mutable_str() + off, value.data(), value.size());
   e->set_str_len(len);
+  e->set_raw_encoding(true);
   ctx.out->Integer(static_cast<int64_t>(len));
 }
 

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(g++ make pkg-config libuv1-dev libjemalloc-dev libxxhash-dev doctest-dev)
-test_pkgs=(redis-tools redis-server python3 python3-redis)
+test_pkgs=(redis-tools redis-server python3 python3-redis tmux)
 bench_pkgs=(python3-psutil python3-matplotlib valgrind)
 
 want=("${build_pkgs[@]}")

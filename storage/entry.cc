@@ -57,6 +57,7 @@ Entry* Entry::CloneWithKey(const Entry* src, std::string_view key) {
                  ? NewString(key, src->str(), src->expire_ms())
                  : NewObject(key, src->type(), src->obj()->Clone(), src->expire_ms());
   e->access_ = src->access_;
+  e->flags_ = src->flags_;
   return e;
 }
 

@@ -58,12 +58,21 @@ class Entry {
   // Collections.
   Object* obj() const;
 
+  // OBJECT ENCODING: a string edited in place (APPEND, SETRANGE) reports "raw" like Redis;
+  // otherwise the encoding is derived from the value ("int", "embstr", "raw" by length).
+  bool raw_encoding() const { return flags_ & kFlagRawEncoding; }
+  void set_raw_encoding(bool on) {
+    flags_ = on ? (flags_ | kFlagRawEncoding) : (flags_ & ~kFlagRawEncoding);
+  }
+
   uint16_t access() const { return access_; }
   void set_access(uint16_t a) { access_ = a; }
 
   Entry* next = nullptr;  // bucket chain; owned by Dict
 
  private:
+  static constexpr uint8_t kFlagRawEncoding = 1;
+
   Entry() = default;
   char* data() { return reinterpret_cast<char*>(this + 1); }
   const char* data() const { return reinterpret_cast<const char*>(this + 1); }
