@@ -3,6 +3,7 @@
 #   make run      build and start the server (ARGS="--port 7000 ..." passes directives)
 #   make test     build and run every test suite; last line: "N passed, M failed"
 #   make bench-quick   this server vs redis-server, pinned, SET/GET at -P 1 and -P 16
+#   make bench-cpu | bench-disk | bench-mem | bench-instr   the sweeps (docs/BENCHMARKS.md)
 CXX      ?= g++
 OPT      ?= -O2
 CXXFLAGS ?= $(OPT) -g
@@ -18,7 +19,7 @@ TEST_OBJ := $(TEST_SRC:%.cc=$(BUILD)/%.o)
 SERVER   := $(BUILD)/strata-server
 UNIT     := $(BUILD)/unit_tests
 
-.PHONY: all deps run test bench-quick clean
+.PHONY: all deps run test bench-quick bench-cpu bench-disk bench-mem bench-instr asan clean
 all: deps
 	@$(MAKE) --no-print-directory $(SERVER) $(UNIT)
 
@@ -43,10 +44,17 @@ test:
 	@$(MAKE) --no-print-directory $(SERVER) $(UNIT)
 	@tests/run_all.sh
 
-bench-quick:
+BENCH := /usr/bin/python3 bench/bench.py
+bench-quick bench-cpu bench-disk bench-mem bench-instr:
 	@scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory $(SERVER)
-	@bench/quick.sh
+	@$(BENCH) $(@:bench-%=%) $(BENCH_ARGS)
+
+# The server built with AddressSanitizer and UBSan, for running the integration tests against:
+#   make asan && STRATA_SERVER_BIN=$PWD/build-asan/strata-server /usr/bin/python3 tests/integration/run.py
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+	  OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer" build-asan/strata-server
 
 clean:
 	rm -rf $(BUILD)
