@@ -66,6 +66,10 @@ struct CommandContext {
   server::Connection* conn = nullptr;         // null in unit tests
   int64_t now_ms = 0;                // wall clock, read once per command
   int64_t max_string_len = 512LL * 1024 * 1024;  // proto-max-bulk-len: APPEND/SETRANGE limit
+  // Write handlers add the number of changes they made (Redis's server.dirty): 0 means the
+  // command changed nothing. The dispatcher uses it to signal the command's keys as modified
+  // (WATCH, blocked clients) and, later, to decide what the WAL logs.
+  uint64_t dirty = 0;
 
   std::string_view arg(size_t i) const { return argv[i]; }
   storage::Db& db() const { return keyspace->db(client->db_index); }
@@ -108,7 +112,13 @@ class CommandRegistry {
 // Registration entry points, one per family file.
 void RegisterStringFamily(CommandRegistry& r);
 void RegisterKeyFamily(CommandRegistry& r);
+void RegisterListFamily(CommandRegistry& r);
+void RegisterHashFamily(CommandRegistry& r);
+void RegisterSetFamily(CommandRegistry& r);
+void RegisterZSetFamily(CommandRegistry& r);
 void RegisterIntrospection(CommandRegistry& r);  // COMMAND and its subcommands
+// Every family in commands/ (the server adds its own server/connection family).
+void RegisterDataFamilies(CommandRegistry& r);
 
 // The outcome of resolving argv against the registry.
 struct Resolved {

@@ -98,4 +98,14 @@ Resolved Resolve(const CommandRegistry& r, CommandContext& ctx) {
   return {spec, true};
 }
 
+void RegisterDataFamilies(CommandRegistry& r) {
+  RegisterStringFamily(r);
+  RegisterKeyFamily(r);
+  RegisterListFamily(r);
+  RegisterHashFamily(r);
+  RegisterSetFamily(r);
+  RegisterZSetFamily(r);
+  RegisterIntrospection(r);
+}
+
 }  // namespace strata::cmd

@@ -11,6 +11,7 @@
 #include "common/format.h"
 #include "common/log.h"
 #include "common/strutil.h"
+#include "storage/limits.h"
 
 namespace strata::server {
 
@@ -148,6 +149,20 @@ Config::Config() {
       K::kMemory);
   num("hz", &hz, true, 1, 500);
   num("maxmemory", &maxmemory, true, 0, INT64_MAX, K::kMemory);
+  // Small-collection encodings; the old "ziplist" names are aliases, as in Redis 7.
+  storage::EncodingLimits& lim = storage::Limits();
+  for (const char* n : {"hash-max-listpack-entries", "hash-max-ziplist-entries"})
+    num(n, &lim.hash_max_listpack_entries, true, 0, INT64_MAX);
+  for (const char* n : {"hash-max-listpack-value", "hash-max-ziplist-value"})
+    num(n, &lim.hash_max_listpack_value, true, 0, INT64_MAX, K::kMemory);
+  num("set-max-intset-entries", &lim.set_max_intset_entries, true, 0, INT64_MAX);
+  for (const char* n : {"zset-max-listpack-entries", "zset-max-ziplist-entries"})
+    num(n, &lim.zset_max_listpack_entries, true, 0, INT64_MAX);
+  for (const char* n : {"zset-max-listpack-value", "zset-max-ziplist-value"})
+    num(n, &lim.zset_max_listpack_value, true, 0, INT64_MAX, K::kMemory);
+  for (const char* n : {"list-max-listpack-size", "list-max-ziplist-size"})
+    num(n, &lim.list_max_listpack_size, true, INT32_MIN, INT32_MAX);
+  num("list-compress-depth", &lim.list_compress_depth, true, 0, INT32_MAX);
   str("requirepass", &requirepass_, true);
   str("server-cpus", &server_cpus_, false, [](const std::string& v, std::string* e) {
     std::vector<int> cpus;

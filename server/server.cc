@@ -34,9 +34,7 @@ int64_t NowUs() {
 
 Server::Server(Config* config) : config_(config) {
   keyspace_ = std::make_unique<storage::Keyspace>(config->databases.load(), config->shards.load());
-  cmd::RegisterStringFamily(registry_);
-  cmd::RegisterKeyFamily(registry_);
-  cmd::RegisterIntrospection(registry_);
+  cmd::RegisterDataFamilies(registry_);
   RegisterServerFamily(registry_);
   baseline_.calls.assign(registry_.num_ids(), 0);
   baseline_.usec = baseline_.rejected = baseline_.failed = baseline_.calls;

@@ -25,8 +25,7 @@ class CommandRunner {
 
   explicit CommandRunner(size_t dbs = 16, size_t shards = 16)
       : keyspace_(dbs, shards), writer_(&buf_) {
-    cmd::RegisterStringFamily(registry_);
-    cmd::RegisterKeyFamily(registry_);
+    cmd::RegisterDataFamilies(registry_);
   }
   CommandRunner(const CommandRunner&) = delete;
   CommandRunner& operator=(const CommandRunner&) = delete;
