@@ -40,6 +40,9 @@ enum CommandFlag : uint32_t {
   kAllowBusy = 1u << 10,
   kSkipSlowlog = 1u << 11,
   kRandom = 1u << 12,   // nondeterministic output (RANDOMKEY, SCAN): WAL logs effects, not calls
+  kPubSubContext = 1u << 13,  // allowed while a RESP2 client is subscribed (SUBSCRIBE, PING...)
+  kNoMulti = 1u << 14,  // not queued by MULTI (MULTI, EXEC, DISCARD, WATCH...): runs at once
+  kBlocking = 1u << 15,  // may block the client (BLPOP...); never blocks inside MULTI
 };
 
 // Per-connection state commands may read or change. Owned by the connection's loop thread.
@@ -51,6 +54,7 @@ struct ClientState {
   bool close_after_reply = false;  // QUIT
   std::string name;
   std::string lib_name, lib_ver;
+  size_t subscriptions = 0;  // channels + patterns (pub/sub)
 };
 
 class CommandRegistry;

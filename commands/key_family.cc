@@ -91,6 +91,7 @@ void Del(CommandContext& ctx) {
   int64_t deleted = 0;
   for (const KeyRef& k : refs)
     if (k.shard->Erase(k.key, k.hash, ctx.now_ms)) ++deleted;
+  ctx.dirty += static_cast<uint64_t>(deleted);
   ctx.out->Integer(deleted);
 }
 
@@ -153,6 +154,7 @@ void ExpireGeneric(CommandContext& ctx, bool relative, bool seconds, const char*
   } else {
     k.shard->SetExpire(e, when);
   }
+  ++ctx.dirty;
   ctx.out->Integer(1);
 }
 
@@ -184,6 +186,7 @@ void Persist(CommandContext& ctx) {
   Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (e == nullptr || !e->HasExpire()) return ctx.out->Integer(0);
   k.shard->SetExpire(e, kNoExpire);
+  ++ctx.dirty;
   ctx.out->Integer(1);
 }
 
@@ -344,11 +347,11 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   if (e == nullptr) return ctx.out->Error(err::kNoSuchKey);
   if (src == dst) return nx ? ctx.out->Integer(0) : ctx.out->Ok();
   if (nx && kd.shard->Find(dst, kd.hash, ctx.now_ms) != nullptr) return ctx.out->Integer(0);
-  // The key is part of the entry's block, so the entry is rebuilt under the new name.
-  Entry* taken = ks.shard->Take(src, ks.hash, ctx.now_ms);
-  Entry* renamed = Entry::CloneWithKey(taken, dst);
-  Entry::Free(taken);
+  // The key is part of the entry's block: the block is rebuilt under the new name (a
+  // collection's object moves over, it is not copied).
+  Entry* renamed = Entry::Rekey(ks.shard->Take(src, ks.hash, ctx.now_ms), dst);
   kd.shard->Put(renamed, kd.hash);  // replaces (and frees) any old destination
+  ctx.dirty += 2;
   nx ? ctx.out->Integer(1) : ctx.out->Ok();
 }
 
@@ -383,6 +386,7 @@ void Copy(CommandContext& ctx) {
   if (!replace && kd.shard->Find(dst, kd.hash, ctx.now_ms) != nullptr)
     return ctx.out->Integer(0);
   kd.shard->Put(Entry::CloneWithKey(e, dst), kd.hash);  // value and TTL
+  ++ctx.dirty;
   ctx.out->Integer(1);
 }
 
@@ -402,6 +406,7 @@ void Move(CommandContext& ctx) {
   if (kd.shard->Find(key, kd.hash, ctx.now_ms) != nullptr) return ctx.out->Integer(0);
   // Same key, so the entry itself moves (with its TTL); no copy.
   kd.shard->Put(ks.shard->Take(key, ks.hash, ctx.now_ms), kd.hash);
+  ctx.dirty += 2;
   ctx.out->Integer(1);
 }
 

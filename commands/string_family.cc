@@ -46,7 +46,9 @@ bool StringLengthOk(CommandContext& ctx, uint64_t size, uint64_t append) {
 // Makes key hold the string `value` with expiry `expire_ms`, replacing `old` (the live entry of
 // the key, any type, or nullptr). Rewrites old in place when the value fits without wasting
 // much of the block. Caller holds the shard lock.
-void StoreString(const KeyRef& k, Entry* old, std::string_view value, int64_t expire_ms) {
+void StoreString(CommandContext& ctx, const KeyRef& k, Entry* old, std::string_view value,
+                 int64_t expire_ms) {
+  ++ctx.dirty;
   Shard& shard = *k.shard;
   if (old != nullptr && IsString(old)) {
     size_t cap = old->str_capacity();
@@ -191,7 +193,7 @@ void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view valu
     return reply == SetReply::kOneOrZero ? ctx.out->Integer(0) : ctx.out->NullBulk();
   }
   if ((flags & kKeepTtl) && old != nullptr) when = old->expire_ms();
-  StoreString(k, old, value, when);
+  StoreString(ctx, k, old, value, when);
   if (flags & kGet) return;
   reply == SetReply::kOneOrZero ? ctx.out->Integer(1) : ctx.out->Ok();
 }
@@ -237,7 +239,7 @@ void GetSet(CommandContext& ctx) {
   } else {
     ctx.out->Bulk(old->str());
   }
-  StoreString(k, old, ctx.arg(2), kNoExpire);  // like SET, drops any TTL
+  StoreString(ctx, k, old, ctx.arg(2), kNoExpire);  // like SET, drops any TTL
 }
 
 void GetDel(CommandContext& ctx) {
@@ -248,6 +250,7 @@ void GetDel(CommandContext& ctx) {
   if (!IsString(e)) return ctx.out->Error(err::kWrongType);
   ctx.out->Bulk(e->str());
   k.shard->Erase(k.key, k.hash, ctx.now_ms);
+  ++ctx.dirty;
 }
 
 void GetEx(CommandContext& ctx) {
@@ -266,10 +269,13 @@ void GetEx(CommandContext& ctx) {
   ctx.out->Bulk(e->str());
   if ((flags & (kEXAT | kPXAT)) && when <= ctx.now_ms) {
     k.shard->Erase(k.key, k.hash, ctx.now_ms);
+    ++ctx.dirty;
   } else if (flags & kAnyExpire) {
     k.shard->SetExpire(e, when);
-  } else if (flags & kPersist) {
-    if (e->HasExpire()) k.shard->SetExpire(e, kNoExpire);
+    ++ctx.dirty;
+  } else if ((flags & kPersist) && e->HasExpire()) {
+    k.shard->SetExpire(e, kNoExpire);
+    ++ctx.dirty;
   }
 }
 
@@ -348,7 +354,7 @@ void MSetGeneric(CommandContext& ctx, bool nx) {
   for (size_t i = 0; i < refs.size(); ++i) {
     const KeyRef& k = refs[i];
     Entry* old = k.shard->Find(k.key, k.hash, ctx.now_ms);
-    StoreString(k, old, ctx.arg(2 + 2 * i), kNoExpire);
+    StoreString(ctx, k, old, ctx.arg(2 + 2 * i), kNoExpire);
   }
   nx ? ctx.out->Integer(1) : ctx.out->Ok();
 }
@@ -373,7 +379,7 @@ void IncrDecr(CommandContext& ctx, int64_t incr) {
   value += incr;
   char buf[24];
   size_t n = FormatInt64(value, buf);
-  StoreString(k, e, std::string_view(buf, n), e != nullptr ? e->expire_ms() : kNoExpire);
+  StoreString(ctx, k, e, std::string_view(buf, n), e != nullptr ? e->expire_ms() : kNoExpire);
   ctx.out->Integer(value);
 }
 
@@ -408,7 +414,7 @@ void IncrByFloat(CommandContext& ctx) {
   std::string text;
   if (std::isnan(value) || std::isinf(value) || !FormatLongDoubleHuman(value, &text))
     return ctx.out->Error(err::kIncrNanOrInf);
-  StoreString(k, e, text, e != nullptr ? e->expire_ms() : kNoExpire);  // keeps the TTL
+  StoreString(ctx, k, e, text, e != nullptr ? e->expire_ms() : kNoExpire);  // keeps the TTL
   ctx.out->Bulk(text);
 }
 
@@ -421,6 +427,7 @@ void Append(CommandContext& ctx) {
   Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (e == nullptr) {
     k.shard->Put(Entry::NewString(k.key, tail, kNoExpire), k.hash);
+    ++ctx.dirty;
     return ctx.out->Integer(static_cast<int64_t>(tail.size()));
   }
   if (!IsString(e)) return ctx.out->Error(err::kWrongType);
@@ -430,6 +437,7 @@ void Append(CommandContext& ctx) {
   if (!tail.empty()) std::memcpy(e->mutable_str() + old_len, tail.data(), tail.size());
   e->set_str_len(old_len + tail.size());
   e->set_raw_encoding(true);
+  ++ctx.dirty;
   ctx.out->Integer(static_cast<int64_t>(old_len + tail.size()));
 }
 
@@ -453,6 +461,7 @@ void SetRange(CommandContext& ctx) {
     e->set_str_len(len);
     e->set_raw_encoding(true);
     k.shard->Put(e, k.hash);
+    ++ctx.dirty;
     return ctx.out->Integer(static_cast<int64_t>(len));
   }
   if (!IsString(e)) return ctx.out->Error(err::kWrongType);
@@ -465,6 +474,7 @@ void SetRange(CommandContext& ctx) {
   std::memcpy(e->mutable_str() + off, value.data(), value.size());
   e->set_str_len(len);
   e->set_raw_encoding(true);
+  ++ctx.dirty;
   ctx.out->Integer(static_cast<int64_t>(len));
 }
 

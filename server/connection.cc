@@ -61,6 +61,7 @@ void Connection::Start() {
 void Connection::Close() {
   if (closing_) return;
   closing_ = true;
+  worker_->server()->OnClientClosed(*this);
   worker_->RemoveClient(this);
   uv_close(reinterpret_cast<uv_handle_t*>(&handle_), OnClosed);
 }
@@ -165,6 +166,14 @@ void Connection::Execute(const std::vector<std::string_view>& args, int64_t base
   CommandStats& st = worker_->cmd_stats[spec->id];
   if (!client_.authenticated && !(spec->flags & cmd::kNoAuth)) {
     writer_.Error(err::kNoAuth);
+    Bump(worker_->error_replies);
+    Bump(st.rejected);
+    return;
+  }
+  if (client_.subscriptions > 0 && client_.resp == 2 && !(spec->flags & cmd::kPubSubContext)) {
+    writer_.Error(Format("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
+                         "QUIT / RESET are allowed in this context",
+                         spec->name.c_str()));
     Bump(worker_->error_replies);
     Bump(st.rejected);
     return;

@@ -34,6 +34,14 @@ class Connection {
   void CloseAfterReply() { close_after_reply_ = true; }
 
   uv_tcp_t* handle() { return &handle_; }
+  // For replies produced outside a read batch (pub/sub messages, a blocked command served by
+  // another thread): write through writer(), then call FlushReplies(). Loop thread only.
+  protocol::ReplyWriter& writer() { return writer_; }
+  void FlushReplies() {
+    Flush();
+    MaybeFinish();
+  }
+  bool closing() const { return closing_; }
   cmd::ClientState& client() { return client_; }
   Worker* worker() { return worker_; }
 

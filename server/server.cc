@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/strutil.h"
 #include "server/connection.h"
+#include "server/pubsub.h"
 #include "server/worker.h"
 
 namespace strata::server {
@@ -36,11 +37,17 @@ Server::Server(Config* config) : config_(config) {
   keyspace_ = std::make_unique<storage::Keyspace>(config->databases.load(), config->shards.load());
   cmd::RegisterDataFamilies(registry_);
   RegisterServerFamily(registry_);
+  RegisterPubSubFamily(registry_);
+  pubsub_ = std::make_unique<PubSub>(this);
   baseline_.calls.assign(registry_.num_ids(), 0);
   baseline_.usec = baseline_.rejected = baseline_.failed = baseline_.calls;
 }
 
 Server::~Server() = default;
+
+void Server::OnClientClosed(Connection& c) {
+  if (c.client().subscriptions > 0) pubsub_->OnClientClosed(c);
+}
 
 bool Server::Start() {
   start_ms_ = NowMs();

@@ -21,6 +21,7 @@ namespace strata::server {
 
 class Worker;
 class Connection;
+class PubSub;
 
 // Counters of one command on one worker; written by that worker only, read by any.
 struct CommandStats {
@@ -53,6 +54,9 @@ class Server {
   storage::Keyspace& keyspace() { return *keyspace_; }
   const cmd::CommandRegistry& registry() const { return registry_; }
   const std::vector<std::unique_ptr<Worker>>& workers() const { return workers_; }
+  PubSub& pubsub() { return *pubsub_; }
+  // Loop thread of c, from Connection::Close: drops the client's subscriptions and waits.
+  void OnClientClosed(Connection& c);
 
   uint64_t NextClientId() { return next_client_id_.fetch_add(1) + 1; }
   std::atomic<int64_t>& connected_clients() { return connected_clients_; }
@@ -84,6 +88,7 @@ class Server {
   std::unique_ptr<storage::Keyspace> keyspace_;
   cmd::CommandRegistry registry_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<PubSub> pubsub_;
   std::atomic<uint64_t> next_client_id_{0};
   std::atomic<int64_t> connected_clients_{0};
   int64_t start_ms_ = 0;

@@ -24,6 +24,11 @@ namespace {
 void Ping(CommandContext& ctx) {
   if (ctx.argc > 2) {
     ctx.out->Error("ERR wrong number of arguments for 'ping' command");
+  } else if (ctx.client->subscriptions > 0 && ctx.client->resp == 2) {
+    // In the RESP2 subscribed context a reply must look like a message: ["pong", arg].
+    ctx.out->ArrayHeader(2);
+    ctx.out->Bulk("pong");
+    ctx.out->Bulk(ctx.argc == 2 ? ctx.arg(1) : "");
   } else if (ctx.argc == 2) {
     ctx.out->Bulk(ctx.arg(1));
   } else {
@@ -422,9 +427,9 @@ CommandSpec Container(const char* name, const char* group, const char* since, co
 void RegisterServerFamily(cmd::CommandRegistry& r) {
   using namespace cmd;
   const uint32_t kConnFlags = kFast | kLoading | kStale;
-  r.Register(Spec("ping", -1, kFast, Ping, "connection", "1.0.0", "Ping the server", "[message]"));
+  r.Register(Spec("ping", -1, kFast | kPubSubContext, Ping, "connection", "1.0.0", "Ping the server", "[message]"));
   r.Register(Spec("echo", 2, kFast, Echo, "connection", "1.0.0", "Echo the given string", "message"));
-  r.Register(Spec("quit", -1, kNoAuth | kConnFlags | kAllowBusy | kNoScript, Quit, "connection",
+  r.Register(Spec("quit", -1, kNoAuth | kConnFlags | kAllowBusy | kNoScript | kPubSubContext, Quit, "connection",
                   "1.0.0", "Close the connection", ""));
   r.Register(Spec("hello", -1, kNoAuth | kConnFlags | kNoScript | kAllowBusy, Hello, "connection",
                   "6.0.0", "Handshake with Redis",

@@ -146,9 +146,28 @@ void Worker::Join() {
 
 void Worker::Wake() { uv_async_send(&wake_); }
 
+void Worker::Post(std::function<void(Worker&)> task) {
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    inbox_.push_back(std::move(task));
+  }
+  Wake();
+}
+
+Connection* Worker::FindClient(uint64_t id) const {
+  auto it = clients_by_id.find(id);
+  return it == clients_by_id.end() ? nullptr : it->second;
+}
+
 void Worker::OnWake(uv_async_t* h) {
   auto* w = static_cast<Worker*>(h->data);
   if (!w->stopping_) {
+    std::vector<std::function<void(Worker&)>> tasks;
+    {
+      std::lock_guard<std::mutex> lock(w->inbox_mu_);
+      tasks.swap(w->inbox_);
+    }
+    for (auto& t : tasks) t(*w);
     w->CloseIdleAndKilled(NowMs());
     return;
   }
@@ -190,6 +209,7 @@ void Worker::OnConnection(uv_stream_t* listener, int status) {
   {
     std::lock_guard<std::mutex> lock(w->clients_mu);
     w->clients.push_back(c);
+    w->clients_by_id[c->id] = c;
   }
   c->Start();
 }
@@ -200,6 +220,7 @@ void Worker::RemoveClient(Connection* c) {
   if (it != clients.end()) {
     *it = clients.back();
     clients.pop_back();
+    clients_by_id.erase(c->id);
     server_->connected_clients().fetch_sub(1);
   }
 }

@@ -7,7 +7,9 @@
 #include <uv.h>
 
 #include <atomic>
+#include <functional>
 #include <mutex>
+#include <unordered_map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,6 +36,12 @@ class Worker {
   void Stop();          // any thread: closes everything; the thread ends
   void Join();
   void Wake();          // any thread: check kill flags now
+  // Any thread: runs task on this worker's loop thread soon (memcached's inbox + one wake-up;
+  // libuv may merge wake-ups, so each wake drains the whole inbox). Tasks posted after Stop()
+  // may never run.
+  void Post(std::function<void(Worker&)> task);
+  // Loop thread only: the live connection with this client id, or nullptr.
+  Connection* FindClient(uint64_t id) const;
 
   Server* server() { return server_; }
   uv_loop_t* loop() { return &loop_; }
@@ -43,6 +51,7 @@ class Worker {
   // read them (CLIENT LIST/KILL) under clients_mu.
   std::mutex clients_mu;
   std::vector<Connection*> clients;
+  std::unordered_map<uint64_t, Connection*> clients_by_id;  // same set, by client id
 
   // Statistics, written by this worker's thread only.
   std::vector<CommandStats> cmd_stats;
@@ -68,6 +77,8 @@ class Worker {
   uv_timer_t cron_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
+  std::mutex inbox_mu_;
+  std::vector<std::function<void(Worker&)>> inbox_;  // guarded by inbox_mu_
   int64_t last_timeout_check_ms_ = 0;
 };
 

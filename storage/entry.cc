@@ -61,6 +61,20 @@ Entry* Entry::CloneWithKey(const Entry* src, std::string_view key) {
   return e;
 }
 
+Entry* Entry::Rekey(Entry* src, std::string_view key) {
+  if (src->type() == ObjType::kString) {
+    Entry* e = CloneWithKey(src, key);
+    Free(src);
+    return e;
+  }
+  Entry* e = NewObject(key, src->type(), src->obj(), src->expire_ms());
+  e->access_ = src->access_;
+  e->flags_ = src->flags_;
+  src->~Entry();
+  std::free(src);  // the object now belongs to e
+  return e;
+}
+
 void Entry::Free(Entry* e) {
   if (e == nullptr) return;
   if (e->type() != ObjType::kString) delete e->obj();

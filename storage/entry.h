@@ -38,6 +38,9 @@ class Entry {
   static Entry* NewObject(std::string_view key, ObjType type, Object* obj, int64_t expire_ms);
   // Same value and expiry under another key (RENAME, COPY). Collections are cloned.
   static Entry* CloneWithKey(const Entry* e, std::string_view key);
+  // The same value and expiry under another key, consuming e (RENAME): a collection's object
+  // moves to the new block instead of being copied.
+  static Entry* Rekey(Entry* e, std::string_view key);
   static void Free(Entry* e);
 
   std::string_view key() const { return {data(), key_len_}; }
