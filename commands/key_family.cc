@@ -274,7 +274,7 @@ void Scan(CommandContext& ctx) {
   for (;;) {
     Shard& shard = db.shard(shard_index);
     {
-      std::lock_guard<std::mutex> lock(shard.mu);
+      ShardLock lock(&shard);
       for (;;) {
         bucket = shard.dict().ScanStep(bucket, [&](Entry* e) {
           ++visited;

@@ -61,6 +61,7 @@ void Connection::Start() {
 void Connection::Close() {
   if (closing_) return;
   closing_ = true;
+  UnwatchAll();
   worker_->server()->OnClientClosed(*this);
   worker_->RemoveClient(this);
   uv_close(reinterpret_cast<uv_handle_t*>(&handle_), OnClosed);
@@ -98,11 +99,11 @@ void Connection::ProcessInput() {
   parser_.set_limits(limits);
   parser_limits_max_bulk_ = limits.max_bulk_len;
 
-  // Clocks once per batch; per command only the monotonic clock (see Execute).
-  int64_t base_ms = NowMs();
-  int64_t base_us = NowUs();
-  int64_t t0_us = base_us;
-  last_interaction_ms.store(base_ms, std::memory_order_relaxed);
+  // Clocks once per batch; per command only the monotonic clock (see Run).
+  batch_ms_ = NowMs();
+  batch_us_ = NowUs();
+  t0_us_ = batch_us_;
+  last_interaction_ms.store(batch_ms_, std::memory_order_relaxed);
 
   while (in_.ReadableBytes() > 0 && !close_after_reply_ && !closing_) {
     if (PendingOutput() > kMaxPendingOutput) {
@@ -132,7 +133,7 @@ void Connection::ProcessInput() {
       close_after_reply_ = true;
       break;
     }
-    if (!parser_.args().empty()) Execute(parser_.args(), base_ms, base_us, &t0_us);
+    if (!parser_.args().empty()) Execute(parser_.args());
     in_.Consume(consumed);
   }
   if (in_.ReadableBytes() == 0) in_.ShrinkIfIdle(64 * 1024);
@@ -140,52 +141,115 @@ void Connection::ProcessInput() {
   if (kill_requested.load(std::memory_order_relaxed)) close_after_reply_ = true;
 }
 
-void Connection::Execute(const std::vector<std::string_view>& args, int64_t base_ms,
-                         int64_t base_us, int64_t* t0_us) {
+cmd::CommandContext Connection::MakeContext(const std::string_view* argv, size_t argc) {
   Server* srv = worker_->server();
   cmd::CommandContext ctx;
-  ctx.argv = args.data();
-  ctx.argc = args.size();
+  ctx.argv = argv;
+  ctx.argc = argc;
   ctx.out = &writer_;
   ctx.client = &client_;
   ctx.keyspace = &srv->keyspace();
   ctx.server = srv;
   ctx.registry = &srv->registry();
   ctx.conn = this;
-  ctx.now_ms = base_ms + (*t0_us - base_us) / 1000;
+  ctx.now_ms = batch_ms_ + (t0_us_ - batch_us_) / 1000;
   ctx.max_string_len = parser_limits_max_bulk_;
+  return ctx;
+}
 
+void Connection::Execute(const std::vector<std::string_view>& args) {
+  Server* srv = worker_->server();
+  cmd::CommandContext ctx = MakeContext(args.data(), args.size());
   Bump(worker_->commands_processed);
   cmd::Resolved r = cmd::Resolve(srv->registry(), ctx);
-  if (!r.ok) {
-    Bump(worker_->error_replies);
-    if (r.spec) Bump(worker_->cmd_stats[r.spec->id].rejected);
-    return;
-  }
   const cmd::CommandSpec* spec = r.spec;
+  const char* refusal = nullptr;
+  std::string refusal_text;
+  if (r.ok && !client_.authenticated && !(spec->flags & cmd::kNoAuth)) {
+    refusal = err::kNoAuth;
+  } else if (r.ok && client_.subscriptions > 0 && client_.resp == 2 &&
+             !(spec->flags & cmd::kPubSubContext)) {
+    refusal_text = Format("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
+                          "PING / QUIT / RESET are allowed in this context",
+                          spec->name.c_str());
+    refusal = refusal_text.c_str();
+  }
+  if (!r.ok || refusal != nullptr) {
+    if (refusal != nullptr) writer_.Error(refusal);
+    Bump(worker_->error_replies);
+    if (spec != nullptr) Bump(worker_->cmd_stats[spec->id].rejected);
+    if (multi_) multi_error_ = true;  // EXEC will answer EXECABORT
+    return;
+  }
+  if (multi_ && !(spec->flags & cmd::kNoMulti)) {
+    queue_.push_back({spec, std::vector<std::string>(args.begin(), args.end())});
+    writer_.SimpleString("QUEUED");
+    return;
+  }
+  Run(spec, ctx);
+}
+
+namespace {
+// Argument positions of a command's keys. Commands whose keys the legacy (first, last, step)
+// triple cannot describe (numkeys forms) report every argument: callers only over-approximate.
+void KeyPositions(const cmd::CommandSpec& spec, size_t argc, std::vector<size_t>* out) {
+  out->clear();
+  if (spec.first_key <= 0) {
+    if (spec.flags & (cmd::kWrite | cmd::kReadOnly))
+      for (size_t i = 1; i < argc; ++i) out->push_back(i);
+    return;
+  }
+  int64_t last = spec.last_key < 0 ? static_cast<int64_t>(argc) + spec.last_key : spec.last_key;
+  int64_t step = spec.key_step > 0 ? spec.key_step : 1;
+  for (int64_t i = spec.first_key; i <= last && i < static_cast<int64_t>(argc); i += step)
+    out->push_back(static_cast<size_t>(i));
+}
+
+// Marks WATCHers of a write command's keys while each shard is still locked (see
+// transaction.h), if the command changed anything.
+class TouchOnRelease : public storage::ReleaseHook {
+ public:
+  TouchOnRelease(WatchRegistry* reg, storage::Db* db, size_t db_index,
+                 const cmd::CommandContext& ctx, const cmd::CommandSpec& spec)
+      : reg_(reg), db_index_(db_index), dirty_(&ctx.dirty) {
+    std::vector<size_t> pos;
+    KeyPositions(spec, ctx.argc, &pos);
+    for (size_t p : pos) keys_.push_back(db->Ref(ctx.arg(p)));
+  }
+  void OnRelease(const storage::Shard* s) override {
+    if (*dirty_ == 0) return;
+    for (const storage::KeyRef& k : keys_)
+      if (k.shard == s) reg_->Touch(db_index_, k.key);
+  }
+
+ private:
+  WatchRegistry* reg_;
+  size_t db_index_;
+  const uint64_t* dirty_;
+  std::vector<storage::KeyRef> keys_;
+};
+}  // namespace
+
+void Connection::Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx) {
   CommandStats& st = worker_->cmd_stats[spec->id];
-  if (!client_.authenticated && !(spec->flags & cmd::kNoAuth)) {
-    writer_.Error(err::kNoAuth);
-    Bump(worker_->error_replies);
-    Bump(st.rejected);
-    return;
-  }
-  if (client_.subscriptions > 0 && client_.resp == 2 && !(spec->flags & cmd::kPubSubContext)) {
-    writer_.Error(Format("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
-                         "QUIT / RESET are allowed in this context",
-                         spec->name.c_str()));
-    Bump(worker_->error_replies);
-    Bump(st.rejected);
-    return;
-  }
   size_t reply_at = out_.ReadableBytes();
   last_cmd_id.store(spec->id, std::memory_order_relaxed);
-  spec->handler(ctx);
+
+  WatchRegistry& watches = worker_->server()->watches();
+  if ((spec->flags & cmd::kWrite) && !watches.empty()) {
+    TouchOnRelease hook(&watches, &ctx.db(), client_.db_index, ctx, *spec);
+    storage::ReleaseHook* saved = storage::tl_release_hook;
+    storage::tl_release_hook = &hook;
+    spec->handler(ctx);
+    storage::tl_release_hook = saved;
+  } else {
+    spec->handler(ctx);
+  }
 
   int64_t t1 = NowUs();
   Bump(st.calls);
-  Bump(st.usec, static_cast<uint64_t>(t1 - *t0_us));
-  *t0_us = t1;
+  Bump(st.usec, static_cast<uint64_t>(t1 - t0_us_));
+  t0_us_ = t1;
   // A reply that starts with '-' is an error reply.
   if (out_.ReadableBytes() > reply_at && out_.ReadPtr()[reply_at] == '-') {
     Bump(st.failed);
@@ -195,6 +259,98 @@ void Connection::Execute(const std::vector<std::string_view>& args, int64_t base
   resp.store(client_.resp, std::memory_order_relaxed);
   writer_.set_resp3(client_.resp == 3);
   if (client_.close_after_reply) close_after_reply_ = true;
+}
+
+void Connection::UnwatchAll() {
+  if (watch_.keys.empty()) return;
+  worker_->server()->watches().UnwatchAll(&watch_);
+}
+
+void Connection::Discard() {
+  multi_ = false;
+  multi_error_ = false;
+  queue_.clear();
+  UnwatchAll();
+}
+
+namespace {
+// Commands that touch the keyspace beyond the keys in their arguments (or in another
+// database): a transaction holding one of them locks every shard.
+bool TouchesWholeKeyspace(const cmd::CommandSpec& spec) {
+  static const char* const kNames[] = {"flushdb", "flushall", "dbsize",  "keys",  "scan",
+                                       "randomkey", "select", "swapdb", "move", "copy",
+                                       "debug",    "shutdown"};
+  std::string_view name = spec.name;
+  if (name.find('|') != std::string_view::npos) name = name.substr(0, name.find('|'));
+  for (const char* n : kNames)
+    if (name == n) return true;
+  if (spec.first_key > 0) return false;
+  // Keyless commands of these groups only look at the connection or the server.
+  return !(spec.group == "connection" || spec.group == "server" || spec.group == "pubsub" ||
+           spec.group == "transactions");
+}
+}  // namespace
+
+void Connection::Exec() {
+  Server* srv = worker_->server();
+  storage::Keyspace& ks = srv->keyspace();
+  if (multi_error_) {
+    writer_.Error("EXECABORT Transaction discarded because of previous errors.");
+    Discard();
+    return;
+  }
+  std::vector<QueuedCommand> queue;
+  queue.swap(queue_);
+  multi_ = false;
+
+  // The shards to hold: every key of every queued command (following SELECTs), and the
+  // watched keys, whose TTLs are checked under the same locks.
+  storage::HeldShards held;
+  storage::MultiShardLock lock;
+  size_t db_index = client_.db_index;
+  std::vector<size_t> pos;
+  for (const QueuedCommand& q : queue) {
+    if (TouchesWholeKeyspace(*q.spec)) {
+      held.all = true;
+      break;
+    }
+    KeyPositions(*q.spec, q.args.size(), &pos);
+    for (size_t p : pos) lock.Add(db_index, ks.db(db_index).Ref(q.args[p]));
+  }
+  for (const WatchState::Key& w : watch_.keys) lock.Add(w.db, ks.db(w.db).Ref(w.key));
+  if (held.all) {
+    for (size_t d = 0; d < ks.num_dbs(); ++d)
+      for (size_t i = 0; i < ks.num_shards(); ++i) lock.AddShard(d, i, &ks.db(d).shard(i));
+  }
+  lock.LockAll();
+  // Record what is held so the queued commands' own locks are skipped.
+  held.shards.assign(lock.locked().begin(), lock.locked().end());
+  std::sort(held.shards.begin(), held.shards.end());
+
+  // WATCH: abort if a watched key changed, or has expired since it was watched.
+  bool abort = watch_.dirty.load();
+  int64_t now = batch_ms_ + (NowUs() - batch_us_) / 1000;
+  for (const WatchState::Key& w : watch_.keys) {
+    if (abort) break;
+    if (w.expire_ms != storage::kNoExpire && w.expire_ms <= now) abort = true;
+  }
+  UnwatchAll();
+  if (abort) {
+    writer_.NullArray();
+    return;
+  }
+
+  writer_.ArrayHeader(queue.size());
+  const storage::HeldShards* saved = storage::tl_held_shards;
+  storage::tl_held_shards = &held;
+  std::vector<std::string_view> argv;
+  for (const QueuedCommand& q : queue) {
+    argv.assign(q.args.begin(), q.args.end());
+    cmd::CommandContext ctx = MakeContext(argv.data(), argv.size());
+    Bump(worker_->commands_processed);
+    Run(q.spec, ctx);
+  }
+  storage::tl_held_shards = saved;
 }
 
 void Connection::Flush() {

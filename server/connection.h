@@ -18,6 +18,7 @@
 #include "common/buffer.h"
 #include "protocol/reply_writer.h"
 #include "protocol/resp_parser.h"
+#include "server/transaction.h"
 
 namespace strata::server {
 
@@ -45,6 +46,14 @@ class Connection {
   cmd::ClientState& client() { return client_; }
   Worker* worker() { return worker_; }
 
+  // Transactions (server/transaction.cc calls these from the command handlers).
+  bool in_multi() const { return multi_; }
+  void BeginMulti() { multi_ = true; }
+  void Discard();  // drops the queue and every WATCH
+  void Exec();     // runs the queue atomically, writing EXEC's reply
+  WatchState& watch_state() { return watch_; }
+  void UnwatchAll();
+
   // One CLIENT LIST line (without the trailing newline). Caller holds Worker::clients_mu.
   std::string Describe(int64_t now_ms) const;
 
@@ -71,8 +80,10 @@ class Connection {
   static void OnClosed(uv_handle_t* h);
 
   void ProcessInput();
-  void Execute(const std::vector<std::string_view>& args, int64_t base_ms, int64_t base_us,
-               int64_t* t0_us);
+  // Resolves and checks one request; queues it inside MULTI, otherwise runs it.
+  void Execute(const std::vector<std::string_view>& args);
+  cmd::CommandContext MakeContext(const std::string_view* argv, size_t argc);
+  void Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx);
   void Flush();
   void MaybeFinish();
   size_t PendingOutput() const { return out_.ReadableBytes() + sending_.ReadableBytes(); }
@@ -85,6 +96,13 @@ class Connection {
   Buffer in_, out_, sending_;
   protocol::ReplyWriter writer_{&out_};
   int64_t parser_limits_max_bulk_ = 0;  // proto-max-bulk-len as of this read batch
+  // Clocks of the current read batch: wall ms and monotonic us at its start, and the monotonic
+  // time the running command started (each command's end is the next one's start).
+  int64_t batch_ms_ = 0, batch_us_ = 0, t0_us_ = 0;
+  bool multi_ = false;
+  bool multi_error_ = false;  // a command was refused while queueing: EXEC aborts
+  std::vector<QueuedCommand> queue_;
+  WatchState watch_;
   bool writing_ = false;
   bool reading_ = false;
   bool paused_ = false;  // stopped reading because of output back-pressure

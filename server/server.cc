@@ -38,6 +38,7 @@ Server::Server(Config* config) : config_(config) {
   cmd::RegisterDataFamilies(registry_);
   RegisterServerFamily(registry_);
   RegisterPubSubFamily(registry_);
+  RegisterTransactionFamily(registry_);
   pubsub_ = std::make_unique<PubSub>(this);
   baseline_.calls.assign(registry_.num_ids(), 0);
   baseline_.usec = baseline_.rejected = baseline_.failed = baseline_.calls;

@@ -15,6 +15,7 @@
 
 #include "commands/command.h"
 #include "server/config.h"
+#include "server/transaction.h"
 #include "storage/keyspace.h"
 
 namespace strata::server {
@@ -55,6 +56,7 @@ class Server {
   const cmd::CommandRegistry& registry() const { return registry_; }
   const std::vector<std::unique_ptr<Worker>>& workers() const { return workers_; }
   PubSub& pubsub() { return *pubsub_; }
+  WatchRegistry& watches() { return watches_; }
   // Loop thread of c, from Connection::Close: drops the client's subscriptions and waits.
   void OnClientClosed(Connection& c);
 
@@ -89,6 +91,7 @@ class Server {
   cmd::CommandRegistry registry_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<PubSub> pubsub_;
+  WatchRegistry watches_;
   std::atomic<uint64_t> next_client_id_{0};
   std::atomic<int64_t> connected_clients_{0};
   int64_t start_ms_ = 0;

@@ -356,12 +356,16 @@ bool FlushModeOk(CommandContext& ctx) {
 void FlushDb(CommandContext& ctx) {
   if (!FlushModeOk(ctx)) return;
   ctx.db().Flush();
+  ctx.server->watches().TouchDb(ctx.client->db_index);
+  ++ctx.dirty;
   ctx.out->Ok();
 }
 
 void FlushAll(CommandContext& ctx) {
   if (!FlushModeOk(ctx)) return;
   ctx.keyspace->FlushAll();
+  ctx.server->watches().TouchAll();
+  ++ctx.dirty;
   ctx.out->Ok();
 }
 

@@ -6,6 +6,26 @@
 
 namespace strata::storage {
 
+// ---- locking hooks ----
+
+thread_local const HeldShards* tl_held_shards = nullptr;
+thread_local ReleaseHook* tl_release_hook = nullptr;
+
+bool HeldShards::Holds(const Shard* s) const {
+  return all || std::binary_search(shards.begin(), shards.end(), s);
+}
+
+void LockShard(Shard* s) {
+  if (tl_held_shards != nullptr && tl_held_shards->Holds(s)) return;
+  s->mu.lock();
+}
+
+void UnlockShard(Shard* s) {
+  if (tl_release_hook != nullptr) tl_release_hook->OnRelease(s);
+  if (tl_held_shards != nullptr && tl_held_shards->Holds(s)) return;
+  s->mu.unlock();
+}
+
 // ---- Shard ----
 
 void Shard::Unaccount(const Entry* e) {
@@ -111,7 +131,7 @@ KeyRef Db::Ref(std::string_view key) {
 size_t Db::Size() {
   size_t n = 0;
   for (auto& s : shards_) {
-    std::lock_guard<std::mutex> lock(s->mu);
+    ShardLock lock(s.get());
     n += s->size();
   }
   return n;
@@ -120,7 +140,7 @@ size_t Db::Size() {
 size_t Db::VolatileSize() {
   size_t n = 0;
   for (auto& s : shards_) {
-    std::lock_guard<std::mutex> lock(s->mu);
+    ShardLock lock(s.get());
     n += s->volatile_keys();
   }
   return n;
@@ -128,9 +148,9 @@ size_t Db::VolatileSize() {
 
 void Db::Flush() {
   // Take every lock first (ascending), so no reader sees half a flush.
-  for (auto& s : shards_) s->mu.lock();
+  for (auto& s : shards_) LockShard(s.get());
   for (auto& s : shards_) s->Clear();
-  for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) (*it)->mu.unlock();
+  for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) UnlockShard(it->get());
 }
 
 // ---- Keyspace ----
@@ -149,7 +169,7 @@ uint64_t Keyspace::ExpiredKeys() {
   for (auto& db : dbs_)
     for (size_t i = 0; i < db->num_shards(); ++i) {
       Shard& s = db->shard(i);
-      std::lock_guard<std::mutex> lock(s.mu);
+      ShardLock lock(&s);
       n += s.stats().expired_keys;
     }
   return n;
@@ -163,13 +183,13 @@ void MultiShardLock::LockAll() {
   });
   for (const Want& w : wanted_) {
     if (!locked_.empty() && locked_.back() == w.shard) continue;
-    w.shard->mu.lock();
+    LockShard(w.shard);
     locked_.push_back(w.shard);
   }
 }
 
 MultiShardLock::~MultiShardLock() {
-  for (auto it = locked_.rbegin(); it != locked_.rend(); ++it) (*it)->mu.unlock();
+  for (auto it = locked_.rbegin(); it != locked_.rend(); ++it) UnlockShard(*it);
 }
 
 }  // namespace strata::storage

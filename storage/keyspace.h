@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string_view>
 #include <vector>
+#include <algorithm>
 
 #include "storage/dict.h"
 #include "storage/entry.h"
@@ -99,12 +100,41 @@ class Keyspace {
   std::vector<std::unique_ptr<Db>> dbs_;
 };
 
-// Locks the shard of one key.
+// Transactions and watched keys hook into shard locking through two thread-local pointers,
+// so command handlers lock the same way inside and outside EXEC:
+//  - tl_held_shards: the shards an EXEC on this thread already holds. Locking one of them again
+//    is skipped (std::mutex is not recursive).
+//  - tl_release_hook: called for each shard a command releases, while it is still locked, so
+//    WATCHed keys are marked modified before any other thread can observe the change.
+struct HeldShards {
+  bool all = false;                 // every shard of every database
+  std::vector<const Shard*> shards;  // sorted by address
+  bool Holds(const Shard* s) const;
+};
+extern thread_local const HeldShards* tl_held_shards;
+
+class ReleaseHook {
+ public:
+  virtual ~ReleaseHook() = default;
+  virtual void OnRelease(const Shard* s) = 0;
+};
+extern thread_local ReleaseHook* tl_release_hook;
+
+// Lock and unlock one shard, honouring the two hooks above.
+void LockShard(Shard* s);
+void UnlockShard(Shard* s);
+
+// Locks the shard of one key (or one shard).
 class ShardLock {
  public:
-  explicit ShardLock(const KeyRef& k) : lock_(k.shard->mu) {}
+  explicit ShardLock(const KeyRef& k) : ShardLock(k.shard) {}
+  explicit ShardLock(Shard* s) : shard_(s) { LockShard(s); }
+  ~ShardLock() { UnlockShard(shard_); }
+  ShardLock(const ShardLock&) = delete;
+  ShardLock& operator=(const ShardLock&) = delete;
+
  private:
-  std::lock_guard<std::mutex> lock_;
+  Shard* shard_;
 };
 
 // Locks the shards of several keys, possibly in different databases, ascending by
@@ -113,7 +143,11 @@ class MultiShardLock {
  public:
   MultiShardLock() = default;
   void Add(size_t db_index, const KeyRef& k) { wanted_.push_back({db_index, k.shard_index, k.shard}); }
+  void AddShard(size_t db_index, size_t shard_index, Shard* s) {
+    wanted_.push_back({db_index, shard_index, s});
+  }
   void LockAll();  // call once, after the last Add
+  const std::vector<Shard*>& locked() const { return locked_; }
   ~MultiShardLock();
   MultiShardLock(const MultiShardLock&) = delete;
   MultiShardLock& operator=(const MultiShardLock&) = delete;

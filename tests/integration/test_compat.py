@@ -506,6 +506,18 @@ GROUPS = {
     "protocol_error_expected_dollar": [Raw(b"*1\r\nfoo\r\n"), Closed()],
     "protocol_error_unbalanced_quotes": [Raw(b"SET k \"abc\r\n"), Closed()],
     "protocol_error_after_good_command": [Raw(b"PING\r\n*1\r\n$x\r\n", 2), Closed()],
+    "transactions": [
+        X("MULTI"), X("SET", "t", "1"), X("INCR", "t"), X("GET", "t"), X("EXEC"),
+        X("EXEC"), X("DISCARD"),
+        X("MULTI"), X("MULTI"), X("WATCH", "t"), X("PING"), X("EXEC"),
+        X("MULTI"), X("SET", "t"), X("FOO"), X("INCR", "t"), X("EXEC"), X("GET", "t"),
+        X("MULTI"), X("SET", "t", "5"), X("DISCARD"), X("GET", "t"),
+        X("MULTI"), X("SET", "s", "abc"), X("INCR", "s"), X("GET", "s"), X("EXEC"),
+        X("WATCH", "t", "u"), X("UNWATCH"), X("WATCH"), X("MULTI"), X("EXEC"),
+        X("MULTI"), X("UNWATCH"), X("SELECT", "1"), X("SET", "t", "db1"), X("EXEC"),
+        X("GET", "t"), X("SELECT", "0"), X("GET", "t"),
+        X("MULTI"), X("RESET"), X("EXEC"), X("RESET"), X("RESET", "x"),
+    ],
 }
 
 
