@@ -58,6 +58,22 @@ struct ClientState {
 };
 
 class CommandRegistry;
+struct CommandContext;
+
+// What a blocked command replies when its timeout passes.
+enum class TimeoutReply { kNullArray, kNullBulk };
+
+// How a blocking command (BLPOP, BZPOPMIN, ...) parks its client. Implemented by server/.
+// A handler that found nothing to pop calls Block() while it still holds the shard locks of
+// its keys, so a push cannot slip in between "empty" and "waiting". The client stops executing
+// further commands; later, a write to one of the keys re-runs the same command for it (with
+// ctx.serving_blocked set) on the writer's thread, or the timeout replies `on_timeout`.
+class Blocker {
+ public:
+  virtual ~Blocker() = default;
+  virtual void Block(CommandContext& ctx, const std::vector<std::string_view>& keys,
+                     int64_t timeout_ms /* 0 = forever */, TimeoutReply on_timeout) = 0;
+};
 
 struct CommandContext {
   const std::string_view* argv = nullptr;
@@ -74,6 +90,15 @@ struct CommandContext {
   // command changed nothing. The dispatcher uses it to signal the command's keys as modified
   // (WATCH, blocked clients) and, later, to decide what the WAL logs.
   uint64_t dirty = 0;
+
+  // Blocking commands. blocker is null where clients cannot block (unit tests): such a
+  // handler replies as on timeout. in_exec: inside MULTI/EXEC blocking commands never block.
+  Blocker* blocker = nullptr;
+  bool in_exec = false;
+  // Set when the command runs again for a blocked client. A handler that still finds nothing
+  // sets not_served and writes no reply: the client stays blocked.
+  bool serving_blocked = false;
+  bool not_served = false;
 
   std::string_view arg(size_t i) const { return argv[i]; }
   storage::Db& db() const { return keyspace->db(client->db_index); }

@@ -62,6 +62,14 @@ void Connection::Close() {
   if (closing_) return;
   closing_ = true;
   UnwatchAll();
+  if (blocked_) {
+    std::lock_guard<std::mutex> lock(blocked_->mu);
+    if (!blocked_->done) {
+      blocked_->done = true;
+      worker_->server()->blocking().Remove(*blocked_);
+    }
+    blocked_.reset();
+  }
   worker_->server()->OnClientClosed(*this);
   worker_->RemoveClient(this);
   uv_close(reinterpret_cast<uv_handle_t*>(&handle_), OnClosed);
@@ -105,7 +113,7 @@ void Connection::ProcessInput() {
   t0_us_ = batch_us_;
   last_interaction_ms.store(batch_ms_, std::memory_order_relaxed);
 
-  while (in_.ReadableBytes() > 0 && !close_after_reply_ && !closing_) {
+  while (in_.ReadableBytes() > 0 && !close_after_reply_ && !closing_ && !blocked_) {
     if (PendingOutput() > kMaxPendingOutput) {
       // Back-pressure: stop reading until the client takes its replies (resumed in OnWrite).
       if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
@@ -154,6 +162,8 @@ cmd::CommandContext Connection::MakeContext(const std::string_view* argv, size_t
   ctx.conn = this;
   ctx.now_ms = batch_ms_ + (t0_us_ - batch_us_) / 1000;
   ctx.max_string_len = parser_limits_max_bulk_;
+  ctx.blocker = this;
+  ctx.in_exec = in_exec_;
   return ctx;
 }
 
@@ -187,6 +197,7 @@ void Connection::Execute(const std::vector<std::string_view>& args) {
     return;
   }
   Run(spec, ctx);
+  if (!ready_keys_.empty()) ServeReadyKeys();
 }
 
 namespace {
@@ -234,6 +245,7 @@ void Connection::Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx) {
   CommandStats& st = worker_->cmd_stats[spec->id];
   size_t reply_at = out_.ReadableBytes();
   last_cmd_id.store(spec->id, std::memory_order_relaxed);
+  running_spec_ = spec;
 
   WatchRegistry& watches = worker_->server()->watches();
   if ((spec->flags & cmd::kWrite) && !watches.empty()) {
@@ -244,6 +256,16 @@ void Connection::Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx) {
     storage::tl_release_hook = saved;
   } else {
     spec->handler(ctx);
+  }
+
+  // Clients blocked on a key this command wrote get served once it is done.
+  BlockingRegistry& blocking = worker_->server()->blocking();
+  if (ctx.dirty > 0 && (spec->flags & cmd::kWrite) && !blocking.empty()) {
+    std::vector<size_t> pos;
+    KeyPositions(*spec, ctx.argc, &pos);
+    for (size_t p : pos)
+      if (blocking.HasWaiters(client_.db_index, ctx.arg(p)))
+        ready_keys_.emplace_back(client_.db_index, std::string(ctx.arg(p)));
   }
 
   int64_t t1 = NowUs();
@@ -344,13 +366,68 @@ void Connection::Exec() {
   const storage::HeldShards* saved = storage::tl_held_shards;
   storage::tl_held_shards = &held;
   std::vector<std::string_view> argv;
+  in_exec_ = true;  // blocking commands do not block inside a transaction
   for (const QueuedCommand& q : queue) {
     argv.assign(q.args.begin(), q.args.end());
     cmd::CommandContext ctx = MakeContext(argv.data(), argv.size());
     Bump(worker_->commands_processed);
     Run(q.spec, ctx);
   }
+  in_exec_ = false;
   storage::tl_held_shards = saved;
+}
+
+void Connection::Block(cmd::CommandContext& ctx, const std::vector<std::string_view>& keys,
+                       int64_t timeout_ms, cmd::TimeoutReply on_timeout) {
+  auto bc = std::make_shared<BlockedClient>();
+  bc->worker = worker_;
+  bc->client_id = id;
+  bc->db = client_.db_index;
+  bc->resp = client_.resp;
+  bc->spec = running_spec_;
+  bc->args.assign(ctx.argv, ctx.argv + ctx.argc);
+  bc->keys.assign(keys.begin(), keys.end());
+  bc->deadline_ms = timeout_ms > 0 ? ctx.now_ms + timeout_ms : 0;
+  bc->on_timeout = on_timeout;
+  worker_->server()->blocking().Add(bc);
+  blocked_ = bc;
+  if (bc->deadline_ms > 0) worker_->AddBlockDeadline(bc->deadline_ms, id);
+}
+
+void Connection::Unblock(const std::string& reply) {
+  if (!blocked_) return;
+  blocked_.reset();
+  out_.Append(reply);
+  Resume();
+}
+
+void Connection::BlockTimeout(int64_t deadline_ms) {
+  if (!blocked_ || blocked_->deadline_ms != deadline_ms) return;  // an older block's timer
+  {
+    std::lock_guard<std::mutex> lock(blocked_->mu);
+    if (blocked_->done) return;  // being served: its reply is on the way
+    blocked_->done = true;
+    worker_->server()->blocking().Remove(*blocked_);
+  }
+  cmd::TimeoutReply kind = blocked_->on_timeout;
+  blocked_.reset();
+  kind == cmd::TimeoutReply::kNullBulk ? writer_.NullBulk() : writer_.NullArray();
+  Resume();
+}
+
+void Connection::Resume() {
+  if (closing_) return;
+  // Clocks for whatever runs next (commands that arrived while blocked).
+  ProcessInput();
+  Flush();
+  MaybeFinish();
+}
+
+void Connection::ServeReadyKeys() {
+  std::vector<std::pair<size_t, std::string>> keys;
+  keys.swap(ready_keys_);
+  for (auto& [db_index, key] : keys)
+    worker_->server()->blocking().ServeKey(worker_->server(), db_index, key);
 }
 
 void Connection::Flush() {

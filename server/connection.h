@@ -18,13 +18,14 @@
 #include "common/buffer.h"
 #include "protocol/reply_writer.h"
 #include "protocol/resp_parser.h"
+#include "server/blocking.h"
 #include "server/transaction.h"
 
 namespace strata::server {
 
 class Worker;
 
-class Connection {
+class Connection : public cmd::Blocker {
  public:
   Connection(Worker* worker, uint64_t id);
   // Takes the accepted socket; starts reading.
@@ -53,6 +54,13 @@ class Connection {
   void Exec();     // runs the queue atomically, writing EXEC's reply
   WatchState& watch_state() { return watch_; }
   void UnwatchAll();
+
+  // Blocking commands (server/blocking.h). Loop thread only.
+  void Block(cmd::CommandContext& ctx, const std::vector<std::string_view>& keys,
+             int64_t timeout_ms, cmd::TimeoutReply on_timeout) override;
+  void Unblock(const std::string& reply);  // served by another command: send, resume
+  void BlockTimeout(int64_t deadline_ms);  // from the worker's timer
+  bool blocked() const { return blocked_ != nullptr; }
 
   // One CLIENT LIST line (without the trailing newline). Caller holds Worker::clients_mu.
   std::string Describe(int64_t now_ms) const;
@@ -103,6 +111,12 @@ class Connection {
   bool multi_error_ = false;  // a command was refused while queueing: EXEC aborts
   std::vector<QueuedCommand> queue_;
   WatchState watch_;
+  bool in_exec_ = false;
+  const cmd::CommandSpec* running_spec_ = nullptr;
+  std::shared_ptr<BlockedClient> blocked_;
+  std::vector<std::pair<size_t, std::string>> ready_keys_;  // written keys with blocked waiters
+  void ServeReadyKeys();
+  void Resume();  // after a block ends: run what was buffered meanwhile
   bool writing_ = false;
   bool reading_ = false;
   bool paused_ = false;  // stopped reading because of output back-pressure

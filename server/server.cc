@@ -287,7 +287,7 @@ std::string Server::Info(const std::string& section_in) {
     line("# Clients");
     line(Format("connected_clients:%lld", static_cast<long long>(connected_clients_.load())));
     line(Format("maxclients:%lld", static_cast<long long>(config_->maxclients.load())));
-    line("blocked_clients:0");
+    line(Format("blocked_clients:%zu", blocking_.blocked_clients()));
     out += "\r\n";
   }
   if (want("memory")) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "commands/command.h"
+#include "server/blocking.h"
 #include "server/config.h"
 #include "server/transaction.h"
 #include "storage/keyspace.h"
@@ -57,6 +58,7 @@ class Server {
   const std::vector<std::unique_ptr<Worker>>& workers() const { return workers_; }
   PubSub& pubsub() { return *pubsub_; }
   WatchRegistry& watches() { return watches_; }
+  BlockingRegistry& blocking() { return blocking_; }
   // Loop thread of c, from Connection::Close: drops the client's subscriptions and waits.
   void OnClientClosed(Connection& c);
 
@@ -92,6 +94,7 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<PubSub> pubsub_;
   WatchRegistry watches_;
+  BlockingRegistry blocking_;
   std::atomic<uint64_t> next_client_id_{0};
   std::atomic<int64_t> connected_clients_{0};
   int64_t start_ms_ = 0;

@@ -130,6 +130,8 @@ void Worker::Run(int cpu) {
   cron_.data = this;
   int64_t period = 1000 / std::max<int64_t>(1, server_->config().hz.load());
   uv_timer_start(&cron_, OnCron, period, period);
+  uv_timer_init(&loop_, &block_timer_);
+  block_timer_.data = this;
   // A stop requested before the loop started must not be lost.
   if (stopping_) uv_async_send(&wake_);
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -152,6 +154,31 @@ void Worker::Post(std::function<void(Worker&)> task) {
     inbox_.push_back(std::move(task));
   }
   Wake();
+}
+
+void Worker::AddBlockDeadline(int64_t deadline_ms, uint64_t client_id) {
+  block_deadlines_.emplace(deadline_ms, client_id);
+  ArmBlockTimer();
+}
+
+void Worker::ArmBlockTimer() {
+  if (block_deadlines_.empty()) {
+    uv_timer_stop(&block_timer_);
+    return;
+  }
+  int64_t wait = block_deadlines_.top().first - NowMs();
+  uv_timer_start(&block_timer_, OnBlockTimer, static_cast<uint64_t>(std::max<int64_t>(wait, 0)), 0);
+}
+
+void Worker::OnBlockTimer(uv_timer_t* h) {
+  auto* w = static_cast<Worker*>(h->data);
+  int64_t now = NowMs();
+  while (!w->block_deadlines_.empty() && w->block_deadlines_.top().first <= now) {
+    auto [deadline, id] = w->block_deadlines_.top();
+    w->block_deadlines_.pop();
+    if (Connection* c = w->FindClient(id)) c->BlockTimeout(deadline);
+  }
+  w->ArmBlockTimer();
 }
 
 Connection* Worker::FindClient(uint64_t id) const {
@@ -181,6 +208,7 @@ void Worker::OnWake(uv_async_t* h) {
   for (uv_tcp_t* t : w->listeners_) uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&w->wake_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&w->cron_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->block_timer_), nullptr);
 }
 
 void Worker::OnConnection(uv_stream_t* listener, int status) {
@@ -268,7 +296,9 @@ void Worker::CloseIdleAndKilled(int64_t now_ms) {
   {
     std::lock_guard<std::mutex> lock(clients_mu);
     for (Connection* c : clients) {
-      bool idle = timeout_ms > 0 && now_ms - c->last_interaction_ms.load() > timeout_ms;
+      // Blocked clients wait for their own timeout, not the idle one (as in Redis).
+      bool idle = timeout_ms > 0 && !c->blocked() &&
+                  now_ms - c->last_interaction_ms.load() > timeout_ms;
       if (idle || c->kill_requested.load()) doomed.push_back(c);
     }
   }

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <queue>
 #include <unordered_map>
 #include <string>
 #include <thread>
@@ -40,6 +41,8 @@ class Worker {
   // libuv may merge wake-ups, so each wake drains the whole inbox). Tasks posted after Stop()
   // may never run.
   void Post(std::function<void(Worker&)> task);
+  // Loop thread only: the timeout of a blocked client (Connection::BlockTimeout at deadline).
+  void AddBlockDeadline(int64_t deadline_ms, uint64_t client_id);
   // Loop thread only: the live connection with this client id, or nullptr.
   Connection* FindClient(uint64_t id) const;
 
@@ -64,6 +67,8 @@ class Worker {
   static void OnConnection(uv_stream_t* server, int status);
   static void OnWake(uv_async_t* h);
   static void OnCron(uv_timer_t* h);
+  static void OnBlockTimer(uv_timer_t* h);
+  void ArmBlockTimer();
   void Run(int cpu);
   void ActiveExpire(int64_t now_ms);
   void CloseIdleAndKilled(int64_t now_ms);
@@ -75,6 +80,10 @@ class Worker {
   std::vector<uv_tcp_t*> listeners_;
   uv_async_t wake_;
   uv_timer_t cron_;
+  uv_timer_t block_timer_;
+  // (deadline ms, client id), earliest first.
+  std::priority_queue<std::pair<int64_t, uint64_t>, std::vector<std::pair<int64_t, uint64_t>>,
+                      std::greater<>> block_deadlines_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
   std::mutex inbox_mu_;
