@@ -1,0 +1,139 @@
+# Blocking pops across connections and worker threads: woken by a push from another
+# connection, served first come first served, timeouts, MULTI, pipelined commands behind a
+# blocked one, and disconnects.
+import socket
+import time
+import unittest
+
+from harness import ServerTestCase
+
+
+class BlockingTest(ServerTestCase):
+    strata_only_args = ("--threads", "2")
+
+    def blocked(self, *args):
+        """A new connection that sent a blocking command; returns it without reading."""
+        c = self.new_conn()
+        c.send(*args)
+        return c
+
+    def wait_blocked(self, n):
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            info = self.conn.cmd("INFO", "clients")
+            if b"blocked_clients:%d\r\n" % n in info:
+                return
+            time.sleep(0.01)
+        self.fail("never saw %d blocked clients:\n%r" % (n, info))
+
+    def assert_no_reply(self, c, wait=0.15):
+        c.sock.settimeout(wait)
+        try:
+            data = c.sock.recv(100)
+            self.fail("unexpected reply while blocked: %r" % data)
+        except socket.timeout:
+            pass
+        finally:
+            c.sock.settimeout(10)
+
+    def test_blpop_woken_by_push_from_other_connections(self):
+        # Several pairs so that blocker and pusher land on different workers at least once.
+        for i in range(6):
+            key = "q%d" % i
+            c = self.blocked("BLPOP", key, "0")
+            self.wait_blocked(1)
+            self.assert_no_reply(c, 0.05)
+            pusher = self.new_conn()
+            self.assertEqual(pusher.cmd("RPUSH", key, "a", "b"), 2)  # length before serving
+            self.assertEqual(c.read_reply()[1], [key.encode(), b"a"])
+            self.assertEqual(self.conn.cmd("LRANGE", key, "0", "-1"), [b"b"])
+
+    def test_fifo_fairness(self):
+        waiters = []
+        for i in range(3):
+            waiters.append(self.blocked("BRPOP", "fair", "0"))
+            self.wait_blocked(i + 1)
+        self.conn.cmd("LPUSH", "fair", "x1", "x2", "x3")  # list: x3 x2 x1; BRPOP takes x1 first
+        got = [w.read_reply()[1] for w in waiters]
+        self.assertEqual(got, [[b"fair", b"x1"], [b"fair", b"x2"], [b"fair", b"x3"]])
+
+    def test_multiple_keys_and_timeout(self):
+        c = self.blocked("BLPOP", "k1", "k2", "0")
+        self.wait_blocked(1)
+        self.conn.cmd("RPUSH", "k2", "v")
+        self.assertEqual(c.read_reply()[1], [b"k2", b"v"])
+        start = time.monotonic()
+        raw, _ = c.call("BLPOP", "k1", "0.2")
+        self.assertEqual(raw, b"*-1\r\n")
+        self.assertGreaterEqual(time.monotonic() - start, 0.15)
+        raw, _ = c.call("BLMOVE", "k1", "k2", "LEFT", "RIGHT", "0.1")
+        self.assertEqual(raw, b"*-1\r\n")  # Redis answers every blocking timeout with a null array
+
+    def test_pipelined_commands_wait_behind_a_blocked_one(self):
+        c = self.new_conn()
+        c.send_raw(b"*3\r\n$5\r\nBLPOP\r\n$1\r\np\r\n$1\r\n0\r\n*1\r\n$4\r\nPING\r\n")
+        self.wait_blocked(1)
+        self.assert_no_reply(c)
+        self.conn.cmd("RPUSH", "p", "1")
+        self.assertEqual(c.read_reply()[1], [b"p", b"1"])
+        self.assertEqual(c.read_reply()[0], b"+PONG\r\n")
+
+    def test_inside_multi_never_blocks(self):
+        c = self.new_conn()
+        c.cmd("MULTI")
+        c.cmd("BLPOP", "none", "0")
+        c.cmd("BZPOPMIN", "none", "0")
+        raw, _ = c.call("EXEC")
+        self.assertEqual(raw, b"*2\r\n*-1\r\n*-1\r\n")
+
+    def test_blmove_and_brpoplpush(self):
+        c = self.blocked("BLMOVE", "src", "dst", "RIGHT", "LEFT", "0")
+        self.wait_blocked(1)
+        self.conn.cmd("RPUSH", "src", "a", "b")
+        self.assertEqual(c.read_reply()[1], b"b")
+        self.assertEqual(self.conn.cmd("LRANGE", "dst", "0", "-1"), [b"b"])
+        c2 = self.blocked("BRPOPLPUSH", "src2", "dst", "0")
+        self.wait_blocked(1)
+        self.conn.cmd("LPUSH", "src2", "z")
+        self.assertEqual(c2.read_reply()[1], b"z")
+        self.assertEqual(self.conn.cmd("LRANGE", "dst", "0", "-1"), [b"z", b"b"])
+
+    def test_chained_blmove_wakes_a_waiter_on_the_destination(self):
+        first = self.blocked("BLPOP", "dst3", "0")
+        self.wait_blocked(1)
+        mover = self.blocked("BLMOVE", "src3", "dst3", "LEFT", "RIGHT", "0")
+        self.wait_blocked(2)
+        self.conn.cmd("RPUSH", "src3", "m")
+        self.assertEqual(mover.read_reply()[1], b"m")
+        self.assertEqual(first.read_reply()[1], [b"dst3", b"m"])
+
+    def test_lmpop_and_zset_blocking(self):
+        c = self.blocked("BLMPOP", "0", "2", "l1", "l2", "RIGHT", "COUNT", "2")
+        self.wait_blocked(1)
+        self.conn.cmd("RPUSH", "l2", "a", "b", "c")
+        self.assertEqual(c.read_reply()[1], [b"l2", [b"c", b"b"]])
+        z = self.blocked("BZPOPMIN", "z1", "z2", "0")
+        self.wait_blocked(1)
+        self.conn.cmd("ZADD", "z2", "2", "two", "1", "one")
+        self.assertEqual(z.read_reply()[1], [b"z2", b"one", b"1"])
+        zm = self.blocked("BZMPOP", "0", "1", "z3", "MAX", "COUNT", "5")
+        self.wait_blocked(1)
+        self.conn.cmd("ZADD", "z3", "1", "a", "3", "c")
+        self.assertEqual(zm.read_reply()[1], [b"z3", [[b"c", b"3"], [b"a", b"1"]]])
+
+    def test_disconnected_waiter_takes_nothing(self):
+        c = self.blocked("BLPOP", "gone", "0")
+        self.wait_blocked(1)
+        c.close()
+        self.wait_blocked(0)
+        self.conn.cmd("RPUSH", "gone", "kept")
+        self.assertEqual(self.conn.cmd("LRANGE", "gone", "0", "-1"), [b"kept"])
+
+    def test_timeout_errors(self):
+        for args in (("BLPOP", "k", "abc"), ("BLPOP", "k", "-1"), ("BZPOPMIN", "k", "x")):
+            raw, _ = self.conn.call(*args)
+            self.assertTrue(raw.startswith(b"-ERR timeout"), raw)
+
+
+if __name__ == "__main__":
+    unittest.main()
