@@ -105,6 +105,7 @@ void RegisterDataFamilies(CommandRegistry& r) {
   RegisterHashFamily(r);
   RegisterSetFamily(r);
   RegisterZSetFamily(r);
+  RegisterBlockingListCommands(r);
   RegisterIntrospection(r);
 }
 

@@ -63,12 +63,14 @@ void Connection::Close() {
   closing_ = true;
   UnwatchAll();
   if (blocked_) {
-    std::lock_guard<std::mutex> lock(blocked_->mu);
-    if (!blocked_->done) {
-      blocked_->done = true;
-      worker_->server()->blocking().Remove(*blocked_);
+    {
+      std::lock_guard<std::mutex> lock(blocked_->mu);
+      if (!blocked_->done) {
+        blocked_->done = true;
+        worker_->server()->blocking().Remove(*blocked_);
+      }
     }
-    blocked_.reset();
+    blocked_.reset();  // after the lock: this may free the mutex
   }
   worker_->server()->OnClientClosed(*this);
   worker_->RemoveClient(this);

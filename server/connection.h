@@ -44,6 +44,8 @@ class Connection : public cmd::Blocker {
     MaybeFinish();
   }
   bool closing() const { return closing_; }
+  // Reply bytes not yet taken by the kernel (pub/sub output buffer limit). Loop thread only.
+  size_t pending_output() const { return PendingOutput(); }
   cmd::ClientState& client() { return client_; }
   Worker* worker() { return worker_; }
 

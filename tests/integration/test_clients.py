@@ -227,6 +227,26 @@ class RedisBenchmarkTest(ServerTestCase):
             self.assertGreater(found[name], 0)
         return found
 
+    def full_default_list(self, pipeline):
+        """redis-benchmark's whole default test list (lists, sets, hashes, zsets, LRANGE_600,
+        MSET...): every test must report a result and no error reply may appear."""
+        cmd = ["redis-benchmark", "-p", str(self.server.port), "-n", "5000", "-c", "20",
+               "-P", str(pipeline), "-q"]
+        r = subprocess.run(cmd, capture_output=True, timeout=120)
+        out = (r.stdout + r.stderr).decode("utf-8", "replace").replace("\r", "\n")
+        self.assertEqual(r.returncode, 0, out[-2000:])
+        bad = [line for line in out.splitlines() if "ERR" in line or "error" in line.lower()]
+        self.assertEqual(bad, [], "error replies during benchmark")
+        for name in ("PING_INLINE", "SET", "GET", "INCR", "LPUSH", "RPUSH", "LPOP", "RPOP",
+                     "SADD", "HSET", "SPOP", "ZADD", "ZPOPMIN", "LRANGE_100", "LRANGE_600",
+                     "MSET (10 keys)"):
+            self.assertRegex(out, r"(?m)^\s*%s(?: \([a-z0-9 ]+\))?: [0-9.]+ requests per second"
+                             % re.escape(name))
+
+    def test_full_default_list(self):
+        self.full_default_list(1)
+        self.full_default_list(16)
+
     def test_pipelined(self):
         self.bench(16)
         self.assertGreaterEqual(self.conn.cmd("DBSIZE"), 1)

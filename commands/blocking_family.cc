@@ -1,0 +1,229 @@
+// The blocking pops: BLPOP BRPOP BLMPOP BLMOVE BRPOPLPUSH (over list_ops.h) and BZPOPMIN
+// BZPOPMAX BZMPOP (over zset_ops.h). Each handler locks all its keys, pops if it can, and
+// otherwise parks the client through ctx.blocker while still holding the locks (see
+// server/blocking.h for how it is woken). Run again for a blocked client
+// (ctx.serving_blocked), a handler that still finds nothing sets ctx.not_served and replies
+// nothing.
+#include <cmath>
+#include <climits>
+
+#include "commands/command.h"
+#include "commands/list_ops.h"
+#include "common/errors.h"
+#include "common/strutil.h"
+
+namespace strata::cmd {
+
+namespace {
+
+using storage::KeyRef;
+using storage::MultiShardLock;
+
+// Redis's getTimeoutFromObjectOrReply for seconds (fractions allowed): ms, 0 = forever.
+bool ParseTimeout(CommandContext& ctx, std::string_view arg, int64_t* ms) {
+  long double secs;
+  if (!ParseLongDouble(arg, &secs)) {
+    ctx.out->Error(err::kTimeoutNotFloat);
+    return false;
+  }
+  long double v = secs * 1000.0L;
+  if (v > static_cast<long double>(LLONG_MAX)) {
+    ctx.out->Error("ERR timeout is out of range");
+    return false;
+  }
+  int64_t t = static_cast<int64_t>(std::ceil(static_cast<double>(v)));
+  if (t < 0) {
+    ctx.out->Error("ERR timeout is negative");
+    return false;
+  }
+  *ms = t;
+  return true;
+}
+
+// Nothing to pop: wait (or, where a client cannot wait, answer as a timeout would).
+void BlockOrGiveUp(CommandContext& ctx, const std::vector<std::string_view>& keys, int64_t ms) {
+  if (ctx.serving_blocked) {
+    ctx.not_served = true;
+    return;
+  }
+  if (ctx.in_exec || ctx.blocker == nullptr) return ctx.out->NullArray();
+  ctx.blocker->Block(ctx, keys, ms, TimeoutReply::kNullArray);
+}
+
+void LockKeys(CommandContext& ctx, const std::vector<std::string_view>& keys,
+              std::vector<KeyRef>* refs, MultiShardLock* lock) {
+  refs->clear();
+  for (std::string_view k : keys) refs->push_back(ctx.db().Ref(k));
+  for (const KeyRef& r : *refs) lock->Add(ctx.client->db_index, r);
+  lock->LockAll();
+}
+
+// BLPOP / BRPOP key [key ...] timeout
+void BlockingPop(CommandContext& ctx, list_ops::End end) {
+  int64_t ms = 0;
+  if (!ctx.serving_blocked && !ParseTimeout(ctx, ctx.arg(ctx.argc - 1), &ms)) return;
+  std::vector<std::string_view> keys(ctx.argv + 1, ctx.argv + ctx.argc - 1);
+  std::vector<KeyRef> refs;
+  MultiShardLock lock;
+  LockKeys(ctx, keys, &refs, &lock);
+  for (const KeyRef& k : refs) {
+    std::vector<std::string> got;
+    list_ops::Status st = list_ops::Pop(k, ctx.now_ms, end, 1, &got);
+    if (st == list_ops::Status::kWrongType) return ctx.out->Error(err::kWrongType);
+    if (st == list_ops::Status::kOk) {
+      ++ctx.dirty;
+      ctx.out->ArrayHeader(2);
+      ctx.out->Bulk(k.key);
+      return ctx.out->Bulk(got[0]);
+    }
+  }
+  BlockOrGiveUp(ctx, keys, ms);
+}
+
+void BLPop(CommandContext& ctx) { BlockingPop(ctx, list_ops::End::kLeft); }
+void BRPop(CommandContext& ctx) { BlockingPop(ctx, list_ops::End::kRight); }
+
+bool ParseEnd(std::string_view s, list_ops::End* end) {
+  if (EqualsIgnoreCase(s, "LEFT")) *end = list_ops::End::kLeft;
+  else if (EqualsIgnoreCase(s, "RIGHT")) *end = list_ops::End::kRight;
+  else return false;
+  return true;
+}
+
+void BlockingMove(CommandContext& ctx, std::string_view src, std::string_view dst,
+                  list_ops::End from, list_ops::End to, int64_t ms) {
+  std::vector<KeyRef> refs;
+  MultiShardLock lock;
+  LockKeys(ctx, {src, dst}, &refs, &lock);
+  std::string moved;
+  list_ops::Status st = list_ops::Move(refs[0], refs[1], ctx.now_ms, from, to, &moved);
+  if (st == list_ops::Status::kWrongType) return ctx.out->Error(err::kWrongType);
+  if (st == list_ops::Status::kOk) {
+    ctx.dirty += 2;
+    return ctx.out->Bulk(moved);
+  }
+  BlockOrGiveUp(ctx, {src}, ms);
+}
+
+// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+void BLMove(CommandContext& ctx) {
+  list_ops::End from, to;
+  if (!ParseEnd(ctx.arg(3), &from) || !ParseEnd(ctx.arg(4), &to))
+    return ctx.out->Error(err::kSyntax);
+  int64_t ms = 0;
+  if (!ctx.serving_blocked && !ParseTimeout(ctx, ctx.arg(5), &ms)) return;
+  BlockingMove(ctx, ctx.arg(1), ctx.arg(2), from, to, ms);
+}
+
+// BRPOPLPUSH source destination timeout
+void BRPopLPush(CommandContext& ctx) {
+  int64_t ms = 0;
+  if (!ctx.serving_blocked && !ParseTimeout(ctx, ctx.arg(3), &ms)) return;
+  BlockingMove(ctx, ctx.arg(1), ctx.arg(2), list_ops::End::kRight, list_ops::End::kLeft, ms);
+}
+
+// The "numkeys key [key ...] <where> [COUNT count]" tail of BLMPOP and BZMPOP (Redis's
+// order of checks and messages). *where_arg is the LEFT/RIGHT or MIN/MAX argument.
+bool ParseMPop(CommandContext& ctx, size_t numkeys_idx, std::vector<std::string_view>* keys,
+               std::string_view* where_arg, int64_t* count) {
+  int64_t numkeys;
+  if (!ParseInt64(ctx.arg(numkeys_idx), &numkeys) || numkeys <= 0) {
+    ctx.out->Error("ERR numkeys should be greater than 0");
+    return false;
+  }
+  size_t where_idx = numkeys_idx + static_cast<size_t>(numkeys) + 1;
+  if (numkeys > static_cast<int64_t>(ctx.argc) || where_idx >= ctx.argc) {
+    ctx.out->Error(err::kSyntax);
+    return false;
+  }
+  keys->assign(ctx.argv + numkeys_idx + 1, ctx.argv + where_idx);
+  *where_arg = ctx.arg(where_idx);
+  *count = -1;
+  for (size_t j = where_idx + 1; j < ctx.argc; ++j) {
+    if (*count == -1 && EqualsIgnoreCase(ctx.arg(j), "COUNT") && j + 1 < ctx.argc) {
+      if (!ParseInt64(ctx.arg(++j), count) || *count <= 0) {
+        ctx.out->Error("ERR count should be greater than 0");
+        return false;
+      }
+    } else {
+      ctx.out->Error(err::kSyntax);
+      return false;
+    }
+  }
+  if (*count == -1) *count = 1;
+  return true;
+}
+
+// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+void BLMPop(CommandContext& ctx) {
+  int64_t ms = 0;
+  if (!ctx.serving_blocked && !ParseTimeout(ctx, ctx.arg(1), &ms)) return;
+  std::vector<std::string_view> keys;
+  std::string_view where;
+  int64_t count;
+  if (!ParseMPop(ctx, 2, &keys, &where, &count)) return;
+  list_ops::End end;
+  if (!ParseEnd(where, &end)) return ctx.out->Error(err::kSyntax);
+  std::vector<KeyRef> refs;
+  MultiShardLock lock;
+  LockKeys(ctx, keys, &refs, &lock);
+  for (const KeyRef& k : refs) {
+    std::vector<std::string> got;
+    list_ops::Status st = list_ops::Pop(k, ctx.now_ms, end, static_cast<size_t>(count), &got);
+    if (st == list_ops::Status::kWrongType) return ctx.out->Error(err::kWrongType);
+    if (st == list_ops::Status::kOk) {
+      ctx.dirty += got.size();
+      ctx.out->ArrayHeader(2);
+      ctx.out->Bulk(k.key);
+      ctx.out->ArrayHeader(got.size());
+      for (const std::string& e : got) ctx.out->Bulk(e);
+      return;
+    }
+  }
+  BlockOrGiveUp(ctx, keys, ms);
+}
+
+CommandSpec Cmd(const char* name, int arity, int first, int last, Handler h, const char* group,
+                const char* since, const char* summary, const char* syntax) {
+  CommandSpec s;
+  s.name = name;
+  s.arity = arity;
+  s.flags = kWrite | kBlocking | kNoScript;
+  s.first_key = first;
+  s.last_key = last;
+  s.key_step = first > 0 ? 1 : 0;
+  s.handler = h;
+  s.group = group;
+  s.since = since;
+  s.summary = summary;
+  s.syntax = syntax;
+  return s;
+}
+
+}  // namespace
+
+void RegisterBlockingListCommands(CommandRegistry& r) {
+  for (CommandSpec& s : std::vector<CommandSpec>{
+           Cmd("blpop", -3, 1, -2, BLPop, "list", "2.0.0",
+               "Remove and get the first element in a list, or block until one is available",
+               "key [key ...] timeout"),
+           Cmd("brpop", -3, 1, -2, BRPop, "list", "2.0.0",
+               "Remove and get the last element in a list, or block until one is available",
+               "key [key ...] timeout"),
+           Cmd("brpoplpush", 4, 1, 2, BRPopLPush, "list", "2.2.0",
+               "Pop an element from a list, push it to another list and return it; or block "
+               "until one is available",
+               "source destination timeout"),
+           Cmd("blmove", 6, 1, 2, BLMove, "list", "6.2.0",
+               "Pop an element from a list, push it to another list and return it; or block "
+               "until one is available",
+               "source destination LEFT | RIGHT LEFT | RIGHT timeout"),
+           Cmd("blmpop", -5, 0, 0, BLMPop, "list", "7.0.0",
+               "Pop elements from a list, or block until one is available",
+               "timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]"),
+       }) {
+    r.Register(std::move(s));
+  }
+}
+
+}  // namespace strata::cmd
