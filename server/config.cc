@@ -75,6 +75,45 @@ bool ParseCpuList(const std::string& s, std::vector<int>* out) {
   return !out->empty();
 }
 
+bool MergeOutputBufferLimits(const std::string& current, std::string* update,
+                             std::string* error) {
+  // class -> "hard soft seconds", in Redis's order; "replica" is Redis's alias of "slave".
+  std::vector<std::pair<std::string, std::vector<int64_t>>> classes = {
+      {"normal", {0, 0, 0}}, {"slave", {0, 0, 0}}, {"pubsub", {0, 0, 0}}};
+  auto apply = [&](const std::string& text, bool strict) {
+    std::istringstream in(text);
+    std::vector<std::string> w;
+    for (std::string x; in >> x;) w.push_back(x);
+    if (w.size() % 4 != 0) return false;
+    for (size_t i = 0; i < w.size(); i += 4) {
+      std::string cls = w[i];
+      ToLowerInPlace(cls);
+      if (cls == "replica") cls = "slave";
+      int64_t hard, soft, secs;
+      if (!ParseMemory(w[i + 1], &hard) || !ParseMemory(w[i + 2], &soft) ||
+          !ParseInt64(w[i + 3], &secs) || hard < 0 || soft < 0 || secs < 0)
+        return false;
+      bool found = false;
+      for (auto& [name, v] : classes)
+        if (name == cls) v = {hard, soft, secs}, found = true;
+      if (!found && strict) return false;
+    }
+    return true;
+  };
+  apply(current, false);
+  if (!apply(*update, true)) {
+    *error = "Wrong number of arguments in buffer limit configuration.";
+    return false;
+  }
+  std::string out;
+  for (auto& [name, v] : classes)
+    out += Format("%s%s %lld %lld %lld", out.empty() ? "" : " ", name.c_str(),
+                  static_cast<long long>(v[0]), static_cast<long long>(v[1]),
+                  static_cast<long long>(v[2]));
+  *update = out;
+  return true;
+}
+
 bool SplitConfigLine(const std::string& line, std::vector<std::string>* out) {
   out->clear();
   size_t i = 0, n = line.size();
@@ -188,6 +227,7 @@ Config::Config() {
   // Accepted for compatibility; persistence arrives with the WAL. "save" stays empty: there
   // are no RDB snapshots, and redis-benchmark asks for it at start.
   str("save", &save_, true);
+  str("client-output-buffer-limit", &client_output_buffer_limit_, true);
   enm("appendonly", &appendonly_, false, {"no"});
   enm("appendfsync", &appendfsync_, true, {"always", "everysec", "no"});
 
@@ -210,7 +250,7 @@ bool Config::Apply(const Row& row, const std::vector<std::string>& values, bool 
   using K = Row::Kind;
   // "bind" and "save" take several words; everything else exactly one.
   std::string value;
-  if (row.name == "bind" || row.name == "save") {
+  if (row.name == "bind" || row.name == "save" || row.name == "client-output-buffer-limit") {
     for (size_t i = 0; i < values.size(); ++i) value += (i ? " " : "") + values[i];
   } else if (values.size() != 1) {
     *error = "wrong number of arguments";
@@ -267,8 +307,14 @@ bool Config::Apply(const Row& row, const std::vector<std::string>& values, bool 
     }
     case K::kString: {
       if (row.check && !row.check(value, error)) return false;
-      std::lock_guard<std::mutex> lock(mu_);
-      *row.str = value;
+      if (row.name == "client-output-buffer-limit" &&
+          !MergeOutputBufferLimits(GetString(row.name), &value, error))
+        return false;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        *row.str = value;
+      }
+      if (on_change_) on_change_(row.name);
       return true;
     }
   }

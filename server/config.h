@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -57,6 +58,9 @@ class Config {
   std::string maxmemory_policy() const;
   std::string dir() const;
   std::string config_file() const;
+  // Called (on the setting thread) after a string directive changed; Server uses it to apply
+  // client-output-buffer-limit to pub/sub.
+  void set_on_change(std::function<void(const std::string&)> fn) { on_change_ = std::move(fn); }
   void set_config_file(const std::string& f);
 
  private:
@@ -79,6 +83,9 @@ class Config {
   std::string appendfsync_ = "everysec";
   std::string pidfile_;
   std::string config_file_;
+  std::string client_output_buffer_limit_ =
+      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60";
+  std::function<void(const std::string&)> on_change_;
   std::vector<Row> rows_;
 };
 
@@ -86,6 +93,9 @@ class Config {
 bool ParseMemory(const std::string& s, int64_t* out);
 // "0-3,6" -> {0,1,2,3,6}. False on bad syntax.
 bool ParseCpuList(const std::string& s, std::vector<int>* out);
+// client-output-buffer-limit: applies "class hard soft seconds ..." over `current` and writes
+// the full normalized value (all classes, bytes) to *update. False on bad input.
+bool MergeOutputBufferLimits(const std::string& current, std::string* update, std::string* error);
 // Splits a config line like Redis's sdssplitargs (quotes allowed). False on unbalanced quotes.
 bool SplitConfigLine(const std::string& line, std::vector<std::string>* out);
 

@@ -40,6 +40,21 @@ Server::Server(Config* config) : config_(config) {
   RegisterPubSubFamily(registry_);
   RegisterTransactionFamily(registry_);
   pubsub_ = std::make_unique<PubSub>(this);
+  auto apply_limits = [this](const std::string& name) {
+    if (name != "client-output-buffer-limit") return;
+    std::istringstream in(config_->GetString(name));
+    std::string cls, hard, soft, secs;
+    while (in >> cls >> hard >> soft >> secs) {
+      if (cls != "pubsub") continue;
+      OutputLimit l;
+      l.hard = std::stoull(hard);
+      l.soft = std::stoull(soft);
+      l.soft_seconds = std::stoll(secs);
+      pubsub_->SetOutputLimit(l);
+    }
+  };
+  apply_limits("client-output-buffer-limit");
+  config_->set_on_change(apply_limits);
   baseline_.calls.assign(registry_.num_ids(), 0);
   baseline_.usec = baseline_.rejected = baseline_.failed = baseline_.calls;
 }
@@ -325,6 +340,8 @@ std::string Server::Info(const std::string& section_in) {
     line(Format("expired_keys:%llu", static_cast<unsigned long long>(keyspace_->ExpiredKeys())));
     line("evicted_keys:0");
     line(Format("total_error_replies:%llu", static_cast<unsigned long long>(st.error_replies)));
+    line(Format("pubsub_channels:%zu", pubsub_->registry().Count(SubKind::kChannel)));
+    line(Format("pubsub_patterns:%zu", pubsub_->registry().Count(SubKind::kPattern)));
     out += "\r\n";
   }
   if (want("cpu")) {

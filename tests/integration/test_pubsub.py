@@ -327,6 +327,29 @@ class PubSubTest(ServerTestCase):
             in open(self.server.log_path, "rb").read(), 5))
 
 
+    def test_output_limit_follows_config_set(self):
+        # A lowered pub/sub hard limit takes effect at once: 8 MB unread is too much for 1 MB.
+        self.assertEqual(self.conn.cmd("CONFIG", "SET", "client-output-buffer-limit",
+                                       "pubsub 1mb 1mb 0"), "OK")
+        self.addCleanup(lambda: self.conn.cmd("CONFIG", "SET", "client-output-buffer-limit",
+                                              "pubsub 32mb 8mb 60"))
+        self.assertIn(b"pubsub 1048576 1048576 0",
+                      self.conn.cmd("CONFIG", "GET", "client-output-buffer-limit")[1])
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((HOST, self.server.port))
+        slow = RespConnection.__new__(RespConnection)
+        slow.sock, slow.buf = sock, bytearray()
+        self.addCleanup(slow.close)
+        slow.sock.settimeout(10)
+        self.subscribe(slow, "small-limit")
+        pub = self.new_conn()
+        for _ in range(8):
+            pub.cmd("PUBLISH", "small-limit", b"q" * (1 << 20))
+        self.assertTrue(poll_until(
+            lambda: self.conn.cmd("PUBSUB", "NUMSUB", "small-limit")[1] == 0, 10))
+
+
 # -- differential check against redis-server ------------------------------------------------------
 # Steps on a (subscriber, publisher) connection pair: (who, command..., replies to read on the
 # subscriber side). Every reply's bytes must match redis-server's, except those marked "ignore".
