@@ -339,8 +339,8 @@ size_t ListObject::node_bytes() const {
   return total;
 }
 
-// A new empty node linked after `after` (nullptr: as the new head), with room for `need` bytes
-// at the front or the back of its area.
+// A new empty node with an area of at least `need` bytes, linked after `after` (nullptr: as the
+// new head). The caller fills it before the lock is released: nodes in a list are never empty.
 ListNode* ListObject::NewNodeAfter(ListNode* after, size_t need) {
   ListNode* n = AllocNode(need);
   n->begin = 0;

@@ -2,7 +2,8 @@
 # reference) and to the server under test; the raw reply bytes must be identical. Uses the step
 # types and the group runner of test_compat.py. Besides the fixed groups, a seeded random walk
 # of list commands runs with tiny node sizes (list-max-listpack-size 1, 3, -1) so node splits,
-# merges across nodes and node deletions all happen, comparing every reply and the whole list.
+# inserts spilling into neighbouring nodes and node deletions all happen, comparing every reply
+# and, every 50 steps, the whole lists.
 import random
 import unittest
 
@@ -209,6 +210,15 @@ GROUPS = {
         X("RPUSH", "l", "a", "b", "c"), X("LPOP", "l", "0"), X("LPOP", "l", "2"),
         X("LINDEX", "l", "5"), X("LPOS", "l", "zz"), X("LMPOP", "1", "l", "RIGHT"),
         X("LPOP", "l"),
+    ],
+    "command_info": [
+        Shape(tc.command_info_shape, "COMMAND", "INFO", "lpush", "rpush", "lpushx", "rpushx",
+              "lpop", "rpop", "llen", "lrange", "lindex", "lset", "linsert", "lrem", "ltrim",
+              "lpos", "lmove", "rpoplpush"),
+        # LMPOP's "movablekeys" flag and keynum key spec are introspection's to describe.
+        Shape(tc.command_docs_shape, "COMMAND", "DOCS", "lpos"),
+        X("COMMAND", "GETKEYS", "LMOVE", "a", "b", "LEFT", "RIGHT"),
+        X("COMMAND", "GETKEYS", "RPOPLPUSH", "a", "b"),
     ],
     "transactions": [
         X("MULTI"), X("RPUSH", "l", "a", "b"), X("LPOP", "l"), X("LMOVE", "l", "m", "LEFT",
