@@ -189,6 +189,7 @@ CommandSpec Cmd(const char* name, int arity, int first, int last, Handler h, con
   s.name = name;
   s.arity = arity;
   s.flags = kWrite | kBlocking | kNoScript;
+  if (first == 0) s.flags |= kMovableKeys;
   s.first_key = first;
   s.last_key = last;
   s.key_step = first > 0 ? 1 : 0;

@@ -43,6 +43,7 @@ enum CommandFlag : uint32_t {
   kPubSubContext = 1u << 13,  // allowed while a RESP2 client is subscribed (SUBSCRIBE, PING...)
   kNoMulti = 1u << 14,  // not queued by MULTI (MULTI, EXEC, DISCARD, WATCH...): runs at once
   kBlocking = 1u << 15,  // may block the client (BLPOP...); never blocks inside MULTI
+  kMovableKeys = 1u << 16,  // keys found by parsing (numkeys forms), not by first/last/step
 };
 
 // Per-connection state commands may read or change. Owned by the connection's loop thread.

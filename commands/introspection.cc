@@ -340,10 +340,14 @@ constexpr char kInvalidArgs[] = "ERR Invalid arguments specified for command";
 constexpr struct {
   uint32_t bit;
   const char* name;
-} kFlagNames[] = {{kWrite, "write"},     {kReadOnly, "readonly"}, {kDenyOom, "denyoom"},
-                  {kAdmin, "admin"},     {kPubSub, "pubsub"},     {kNoScript, "noscript"},
-                  {kLoading, "loading"}, {kStale, "stale"},       {kSkipSlowlog, "skip_slowlog"},
-                  {kFast, "fast"},       {kNoAuth, "no_auth"},    {kAllowBusy, "allow_busy"}};
+} kFlagNames[] = {{kWrite, "write"},         {kReadOnly, "readonly"},
+                  {kDenyOom, "denyoom"},     {kAdmin, "admin"},
+                  {kPubSub, "pubsub"},       {kNoScript, "noscript"},
+                  {kBlocking, "blocking"},   {kLoading, "loading"},
+                  {kStale, "stale"},         {kSkipSlowlog, "skip_slowlog"},
+                  {kFast, "fast"},           {kNoAuth, "no_auth"},
+                  {kNoMulti, "no_multi"},    {kMovableKeys, "movablekeys"},
+                  {kAllowBusy, "allow_busy"}};
 
 // ACL categories in the order Redis lists them.
 constexpr const char* kCategories[] = {
@@ -391,6 +395,7 @@ uint32_t Categories(const CommandSpec& s) {
   if (s.flags & kAdmin) cats |= CategoryBit("admin") | CategoryBit("dangerous");
   if (s.flags & kPubSub) cats |= CategoryBit("pubsub");
   cats |= CategoryBit((s.flags & kFast) ? "fast" : "slow");
+  if (s.flags & kBlocking) cats |= CategoryBit("blocking");
   std::string_view top = std::string_view(s.name).substr(0, s.name.find('|'));
   for (const auto& e : kExtraCategories) {
     if (s.name != e.name && !(top == "command" && top == e.name)) continue;
