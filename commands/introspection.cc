@@ -72,13 +72,15 @@ std::string InferType(std::string_view name, bool float_increment) {
   static const char* const kKey[] = {"key", "destination", "source", "newkey"};
   static const char* const kInt[] = {
       "seconds",        "milliseconds", "count",     "offset",  "start",   "end",
-      "stop",           "increment",    "decrement", "cursor",  "timeout", "db",
+      "stop",           "increment",    "decrement", "cursor",  "limit",   "db",
       "destination-db", "index",        "port",      "numkeys", "protover"};
   for (const char* k : kKey)
     if (base == k) return "key";
   if (base == "pattern") return "pattern";
   if (base == "unix-time-seconds" || base == "unix-time-milliseconds") return "unix-time";
-  if (base == "score" || (float_increment && base == "increment")) return "double";
+  // Blocking commands take fractional seconds: "timeout" is a double there, as in Redis.
+  if (base == "score" || base == "timeout" || (float_increment && base == "increment"))
+    return "double";
   for (const char* k : kInt)
     if (base == k) return "integer";
   return "string";

@@ -1,8 +1,692 @@
-// Sets: commands over storage/set_object.h. (Being written; registers nothing yet.)
+// Set commands (Redis's t_set.c): SADD/SREM/SMOVE, membership and cardinality, random members
+// (SPOP, SRANDMEMBER), the algebra (SINTER/SUNION/SDIFF, their STORE forms, SINTERCARD) and
+// SSCAN. Replies, error texts and the order in which arguments and keys are checked follow
+// Redis 7.0.15, including which encoding a stored result gets (a result set is built as a
+// fresh intset and converts on the way, like Redis's). The value is storage::SetObject.
+// Locking: single-key commands hold their key's shard lock; SMOVE, the algebra and the STORE
+// forms lock every key they name (destination included) up front with MultiShardLock, so each
+// is atomic.
+// Thread: handlers run on any worker; every key is touched under its shard lock.
+#include <algorithm>
+#include <deque>
+#include <limits>
+#include <random>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
 #include "commands/command.h"
+#include "common/errors.h"
+#include "common/strutil.h"
+#include "storage/set_object.h"
 
 namespace strata::cmd {
 
-void RegisterSetFamily(CommandRegistry& r) { (void)r; }
+namespace {
+
+using storage::Entry;
+using storage::KeyRef;
+using storage::MultiShardLock;
+using storage::ObjType;
+using storage::SetObject;
+using storage::ShardLock;
+
+constexpr char kNumkeysPositive[] = "ERR numkeys should be greater than 0";
+constexpr char kTooManyKeys[] = "ERR Number of keys can't be greater than number of args";
+constexpr char kLimitNegative[] = "ERR LIMIT can't be negative";
+constexpr char kSRandCountRange[] =
+    "ERR value is out of range, value must between -9223372036854775807 and "
+    "9223372036854775807";
+
+// SRANDMEMBER with a negative count repeats members, so its reply is not bounded by the set.
+// Redis stops such a reply when the client's output limit closes the connection; the default
+// limit is none, so a count near -2^63 would exhaust memory. Past this many reply bytes the
+// reply stops and the connection closes after it (the client sees a cut reply, as with Redis's
+// output limit).
+constexpr size_t kMaxRandomReplyBytes = 512u * 1024 * 1024;
+
+// Random bits for member selection (splitmix64 over a per-thread seed).
+uint64_t Random64() {
+  thread_local uint64_t state = std::random_device{}() * 0x9E3779B97F4A7C15ULL + 1;
+  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// ---- lookups (caller holds the key's shard lock) ----
+
+// The set stored at k; nullptr if the key is missing or (with *wrong_type) holds another type.
+SetObject* FindSet(CommandContext& ctx, const KeyRef& k, bool* wrong_type) {
+  Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
+  *wrong_type = e != nullptr && e->type() != ObjType::kSet;
+  if (e == nullptr || *wrong_type) return nullptr;
+  return static_cast<SetObject*>(e->obj());
+}
+
+// FindSet that answers WRONGTYPE itself: false when it did.
+bool LookupSet(CommandContext& ctx, const KeyRef& k, SetObject** set) {
+  bool wrong_type;
+  *set = FindSet(ctx, k, &wrong_type);
+  if (wrong_type) ctx.out->Error(err::kWrongType);
+  return !wrong_type;
+}
+
+// Stores set as the value of k, replacing (and freeing) whatever was there, TTL included.
+void StoreSet(const KeyRef& k, SetObject* set) {
+  k.shard->Put(Entry::NewObject(k.key, ObjType::kSet, set, storage::kNoExpire), k.hash);
+}
+
+// Refs of the keys argv[first..last] (inclusive), then of argv[extra] when extra != 0, with
+// every shard locked (each once, in the global order) before any key is looked at.
+void LockKeys(CommandContext& ctx, size_t first, size_t last, size_t extra,
+              std::vector<KeyRef>* refs, MultiShardLock* lock) {
+  storage::Db& db = ctx.db();
+  refs->reserve(last - first + 2);
+  for (size_t i = first; i <= last; ++i) refs->push_back(db.Ref(ctx.arg(i)));
+  if (extra != 0) refs->push_back(db.Ref(ctx.arg(extra)));
+  for (const KeyRef& k : *refs) lock->Add(ctx.client->db_index, k);
+  lock->LockAll();
+}
+
+// The sets named by refs (nullptr for a missing key). False, with WRONGTYPE written, when any
+// key holds another type; Redis looks at every key before answering.
+bool LookupSets(CommandContext& ctx, const std::vector<KeyRef>& refs,
+                std::vector<SetObject*>* sets) {
+  sets->reserve(refs.size());
+  for (const KeyRef& k : refs) {
+    SetObject* s;
+    if (!LookupSet(ctx, k, &s)) return false;
+    sets->push_back(s);
+  }
+  return true;
+}
+
+// Members gathered for a reply whose length is known only at the end. Views into a hashtable
+// stay valid while the shard locks are held; formatted intset members are copied here.
+class MemberList {
+ public:
+  void Add(std::string_view m, bool copy) {
+    if (copy) {
+      owned_.emplace_back(m);
+      views_.push_back(owned_.back());
+    } else {
+      views_.push_back(m);
+    }
+  }
+  size_t size() const { return views_.size(); }
+  const std::vector<std::string_view>& views() const { return views_; }
+
+ private:
+  std::vector<std::string_view> views_;
+  std::deque<std::string> owned_;  // deque: growing it never moves earlier strings
+};
+
+void ReplyMembers(CommandContext& ctx, const SetObject& set) {
+  ctx.out->SetHeader(set.size());
+  set.ForEach([&](std::string_view m) { ctx.out->Bulk(m); });
+}
+
+// ---- pure operations over already-looked-up sets (Dragonfly's OpX split) ----
+
+// Redis's sinterGenericCommand over the sets (none missing): the members of the smallest set
+// found in all the others. With `result` set, matches are added to it; otherwise they are
+// collected into `out` (nullptr: only counted, stopping at `limit` when it is not 0).
+size_t OpInter(std::vector<SetObject*> sets, SetObject* result, MemberList* out, size_t limit) {
+  std::stable_sort(sets.begin(), sets.end(),
+                   [](const SetObject* a, const SetObject* b) { return a->size() < b->size(); });
+  SetObject* first = sets[0];
+  bool copy = first->is_intset();
+  size_t matches = 0;
+  bool done = false;
+  first->ForEach([&](std::string_view m) {
+    if (done) return;
+    for (size_t j = 1; j < sets.size(); ++j) {
+      if (sets[j] != first && !sets[j]->Contains(m)) return;
+    }
+    ++matches;
+    if (result != nullptr) {
+      result->Add(m);
+    } else if (out != nullptr) {
+      out->Add(m, copy);
+    } else if (limit != 0 && matches >= limit) {
+      done = true;
+    }
+  });
+  return matches;
+}
+
+enum class SetOp { kUnion, kDiff };
+
+// Redis's sunionDiffGenericCommand: the union, or the members of sets[0] in none of the others,
+// built into a fresh set (which is what decides its encoding). Missing keys are nullptr. The
+// choice between the two difference algorithms follows Redis's, since it decides whether a
+// large intermediate result has already left the intset encoding.
+SetObject* OpUnionDiff(std::vector<SetObject*> sets, SetOp op) {
+  auto* result = new SetObject();
+  if (op == SetOp::kUnion) {
+    for (SetObject* s : sets) {
+      if (s != nullptr) s->ForEach([&](std::string_view m) { result->Add(m); });
+    }
+    return result;
+  }
+  SetObject* first = sets[0];
+  if (first == nullptr) return result;
+  for (size_t j = 1; j < sets.size(); ++j) {
+    if (sets[j] == first) return result;  // the first set minus itself
+  }
+  // Algorithm 1: test every member of the first set against the others, O(N*M). Algorithm 2:
+  // copy the first set and remove every member of the others, O(total). Redis halves the first
+  // estimate for its better constants.
+  size_t work1 = 0, work2 = 0;
+  for (SetObject* s : sets) {
+    if (s == nullptr) continue;
+    work1 += first->size();
+    work2 += s->size();
+  }
+  if (work1 / 2 <= work2) {
+    // Largest first, so a member already present is found sooner.
+    std::stable_sort(sets.begin() + 1, sets.end(), [](const SetObject* a, const SetObject* b) {
+      return (a ? a->size() : 0) > (b ? b->size() : 0);
+    });
+    first->ForEach([&](std::string_view m) {
+      for (size_t j = 1; j < sets.size(); ++j) {
+        if (sets[j] != nullptr && sets[j]->Contains(m)) return;
+      }
+      result->Add(m);
+    });
+    return result;
+  }
+  for (size_t j = 0; j < sets.size(); ++j) {
+    if (sets[j] == nullptr) continue;
+    if (j == 0) {
+      first->ForEach([&](std::string_view m) { result->Add(m); });
+    } else {
+      sets[j]->ForEach([&](std::string_view m) { result->Remove(m); });
+    }
+    if (result->empty()) break;
+  }
+  return result;
+}
+
+// The tail of every STORE form: a non-empty result replaces the destination (any type, any
+// TTL); an empty one deletes it. Takes ownership of result.
+void StoreResult(CommandContext& ctx, const KeyRef& dst, SetObject* result) {
+  if (!result->empty()) {
+    size_t n = result->size();
+    StoreSet(dst, result);
+    ++ctx.dirty;
+    return ctx.out->Integer(static_cast<int64_t>(n));
+  }
+  delete result;
+  if (dst.shard->Erase(dst.key, dst.hash, ctx.now_ms)) ++ctx.dirty;
+  ctx.out->Integer(0);
+}
+
+// ---- single-key writes ----
+
+void SAdd(CommandContext& ctx) {
+  KeyRef k = ctx.db().Ref(ctx.arg(1));
+  ShardLock lock(k);
+  SetObject* set;
+  if (!LookupSet(ctx, k, &set)) return;
+  if (set == nullptr) {
+    set = new SetObject();
+    StoreSet(k, set);
+  }
+  int64_t added = 0;
+  for (size_t i = 2; i < ctx.argc; ++i) {
+    if (set->Add(ctx.arg(i))) ++added;
+  }
+  ctx.dirty += static_cast<uint64_t>(added);
+  ctx.out->Integer(added);
+}
+
+void SRem(CommandContext& ctx) {
+  KeyRef k = ctx.db().Ref(ctx.arg(1));
+  ShardLock lock(k);
+  SetObject* set;
+  if (!LookupSet(ctx, k, &set)) return;
+  if (set == nullptr) return ctx.out->Integer(0);
+  int64_t removed = 0;
+  for (size_t i = 2; i < ctx.argc; ++i) {
+    if (!set->Remove(ctx.arg(i))) continue;
+    ++removed;
+    if (set->empty()) {
+      k.shard->Erase(k.key, k.hash, ctx.now_ms);
+      break;
+    }
+  }
+  ctx.dirty += static_cast<uint64_t>(removed);
+  ctx.out->Integer(removed);
+}
+
+// SMOVE source destination member
+void SMove(CommandContext& ctx) {
+  std::vector<KeyRef> refs;
+  MultiShardLock lock;
+  LockKeys(ctx, 1, 2, 0, &refs, &lock);
+  const KeyRef &src = refs[0], &dst = refs[1];
+  std::string_view member = ctx.arg(3);
+  bool src_wrong, dst_wrong;
+  SetObject* from = FindSet(ctx, src, &src_wrong);
+  SetObject* to = FindSet(ctx, dst, &dst_wrong);
+  // A missing source answers 0 before the destination's type is looked at, as in Redis.
+  if (from == nullptr && !src_wrong) return ctx.out->Integer(0);
+  if (src_wrong || dst_wrong) return ctx.out->Error(err::kWrongType);
+  if (from == to) return ctx.out->Integer(from->Contains(member) ? 1 : 0);
+  if (!from->Remove(member)) return ctx.out->Integer(0);
+  ++ctx.dirty;
+  if (from->empty()) src.shard->Erase(src.key, src.hash, ctx.now_ms);
+  if (to == nullptr) {
+    to = new SetObject();
+    StoreSet(dst, to);
+  }
+  if (to->Add(member)) ++ctx.dirty;
+  ctx.out->Integer(1);
+}
+
+// ---- single-key reads ----
+
+// SMEMBERS (Redis 7.0 serves it with SINTER's code: a missing key is an empty set).
+void SMembers(CommandContext& ctx) {
+  KeyRef k = ctx.db().Ref(ctx.arg(1));
+  ShardLock lock(k);
+  SetObject* set;
+  if (!LookupSet(ctx, k, &set)) return;
+  if (set == nullptr) return ctx.out->SetHeader(0);
+  ReplyMembers(ctx, *set);
+}
+
+void SIsMember(CommandContext& ctx) {
+  KeyRef k = ctx.db().Ref(ctx.arg(1));
+  ShardLock lock(k);
+  SetObject* set;
+  if (!LookupSet(ctx, k, &set)) return;
+  ctx.out->Integer(set != nullptr && set->Contains(ctx.arg(2)) ? 1 : 0);
+}
+
+void SMIsMember(CommandContext& ctx) {
+  KeyRef k = ctx.db().Ref(ctx.arg(1));
+  ShardLock lock(k);
+  SetObject* set;
+  if (!LookupSet(ctx, k, &set)) return;
+  ctx.out->ArrayHeader(ctx.argc - 2);
+  for (size_t i = 2; i < ctx.argc; ++i)
+    ctx.out->Integer(set != nullptr && set->Contains(ctx.arg(i)) ? 1 : 0);
+}
+
+void SCard(CommandContext& ctx) {
+  KeyRef k = ctx.db().Ref(ctx.arg(1));
+  ShardLock lock(k);
+  SetObject* set;
+  if (!LookupSet(ctx, k, &set)) return;
+  ctx.out->Integer(set == nullptr ? 0 : static_cast<int64_t>(set->size()));
+}
+
+// ---- random members ----
+
+// SPOP key count: `count` distinct members, removed. Redis's three cases: the whole set (sent
+// the way SUNION would send it, then the key deleted); few members (pick and remove one at a
+// time); most members (pick the survivors into a new set, send the rest, keep the new set).
+void SPopWithCount(CommandContext& ctx) {
+  int64_t count;
+  if (!ParseInt64(ctx.arg(2), &count) || count < 0) return ctx.out->Error(err::kPositiveCount);
+  KeyRef k = ctx.db().Ref(ctx.arg(1));
+  ShardLock lock(k);
+  SetObject* set;
+  if (!LookupSet(ctx, k, &set)) return;
+  if (set == nullptr || count == 0) return ctx.out->SetHeader(0);
+  size_t size = set->size();
+  size_t n = static_cast<uint64_t>(count) >= size ? size : static_cast<size_t>(count);
+  ctx.dirty += n;
+  if (n == size) {
+    SetObject* all = OpUnionDiff({set}, SetOp::kUnion);
+    ReplyMembers(ctx, *all);
+    delete all;
+    k.shard->Erase(k.key, k.hash, ctx.now_ms);
+    return;
+  }
+  ctx.out->SetHeader(n);
+  char buf[SetObject::kIntBufSize];
+  size_t remaining = size - n;
+  if (remaining * 5 > n) {
+    for (size_t i = 0; i < n; ++i) {
+      std::string_view m = set->RandomMember(Random64(), buf);
+      ctx.out->Bulk(m);
+      set->Remove(m);  // m may point into the member's own node: Remove reads it first
+    }
+    return;
+  }
+  auto* survivors = new SetObject();
+  std::string m;
+  for (size_t i = 0; i < remaining; ++i) {
+    m.assign(set->RandomMember(Random64(), buf));
+    survivors->Add(m);
+    set->Remove(m);
+  }
+  set->ForEach([&](std::string_view m) { ctx.out->Bulk(m); });  // the header went out above
+  set->Swap(*survivors);    // the key keeps its entry (and TTL) with the survivors
+  delete survivors;
+}
+
+void SPop(CommandContext& ctx) {
+  if (ctx.argc == 3) return SPopWithCount(ctx);
+  if (ctx.argc > 3) return ctx.out->Error(err::kSyntax);
+  KeyRef k = ctx.db().Ref(ctx.arg(1));
+  ShardLock lock(k);
+  SetObject* set;
+  if (!LookupSet(ctx, k, &set)) return;
+  if (set == nullptr) return ctx.out->NullBulk();
+  char buf[SetObject::kIntBufSize];
+  std::string_view m = set->RandomMember(Random64(), buf);
+  ctx.out->Bulk(m);
+  set->Remove(m);
+  if (set->empty()) k.shard->Erase(k.key, k.hash, ctx.now_ms);
+  ++ctx.dirty;
+}
+
+// SRANDMEMBER key count: a positive count gives distinct members (all of them when count >=
+// size), a negative one |count| independent picks. Always an array, also in RESP3.
+void SRandMemberWithCount(CommandContext& ctx) {
+  int64_t l;
+  if (!ParseInt64(ctx.arg(2), &l)) return ctx.out->Error(err::kNotInteger);
+  if (l == std::numeric_limits<int64_t>::min()) return ctx.out->Error(kSRandCountRange);
+  bool distinct = l >= 0;
+  uint64_t count = distinct ? static_cast<uint64_t>(l) : static_cast<uint64_t>(-l);
+  KeyRef k = ctx.db().Ref(ctx.arg(1));
+  ShardLock lock(k);
+  SetObject* set;
+  if (!LookupSet(ctx, k, &set)) return;
+  if (set == nullptr || count == 0) return ctx.out->ArrayHeader(0);
+  size_t size = set->size();
+  char buf[SetObject::kIntBufSize];
+
+  if (!distinct || count == 1) {
+    ctx.out->ArrayHeader(count);
+    Buffer* reply = ctx.out->buffer();
+    size_t start = reply->ReadableBytes();
+    for (uint64_t i = 0; i < count; ++i) {
+      ctx.out->Bulk(set->RandomMember(Random64(), buf));
+      if (reply->ReadableBytes() - start > kMaxRandomReplyBytes) {
+        ctx.client->close_after_reply = true;
+        break;
+      }
+    }
+    return;
+  }
+  if (count >= size) {
+    ctx.out->ArrayHeader(size);
+    set->ForEach([&](std::string_view m) { ctx.out->Bulk(m); });
+    return;
+  }
+  size_t n = static_cast<size_t>(count);
+  if (n * 3 > size) {
+    // Most of the set: shuffle a copy of it and keep the first n (Redis copies the set and
+    // deletes random members until n are left).
+    MemberList all;
+    bool copy = set->is_intset();
+    set->ForEach([&](std::string_view m) { all.Add(m, copy); });
+    std::vector<std::string_view> v = all.views();
+    for (size_t i = 0; i < n; ++i) {
+      size_t j = i + static_cast<size_t>(Random64() % (v.size() - i));
+      std::swap(v[i], v[j]);
+    }
+    ctx.out->ArrayHeader(n);
+    for (size_t i = 0; i < n; ++i) ctx.out->Bulk(v[i]);
+    return;
+  }
+  // A small part of a big set: random picks until n distinct ones were seen.
+  std::unordered_set<std::string> picked;
+  picked.reserve(n);
+  while (picked.size() < n) picked.emplace(set->RandomMember(Random64(), buf));
+  ctx.out->ArrayHeader(n);
+  for (const std::string& m : picked) ctx.out->Bulk(m);
+}
+
+void SRandMember(CommandContext& ctx) {
+  if (ctx.argc == 3) return SRandMemberWithCount(ctx);
+  if (ctx.argc > 3) return ctx.out->Error(err::kSyntax);
+  KeyRef k = ctx.db().Ref(ctx.arg(1));
+  ShardLock lock(k);
+  SetObject* set;
+  if (!LookupSet(ctx, k, &set)) return;
+  if (set == nullptr) return ctx.out->NullBulk();
+  char buf[SetObject::kIntBufSize];
+  ctx.out->Bulk(set->RandomMember(Random64(), buf));
+}
+
+// ---- the algebra ----
+
+// SINTER key [key ...], SINTERSTORE destination key [key ...], SINTERCARD's body.
+// refs: the source keys, then (store) the destination last.
+enum class InterMode { kReply, kStore, kCard };
+
+void InterGeneric(CommandContext& ctx, const std::vector<KeyRef>& refs, InterMode mode,
+                  size_t limit) {
+  size_t nsrc = mode == InterMode::kStore ? refs.size() - 1 : refs.size();
+  std::vector<KeyRef> sources(refs.begin(), refs.begin() + static_cast<ptrdiff_t>(nsrc));
+  std::vector<SetObject*> sets;
+  if (!LookupSets(ctx, sources, &sets)) return;
+  bool any_missing = std::find(sets.begin(), sets.end(), nullptr) != sets.end();
+  switch (mode) {
+    case InterMode::kStore: {
+      auto* result = new SetObject();
+      if (!any_missing) OpInter(sets, result, nullptr, 0);
+      return StoreResult(ctx, refs.back(), result);
+    }
+    case InterMode::kCard:
+      return ctx.out->Integer(
+          any_missing ? 0 : static_cast<int64_t>(OpInter(sets, nullptr, nullptr, limit)));
+    case InterMode::kReply: {
+      if (any_missing) return ctx.out->SetHeader(0);
+      MemberList out;
+      OpInter(sets, nullptr, &out, 0);
+      ctx.out->SetHeader(out.size());
+      for (std::string_view m : out.views()) ctx.out->Bulk(m);
+      return;
+    }
+  }
+}
+
+void SInter(CommandContext& ctx) {
+  std::vector<KeyRef> refs;
+  MultiShardLock lock;
+  LockKeys(ctx, 1, ctx.argc - 1, 0, &refs, &lock);
+  InterGeneric(ctx, refs, InterMode::kReply, 0);
+}
+
+void SInterStore(CommandContext& ctx) {
+  std::vector<KeyRef> refs;
+  MultiShardLock lock;
+  LockKeys(ctx, 2, ctx.argc - 1, 1, &refs, &lock);
+  InterGeneric(ctx, refs, InterMode::kStore, 0);
+}
+
+// SINTERCARD numkeys key [key ...] [LIMIT limit]
+void SInterCard(CommandContext& ctx) {
+  int64_t numkeys;
+  if (!ParseInt64(ctx.arg(1), &numkeys) || numkeys < 1) return ctx.out->Error(kNumkeysPositive);
+  if (numkeys > static_cast<int64_t>(ctx.argc) - 2) return ctx.out->Error(kTooManyKeys);
+  size_t last_key = 1 + static_cast<size_t>(numkeys);
+  int64_t limit = 0;
+  for (size_t j = last_key + 1; j < ctx.argc; ++j) {
+    if (EqualsIgnoreCase(ctx.arg(j), "LIMIT") && j + 1 < ctx.argc) {
+      if (!ParseInt64(ctx.arg(++j), &limit) || limit < 0) return ctx.out->Error(kLimitNegative);
+    } else {
+      return ctx.out->Error(err::kSyntax);
+    }
+  }
+  std::vector<KeyRef> refs;
+  MultiShardLock lock;
+  LockKeys(ctx, 2, last_key, 0, &refs, &lock);
+  InterGeneric(ctx, refs, InterMode::kCard, static_cast<size_t>(limit));
+}
+
+// SUNION/SDIFF key [key ...] and their STORE forms (destination = argv[1]).
+void UnionDiffGeneric(CommandContext& ctx, SetOp op, bool store) {
+  std::vector<KeyRef> refs;
+  MultiShardLock lock;
+  LockKeys(ctx, store ? 2 : 1, ctx.argc - 1, store ? 1 : 0, &refs, &lock);
+  std::vector<KeyRef> sources(refs.begin(), store ? refs.end() - 1 : refs.end());
+  std::vector<SetObject*> sets;
+  if (!LookupSets(ctx, sources, &sets)) return;
+  SetObject* result = OpUnionDiff(std::move(sets), op);
+  if (store) return StoreResult(ctx, refs.back(), result);
+  ReplyMembers(ctx, *result);
+  delete result;
+}
+
+void SUnion(CommandContext& ctx) { UnionDiffGeneric(ctx, SetOp::kUnion, false); }
+void SUnionStore(CommandContext& ctx) { UnionDiffGeneric(ctx, SetOp::kUnion, true); }
+void SDiff(CommandContext& ctx) { UnionDiffGeneric(ctx, SetOp::kDiff, false); }
+void SDiffStore(CommandContext& ctx) { UnionDiffGeneric(ctx, SetOp::kDiff, true); }
+
+// ---- SSCAN ----
+
+// Redis's parseScanCursorOrReply: strtoul rules (optional sign, "-1" wraps), no leading space,
+// no trailing bytes, no overflow.
+bool ParseScanCursor(std::string_view s, uint64_t* out) {
+  size_t i = 0;
+  bool neg = false;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+  uint64_t v = 0;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    uint64_t d = static_cast<uint64_t>(s[i] - '0');
+    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  *out = neg ? (~v + 1) : v;
+  return true;
+}
+
+// SSCAN key cursor [MATCH pattern] [COUNT count]. An intset is returned whole with cursor 0;
+// a hashtable is walked with Redis's reverse-binary cursor, COUNT members (before MATCH
+// filtering) or 10 * COUNT buckets per call, which returns every member present for the whole
+// iteration at least once, across table resizes.
+void SScan(CommandContext& ctx) {
+  uint64_t cursor;
+  if (!ParseScanCursor(ctx.arg(2), &cursor)) return ctx.out->Error(err::kInvalidCursor);
+  KeyRef k = ctx.db().Ref(ctx.arg(1));
+  ShardLock lock(k);
+  SetObject* set;
+  if (!LookupSet(ctx, k, &set)) return;
+  if (set == nullptr) return ctx.out->Raw("*2\r\n$1\r\n0\r\n*0\r\n");
+  int64_t count = 10;
+  std::string_view pattern;
+  bool use_pattern = false;
+  for (size_t i = 3; i < ctx.argc; i += 2) {
+    std::string_view opt = ctx.arg(i);
+    bool has_value = i + 1 < ctx.argc;
+    if (EqualsIgnoreCase(opt, "COUNT") && has_value) {
+      if (!ParseInt64(ctx.arg(i + 1), &count)) return ctx.out->Error(err::kNotInteger);
+      if (count < 1) return ctx.out->Error(err::kSyntax);
+    } else if (EqualsIgnoreCase(opt, "MATCH") && has_value) {
+      pattern = ctx.arg(i + 1);
+      use_pattern = pattern != "*";
+    } else {
+      return ctx.out->Error(err::kSyntax);  // TYPE too: it only applies to SCAN
+    }
+  }
+
+  MemberList found;
+  bool copy = set->is_intset();
+  auto collect = [&](std::string_view m) {
+    if (!use_pattern || GlobMatch(pattern, m)) found.Add(m, copy);
+  };
+  if (set->is_intset()) {
+    set->ForEach(collect);
+    cursor = 0;
+  } else {
+    // Redis counts members before filtering them, and allows 10 * COUNT (+1) bucket steps.
+    const uint64_t want = static_cast<uint64_t>(count);
+    uint64_t max_steps = want > std::numeric_limits<uint64_t>::max() / 10 - 1
+                             ? std::numeric_limits<uint64_t>::max()
+                             : want * 10 + 1;
+    uint64_t seen = 0;
+    do {
+      cursor = set->ScanStep(cursor, [&](std::string_view m) {
+        ++seen;
+        collect(m);
+      });
+    } while (cursor != 0 && --max_steps != 0 && seen < want);
+  }
+  char buf[24];
+  size_t len = FormatUint64(cursor, buf);
+  ctx.out->ArrayHeader(2);
+  ctx.out->Bulk(std::string_view(buf, len));
+  ctx.out->ArrayHeader(found.size());
+  for (std::string_view m : found.views()) ctx.out->Bulk(m);
+}
+
+// ---- registration ----
+
+CommandSpec Cmd(const char* name, int arity, uint32_t flags, int first, int last, int step,
+                Handler h, const char* since, const char* summary, const char* syntax) {
+  CommandSpec s;
+  s.name = name;
+  s.arity = arity;
+  s.flags = flags;
+  s.first_key = first;
+  s.last_key = last;
+  s.key_step = step;
+  s.handler = h;
+  s.group = "set";
+  s.since = since;
+  s.summary = summary;
+  s.syntax = syntax;
+  return s;
+}
+
+}  // namespace
+
+void RegisterSetFamily(CommandRegistry& r) {
+  // Arity, flags, key positions and docs as Redis 7.0.15's COMMAND INFO / DOCS report them;
+  // kRandom marks Redis's "nondeterministic_output" tip (SMEMBERS & co carry Redis's
+  // "nondeterministic_output_order" instead, which strata does not describe).
+  const CommandSpec specs[] = {
+      Cmd("sadd", -3, kWrite | kDenyOom | kFast, 1, 1, 1, SAdd, "1.0.0",
+          "Add one or more members to a set", "key member [member ...]"),
+      Cmd("srem", -3, kWrite | kFast, 1, 1, 1, SRem, "1.0.0",
+          "Remove one or more members from a set", "key member [member ...]"),
+      Cmd("smembers", 2, kReadOnly, 1, 1, 1, SMembers, "1.0.0", "Get all the members in a set",
+          "key"),
+      Cmd("sismember", 3, kReadOnly | kFast, 1, 1, 1, SIsMember, "1.0.0",
+          "Determine if a given value is a member of a set", "key member"),
+      Cmd("smismember", -3, kReadOnly | kFast, 1, 1, 1, SMIsMember, "6.2.0",
+          "Returns the membership associated with the given elements for a set",
+          "key member [member ...]"),
+      Cmd("scard", 2, kReadOnly | kFast, 1, 1, 1, SCard, "1.0.0",
+          "Get the number of members in a set", "key"),
+      Cmd("spop", -2, kWrite | kFast | kRandom, 1, 1, 1, SPop, "1.0.0",
+          "Remove and return one or multiple random members from a set", "key [count]"),
+      Cmd("srandmember", -2, kReadOnly | kRandom, 1, 1, 1, SRandMember, "1.0.0",
+          "Get one or multiple random members from a set", "key [count]"),
+      Cmd("smove", 4, kWrite | kFast, 1, 2, 1, SMove, "1.0.0",
+          "Move a member from one set to another", "source destination member"),
+      Cmd("sinter", -2, kReadOnly, 1, -1, 1, SInter, "1.0.0", "Intersect multiple sets",
+          "key [key ...]"),
+      Cmd("sintercard", -3, kReadOnly | kMovableKeys, 0, 0, 0, SInterCard, "7.0.0",
+          "Intersect multiple sets and return the cardinality of the result",
+          "numkeys key [key ...] [LIMIT limit]"),
+      Cmd("sinterstore", -3, kWrite | kDenyOom, 1, -1, 1, SInterStore, "1.0.0",
+          "Intersect multiple sets and store the resulting set in a key",
+          "destination key [key ...]"),
+      Cmd("sunion", -2, kReadOnly, 1, -1, 1, SUnion, "1.0.0", "Add multiple sets",
+          "key [key ...]"),
+      Cmd("sunionstore", -3, kWrite | kDenyOom, 1, -1, 1, SUnionStore, "1.0.0",
+          "Add multiple sets and store the resulting set in a key", "destination key [key ...]"),
+      Cmd("sdiff", -2, kReadOnly, 1, -1, 1, SDiff, "1.0.0", "Subtract multiple sets",
+          "key [key ...]"),
+      Cmd("sdiffstore", -3, kWrite | kDenyOom, 1, -1, 1, SDiffStore, "1.0.0",
+          "Subtract multiple sets and store the resulting set in a key",
+          "destination key [key ...]"),
+      Cmd("sscan", -3, kReadOnly | kRandom, 1, 1, 1, SScan, "2.8.0",
+          "Incrementally iterate Set elements", "key cursor [MATCH pattern] [COUNT count]"),
+  };
+  for (const CommandSpec& s : specs) r.Register(s);
+}
 
 }  // namespace strata::cmd

@@ -4,10 +4,23 @@
 #include <xxhash.h>
 
 #include <cstring>
+#include <random>
 
 namespace strata::storage {
 
-uint64_t HashKey(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+namespace {
+// A per-process random seed: keys crafted to collide on one run do not collide on the next
+// (Redis seeds SipHash the same way).
+uint64_t RandomSeed() {
+  std::random_device rd;
+  return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+}
+const uint64_t kHashSeed = RandomSeed();
+}  // namespace
+
+uint64_t HashKey(std::string_view key) {
+  return XXH3_64bits_withSeed(key.data(), key.size(), kHashSeed);
+}
 
 namespace {
 constexpr size_t kMinBuckets = 4;
