@@ -203,7 +203,7 @@ CommandSpec Cmd(const char* name, int arity, int first, int last, Handler h, con
 
 }  // namespace
 
-void RegisterBlockingListCommands(CommandRegistry& r) {
+void RegisterBlockingCommands(CommandRegistry& r) {
   for (CommandSpec& s : std::vector<CommandSpec>{
            Cmd("blpop", -3, 1, -2, BLPop, "list", "2.0.0",
                "Remove and get the first element in a list, or block until one is available",

@@ -146,7 +146,7 @@ void RegisterListFamily(CommandRegistry& r);
 void RegisterHashFamily(CommandRegistry& r);
 void RegisterSetFamily(CommandRegistry& r);
 void RegisterZSetFamily(CommandRegistry& r);
-void RegisterBlockingListCommands(CommandRegistry& r);  // BLPOP & co (blocking_family.cc)
+void RegisterBlockingCommands(CommandRegistry& r);  // BLPOP, BZPOPMIN & co (blocking_family.cc)
 void RegisterIntrospection(CommandRegistry& r);  // COMMAND and its subcommands
 // Every family in commands/ (the server adds its own server/connection family).
 void RegisterDataFamilies(CommandRegistry& r);

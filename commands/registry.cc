@@ -105,7 +105,7 @@ void RegisterDataFamilies(CommandRegistry& r) {
   RegisterHashFamily(r);
   RegisterSetFamily(r);
   RegisterZSetFamily(r);
-  RegisterBlockingListCommands(r);
+  RegisterBlockingCommands(r);
   RegisterIntrospection(r);
 }
 
