@@ -437,22 +437,6 @@ void HRandField(CommandContext& ctx) {
 
 // ---- HSCAN ----
 
-// Redis's parseScanCursorOrReply: strtoul rules (optional sign, "-1" wraps, "" is 0), but no
-// leading space, no trailing bytes, no overflow.
-bool ParseScanCursor(std::string_view s, uint64_t* out) {
-  size_t i = 0;
-  bool neg = false;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
-  uint64_t v = 0;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    uint64_t d = static_cast<uint64_t>(s[i] - '0');
-    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  *out = neg ? (~v + 1) : v;
-  return true;
-}
 
 // HSCAN key cursor [MATCH pattern] [COUNT count]. A listpack hash is returned whole with
 // cursor 0, as in Redis. A hashtable is walked with Redis's reverse-binary cursor

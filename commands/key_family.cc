@@ -216,22 +216,6 @@ void Keys(CommandContext& ctx) {
   for (std::string_view k : keys) ctx.out->Bulk(k);  // views stay valid: shards still locked
 }
 
-// Redis's parseScanCursorOrReply: strtoul rules (optional sign, "-1" wraps, "" is 0), but no
-// leading space, no trailing bytes, no overflow.
-bool ParseScanCursor(std::string_view s, uint64_t* out) {
-  size_t i = 0;
-  bool neg = false;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
-  uint64_t v = 0;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    uint64_t d = static_cast<uint64_t>(s[i] - '0');
-    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  *out = neg ? (~v + 1) : v;
-  return true;
-}
 
 // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
 // The cursor is bucket_cursor * shards + shard: shards are walked in order, each with Redis's

@@ -545,22 +545,6 @@ void SDiffStore(CommandContext& ctx) { UnionDiffGeneric(ctx, SetOp::kDiff, true)
 
 // ---- SSCAN ----
 
-// Redis's parseScanCursorOrReply: strtoul rules (optional sign, "-1" wraps), no leading space,
-// no trailing bytes, no overflow.
-bool ParseScanCursor(std::string_view s, uint64_t* out) {
-  size_t i = 0;
-  bool neg = false;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
-  uint64_t v = 0;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    uint64_t d = static_cast<uint64_t>(s[i] - '0');
-    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  *out = neg ? (~v + 1) : v;
-  return true;
-}
 
 // SSCAN key cursor [MATCH pattern] [COUNT count]. An intset is returned whole with cursor 0;
 // a hashtable is walked with Redis's reverse-binary cursor, COUNT members (before MATCH

@@ -262,4 +262,19 @@ void ToLowerInPlace(std::string& s) {
   for (char& c : s) c = AsciiLower(c);
 }
 
+bool ParseScanCursor(std::string_view s, uint64_t* out) {
+  size_t i = 0;
+  bool neg = false;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+  uint64_t v = 0;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    uint64_t d = static_cast<uint64_t>(s[i] - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  *out = neg ? (~v + 1) : v;
+  return true;
+}
+
 }  // namespace strata

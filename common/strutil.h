@@ -19,6 +19,10 @@ bool ParseUint64(std::string_view s, uint64_t* out);
 bool ParseLongDouble(std::string_view s, long double* out);
 bool ParseDouble(std::string_view s, double* out);
 
+// A SCAN-family cursor, by Redis's parseScanCursorOrReply rules: strtoul-like (optional sign,
+// "-1" wraps around, "" is 0) but no spaces, no trailing bytes, no overflow.
+bool ParseScanCursor(std::string_view s, uint64_t* out);
+
 // Writes the decimal form of v into buf (at least 21 bytes) followed by a '\0' that is not
 // counted; returns its length. Inline because the reply writer calls it per reply.
 inline size_t FormatUint64(uint64_t v, char* buf);

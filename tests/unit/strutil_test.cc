@@ -218,3 +218,19 @@ TEST_CASE("EqualsIgnoreCase and ToLowerInPlace") {
 
 }  // namespace
 }  // namespace strata
+
+TEST_CASE("scan cursors follow Redis's strtoul rules") {
+  uint64_t c;
+  CHECK(strata::ParseScanCursor("0", &c));
+  CHECK(c == 0);
+  CHECK(strata::ParseScanCursor("", &c));
+  CHECK(c == 0);
+  CHECK(strata::ParseScanCursor("+5", &c));
+  CHECK(c == 5);
+  CHECK(strata::ParseScanCursor("-1", &c));
+  CHECK(c == UINT64_MAX);
+  CHECK(strata::ParseScanCursor("18446744073709551615", &c));
+  CHECK_FALSE(strata::ParseScanCursor("18446744073709551616", &c));
+  CHECK_FALSE(strata::ParseScanCursor(" 1", &c));
+  CHECK_FALSE(strata::ParseScanCursor("1x", &c));
+}
