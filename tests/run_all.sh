@@ -70,6 +70,7 @@ fi
 # ---- summary ------------------------------------------------------------------------------------
 total_passed=$((unit_passed + it_passed))
 total_failed=$((unit_failed + it_failed))
+source bench/tests/run_suite.sh  # bench tool unit tests (bench/**): adds to total_passed/total_failed
 echo
 echo "=== summary ==="
 echo "unit:        $unit_passed passed, $unit_failed failed"
