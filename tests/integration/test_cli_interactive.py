@@ -9,16 +9,29 @@ from harness import ServerTestCase
 
 
 def tmux(*args):
-    return subprocess.run(["tmux"] + list(args), check=True, capture_output=True, text=True).stdout
+    r = subprocess.run(["tmux"] + list(args), capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("tmux %s failed: %s" % (" ".join(args[:1]), r.stderr.strip()))
+    return r.stdout
+
+
+def start_session(name, command):
+    # The tmux server of a just-killed last session may still be exiting: retry briefly.
+    for attempt in range(20):
+        try:
+            return tmux("new-session", "-d", "-s", name, "-x", "220", "-y", "30", command)
+        except RuntimeError:
+            if attempt == 19:
+                raise
+            time.sleep(0.1)
 
 
 @unittest.skipIf(shutil.which("tmux") is None, "tmux not installed")
 class InteractiveCliTest(ServerTestCase):
     def setUp(self):
         super().setUp()
-        self.session = "strata-cli-%d" % self.server.port
-        tmux("new-session", "-d", "-s", self.session, "-x", "220", "-y", "30",
-             "redis-cli -p %d" % self.server.port)
+        self.session = "strata-cli-%d-%s" % (self.server.port, self._testMethodName)
+        start_session(self.session, "redis-cli -p %d" % self.server.port)
         self.addCleanup(lambda: subprocess.run(["tmux", "kill-session", "-t", self.session],
                                                capture_output=True))
         self.wait_for(lambda screen: "127.0.0.1:%d>" % self.server.port in screen)
