@@ -123,6 +123,11 @@ struct CommandSpec {
   uint32_t id = 0;      // dense index, assigned by the registry (per-command stats)
 };
 
+// The usual way to fill a CommandSpec in a family's registration list.
+CommandSpec MakeSpec(const char* name, int arity, uint32_t flags, int first_key, int last_key,
+                     int key_step, Handler handler, const char* group, const char* since,
+                     const char* summary, const char* syntax);
+
 class CommandRegistry {
  public:
   void Register(CommandSpec spec);

@@ -505,19 +505,7 @@ void HScan(CommandContext& ctx) {
 
 CommandSpec Cmd(const char* name, int arity, uint32_t flags, Handler h, const char* since,
                 const char* summary, const char* syntax) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = 1;
-  s.last_key = 1;
-  s.key_step = 1;
-  s.handler = h;
-  s.group = "hash";
-  s.since = since;
-  s.summary = summary;
-  s.syntax = syntax;
-  return s;
+  return MakeSpec(name, arity, flags, 1, 1, 1, h, "hash", since, summary, syntax);
 }
 
 }  // namespace

@@ -471,19 +471,7 @@ void RPopLPush(CommandContext& ctx) { MoveGeneric(ctx, End::kRight, End::kLeft);
 
 CommandSpec Cmd(const char* name, int arity, uint32_t flags, int first, int last, int step,
                 Handler h, const char* since, const char* summary, const char* syntax) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.key_step = step;
-  s.handler = h;
-  s.group = "list";
-  s.since = since;
-  s.summary = summary;
-  s.syntax = syntax;
-  return s;
+  return MakeSpec(name, arity, flags, first, last, step, h, "list", since, summary, syntax);
 }
 
 }  // namespace

@@ -24,6 +24,24 @@ std::string OneLine(std::string s) {
 }
 }  // namespace
 
+CommandSpec MakeSpec(const char* name, int arity, uint32_t flags, int first_key, int last_key,
+                     int key_step, Handler handler, const char* group, const char* since,
+                     const char* summary, const char* syntax) {
+  CommandSpec s;
+  s.name = name;
+  s.arity = arity;
+  s.flags = flags;
+  s.first_key = first_key;
+  s.last_key = last_key;
+  s.key_step = key_step;
+  s.handler = handler;
+  s.group = group;
+  s.since = since;
+  s.summary = summary;
+  s.syntax = syntax;
+  return s;
+}
+
 void CommandRegistry::Register(CommandSpec spec) {
   spec.id = next_id_++;
   for (CommandSpec& sub : spec.subcommands) sub.id = next_id_++;

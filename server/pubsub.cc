@@ -465,19 +465,7 @@ void PubSubHelp(CommandContext& ctx) {
 CommandSpec Spec(const char* name, int arity, uint32_t flags, cmd::Handler h, const char* since,
                  const char* summary, const char* syntax, int first_key = 0, int last_key = 0,
                  int key_step = 0) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first_key;
-  s.last_key = last_key;
-  s.key_step = key_step;
-  s.handler = h;
-  s.group = "pubsub";
-  s.since = since;
-  s.summary = summary;
-  s.syntax = syntax;
-  return s;
+  return cmd::MakeSpec(name, arity, flags, first_key, last_key, key_step, h, "pubsub", since, summary, syntax);
 }
 
 }  // namespace

@@ -407,16 +407,7 @@ void Debug(CommandContext& ctx) {
 
 CommandSpec Spec(const char* name, int arity, uint32_t flags, cmd::Handler h, const char* group,
                  const char* since, const char* summary, const char* syntax) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.handler = h;
-  s.group = group;
-  s.since = since;
-  s.summary = summary;
-  s.syntax = syntax;
-  return s;
+  return cmd::MakeSpec(name, arity, flags, 0, 0, 0, h, group, since, summary, syntax);
 }
 
 CommandSpec Container(const char* name, const char* group, const char* since, const char* summary,

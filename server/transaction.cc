@@ -137,19 +137,7 @@ void Reset(CommandContext& ctx) {
 CommandSpec Spec(const char* name, int arity, uint32_t flags, int first, int last, int step,
                  cmd::Handler h, const char* group, const char* since, const char* summary,
                  const char* syntax) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.key_step = step;
-  s.handler = h;
-  s.group = group;
-  s.since = since;
-  s.summary = summary;
-  s.syntax = syntax;
-  return s;
+  return cmd::MakeSpec(name, arity, flags, first, last, step, h, group, since, summary, syntax);
 }
 
 }  // namespace
