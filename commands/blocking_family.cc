@@ -9,6 +9,7 @@
 
 #include "commands/command.h"
 #include "commands/list_ops.h"
+#include "commands/zset_ops.h"
 #include "common/errors.h"
 #include "common/strutil.h"
 
@@ -183,22 +184,73 @@ void BLMPop(CommandContext& ctx) {
   BlockOrGiveUp(ctx, keys, ms);
 }
 
+// BZPOPMIN / BZPOPMAX key [key ...] timeout
+void BlockingZPop(CommandContext& ctx, zset_ops::Where where) {
+  int64_t ms = 0;
+  if (!ctx.serving_blocked && !ParseTimeout(ctx, ctx.arg(ctx.argc - 1), &ms)) return;
+  std::vector<std::string_view> keys(ctx.argv + 1, ctx.argv + ctx.argc - 1);
+  std::vector<KeyRef> refs;
+  MultiShardLock lock;
+  LockKeys(ctx, keys, &refs, &lock);
+  for (const KeyRef& k : refs) {
+    std::vector<std::pair<std::string, double>> got;
+    zset_ops::Status st = zset_ops::Pop(k, ctx.now_ms, where, 1, &got);
+    if (st == zset_ops::Status::kWrongType) return ctx.out->Error(err::kWrongType);
+    if (st == zset_ops::Status::kOk) {
+      ++ctx.dirty;
+      ctx.out->ArrayHeader(3);
+      ctx.out->Bulk(k.key);
+      ctx.out->Bulk(got[0].first);
+      return ctx.out->Double(got[0].second);
+    }
+  }
+  BlockOrGiveUp(ctx, keys, ms);
+}
+
+void BZPopMin(CommandContext& ctx) { BlockingZPop(ctx, zset_ops::Where::kMin); }
+void BZPopMax(CommandContext& ctx) { BlockingZPop(ctx, zset_ops::Where::kMax); }
+
+// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+void BZMPop(CommandContext& ctx) {
+  int64_t ms = 0;
+  if (!ctx.serving_blocked && !ParseTimeout(ctx, ctx.arg(1), &ms)) return;
+  std::vector<std::string_view> keys;
+  std::string_view where_arg;
+  int64_t count;
+  if (!ParseMPop(ctx, 2, &keys, &where_arg, &count)) return;
+  zset_ops::Where where;
+  if (EqualsIgnoreCase(where_arg, "MIN")) where = zset_ops::Where::kMin;
+  else if (EqualsIgnoreCase(where_arg, "MAX")) where = zset_ops::Where::kMax;
+  else return ctx.out->Error(err::kSyntax);
+  std::vector<KeyRef> refs;
+  MultiShardLock lock;
+  LockKeys(ctx, keys, &refs, &lock);
+  for (const KeyRef& k : refs) {
+    std::vector<std::pair<std::string, double>> got;
+    zset_ops::Status st = zset_ops::Pop(k, ctx.now_ms, where, static_cast<size_t>(count), &got);
+    if (st == zset_ops::Status::kWrongType) return ctx.out->Error(err::kWrongType);
+    if (st == zset_ops::Status::kOk) {
+      ctx.dirty += got.size();
+      ctx.out->ArrayHeader(2);
+      ctx.out->Bulk(k.key);
+      ctx.out->ArrayHeader(got.size());
+      for (const auto& [member, score] : got) {
+        ctx.out->ArrayHeader(2);
+        ctx.out->Bulk(member);
+        ctx.out->Double(score);
+      }
+      return;
+    }
+  }
+  BlockOrGiveUp(ctx, keys, ms);
+}
+
 CommandSpec Cmd(const char* name, int arity, int first, int last, Handler h, const char* group,
                 const char* since, const char* summary, const char* syntax) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = kWrite | kBlocking | kNoScript;
-  if (first == 0) s.flags |= kMovableKeys;
-  s.first_key = first;
-  s.last_key = last;
-  s.key_step = first > 0 ? 1 : 0;
-  s.handler = h;
-  s.group = group;
-  s.since = since;
-  s.summary = summary;
-  s.syntax = syntax;
-  return s;
+  uint32_t flags = kWrite | kBlocking | kNoScript;
+  if (first == 0) flags |= kMovableKeys;
+  return MakeSpec(name, arity, flags, first, last, first > 0 ? 1 : 0, h, group, since, summary,
+                  syntax);
 }
 
 }  // namespace
@@ -222,6 +274,18 @@ void RegisterBlockingCommands(CommandRegistry& r) {
            Cmd("blmpop", -5, 0, 0, BLMPop, "list", "7.0.0",
                "Pop elements from a list, or block until one is available",
                "timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]"),
+           Cmd("bzpopmin", -3, 1, -2, BZPopMin, "sorted_set", "5.0.0",
+               "Remove and return the member with the lowest score from one or more sorted "
+               "sets, or block until one is available",
+               "key [key ...] timeout"),
+           Cmd("bzpopmax", -3, 1, -2, BZPopMax, "sorted_set", "5.0.0",
+               "Remove and return the member with the highest score from one or more sorted "
+               "sets, or block until one is available",
+               "key [key ...] timeout"),
+           Cmd("bzmpop", -5, 0, 0, BZMPop, "sorted_set", "7.0.0",
+               "Remove and return members with scores in a sorted set or block until one is "
+               "available",
+               "timeout numkeys key [key ...] MIN | MAX [COUNT count]"),
        }) {
     r.Register(std::move(s));
   }

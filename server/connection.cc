@@ -308,6 +308,8 @@ bool TouchesWholeKeyspace(const cmd::CommandSpec& spec) {
   if (name.find('|') != std::string_view::npos) name = name.substr(0, name.find('|'));
   for (const char* n : kNames)
     if (name == n) return true;
+  // numkeys forms (ZUNIONSTORE, LMPOP, ...): first/last do not name every key they lock.
+  if (spec.flags & cmd::kMovableKeys) return true;
   if (spec.first_key > 0) return false;
   // Keyless commands of these groups only look at the connection or the server.
   return !(spec.group == "connection" || spec.group == "server" || spec.group == "pubsub" ||

@@ -83,6 +83,35 @@ class TransactionTest(ServerTestCase):
         self.assertEqual(a, b)
         self.assertGreater(int(a), 10)
 
+    def test_transactions_with_numkeys_commands_do_not_deadlock(self):
+        # ZUNIONSTORE names only its destination in first/last key: EXEC must still lock its
+        # sources in the global order, or two such transactions can deadlock. (Timing-dependent:
+        # a run without the fix does not always hit the deadlock in one second.)
+        keys = ["zk%d" % i for i in range(8)]
+        for k in keys:
+            self.conn.cmd("ZADD", k, "1", "m")
+        stop = time.monotonic() + 1.0
+        errors = []
+
+        def worker(offset):
+            c = self.new_conn()
+            i = 0
+            while time.monotonic() < stop:
+                a, b, d = keys[(i + offset) % 8], keys[(i + offset + 3) % 8], keys[(i + 5) % 8]
+                replies = c.pipeline([("MULTI",), ("ZUNIONSTORE", d, "2", a, b),
+                                      ("ZINTERSTORE", a, "2", d, b), ("EXEC",)])
+                if replies[-1][0][:1] != b"*":
+                    errors.append(replies[-1][0])
+                i += 1
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+        self.assertFalse(any(t.is_alive() for t in threads), "transactions deadlocked")
+        self.assertEqual(errors, [])
+
     def test_exec_with_keyless_and_cross_db_commands(self):
         c = self.conn
         c.cmd("SET", "k", "1")
