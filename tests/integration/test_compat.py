@@ -534,8 +534,10 @@ def _clip(raw, n=300):
     return raw if len(raw) <= n else raw[:n] + b"...(%d bytes)" % len(raw)
 
 
-class CompatTest(unittest.TestCase):
-    """Every group of GROUPS against redis-server (reference) and the configured server."""
+class DifferentialTestCase(unittest.TestCase):
+    """A redis-server (reference) and the configured server, started once per class; groups of
+    steps run against both and their replies are compared (run_group). Subclasses add their
+    groups as test methods with add_groups()."""
 
     @classmethod
     def setUpClass(cls):
@@ -552,6 +554,15 @@ class CompatTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.sut.stop()
         cls.ref.stop()
+
+    @classmethod
+    def add_groups(cls, groups):
+        def make_test(steps):
+            def test(self):
+                self.run_group(steps)
+            return test
+        for name, steps in groups.items():
+            setattr(cls, "test_" + name, make_test(steps))
 
     def _connect(self):
         ref = RespConnection(HOST, self.ref.port, timeout=3.0)
@@ -633,14 +644,12 @@ def _scan_keys(conn, opts, limit=10000):
     raise AssertionError("SCAN did not finish in %d calls" % limit)
 
 
-def _make_test(steps):
-    def test(self):
-        self.run_group(steps)
-    return test
+
+class CompatTest(DifferentialTestCase):
+    """Every group of GROUPS (strings, keys, connection, server, transactions)."""
 
 
-for _name, _steps in GROUPS.items():
-    setattr(CompatTest, "test_" + _name, _make_test(_steps))
+CompatTest.add_groups(GROUPS)
 
 if __name__ == "__main__":
     unittest.main()

@@ -10,7 +10,7 @@ import random
 import unittest
 
 import test_compat as tc
-from harness import HOST, RespConnection, RespError, RespMap, Server, server_kind
+
 
 X, Shape, Sorted, Pairs = tc.X, tc.Shape, tc.Sorted, tc.Pairs
 
@@ -371,34 +371,18 @@ def random_command(rng):
     return ["OBJECT", "ENCODING", k]
 
 
-class HashCompatTest(unittest.TestCase):
+class HashCompatTest(tc.DifferentialTestCase):
     """The hash groups and a random walk against redis-server (reference) and our server."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.ref = Server(kind="redis")
-        cls.ref.start()
-        try:
-            cls.sut = Server(kind=server_kind())
-            cls.sut.start()
-        except Exception:
-            cls.ref.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sut.stop()
-        cls.ref.stop()
-
     def _connect(self):
-        ref, sut = tc.CompatTest._connect(self)
+        ref, sut = tc.DifferentialTestCase._connect(self)
         self._conns = (ref, sut)  # the pair the group runner is using, for HScanAll
         return ref, sut
 
     def run_group(self, steps):
         # test_compat's runner; an HScanAll step is sent as a harmless HLEN, and _compare then
         # iterates HSCAN on both servers.
-        tc.CompatTest.run_group(self, [_HScanStep(s) if isinstance(s, HScanAll) else s
+        tc.DifferentialTestCase.run_group(self, [_HScanStep(s) if isinstance(s, HScanAll) else s
                                        for s in steps])
 
     def _compare(self, step, rr, rv, sr, sv):
@@ -410,7 +394,7 @@ class HashCompatTest(unittest.TestCase):
                 return "redis: %d pairs, ours %d; only redis: %r; only ours: %r" % (
                     len(rp), len(sp), sorted(rp - sp)[:5], sorted(sp - rp)[:5])
             return None
-        return tc.CompatTest._compare(self, step, rr, rv, sr, sv)
+        return tc.DifferentialTestCase._compare(self, step, rr, rv, sr, sv)
 
     def random_walk(self, entries, value, seed, steps):
         ref, sut = self._connect()
@@ -497,14 +481,7 @@ class HashCompatTest(unittest.TestCase):
         self.assertEqual(ref.call("EXISTS", "big")[0], sut.call("EXISTS", "big")[0])
 
 
-def _make_test(steps):
-    def test(self):
-        self.run_group(steps)
-    return test
-
-
-for _name, _steps in GROUPS.items():
-    setattr(HashCompatTest, "test_" + _name, _make_test(_steps))
+HashCompatTest.add_groups(GROUPS)
 
 if __name__ == "__main__":
     unittest.main()

@@ -8,7 +8,7 @@ import random
 import unittest
 
 import test_compat as tc
-from harness import HOST, RespConnection, Server, server_kind
+
 
 X, Shape = tc.X, tc.Shape
 
@@ -283,28 +283,9 @@ def random_command(rng):
     return ["LRANGE", k, "0", "-1"]
 
 
-class ListCompatTest(unittest.TestCase):
+class ListCompatTest(tc.DifferentialTestCase):
     """The list groups and a random walk against redis-server (reference) and our server."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.ref = Server(kind="redis")
-        cls.ref.start()
-        try:
-            cls.sut = Server(kind=server_kind())
-            cls.sut.start()
-        except Exception:
-            cls.ref.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sut.stop()
-        cls.ref.stop()
-
-    _connect = tc.CompatTest._connect
-    _compare = tc.CompatTest._compare
-    run_group = tc.CompatTest.run_group
 
     def random_walk(self, fill, seed, steps):
         ref, sut = self._connect()
@@ -366,14 +347,7 @@ class ListCompatTest(unittest.TestCase):
             self.assertEqual(rr, sr, "%s\n  redis: %r\n  ours:  %r" % (args[:3], rr[:200], sr[:200]))
 
 
-def _make_test(steps):
-    def test(self):
-        self.run_group(steps)
-    return test
-
-
-for _name, _steps in GROUPS.items():
-    setattr(ListCompatTest, "test_" + _name, _make_test(_steps))
+ListCompatTest.add_groups(GROUPS)
 
 if __name__ == "__main__":
     unittest.main()

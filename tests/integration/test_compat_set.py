@@ -10,7 +10,7 @@ import random
 import unittest
 
 import test_compat as tc
-from harness import HOST, RespConnection, RespError, Server, server_kind
+
 
 X, Sorted, Shape = tc.X, tc.Sorted, tc.Shape
 
@@ -350,28 +350,9 @@ def random_command(rng):
     return ["SCARD", k], False
 
 
-class SetCompatTest(unittest.TestCase):
+class SetCompatTest(tc.DifferentialTestCase):
     """The set groups and a random walk against redis-server (reference) and our server."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.ref = Server(kind="redis")
-        cls.ref.start()
-        try:
-            cls.sut = Server(kind=server_kind())
-            cls.sut.start()
-        except Exception:
-            cls.ref.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sut.stop()
-        cls.ref.stop()
-
-    _connect = tc.CompatTest._connect
-    _compare = tc.CompatTest._compare
-    run_group = tc.CompatTest.run_group
 
     def random_walk(self, max_intset, seed, steps):
         ref, sut = self._connect()
@@ -487,14 +468,7 @@ class SetCompatTest(unittest.TestCase):
         self.assertTrue(set(got) <= members)
 
 
-def _make_test(steps):
-    def test(self):
-        self.run_group(steps)
-    return test
-
-
-for _name, _steps in GROUPS.items():
-    setattr(SetCompatTest, "test_" + _name, _make_test(_steps))
+SetCompatTest.add_groups(GROUPS)
 
 if __name__ == "__main__":
     unittest.main()

@@ -9,7 +9,7 @@ import random
 import unittest
 
 import test_compat as tc
-from harness import HOST, RespConnection, RespError, Server, server_kind
+from harness import HOST, RespConnection, RespError
 
 X, Shape, Sorted = tc.X, tc.Shape, tc.Sorted
 
@@ -569,34 +569,16 @@ def random_command(rng, lex_key):
     return ["OBJECT", "ENCODING", k]
 
 
-class ZSetCompatTest(unittest.TestCase):
+class ZSetCompatTest(tc.DifferentialTestCase):
     """The zset groups and random walks against redis-server (reference) and our server."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.ref = Server(kind="redis")
-        cls.ref.start()
-        try:
-            cls.sut = Server(kind=server_kind())
-            cls.sut.start()
-        except Exception:
-            cls.ref.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sut.stop()
-        cls.ref.stop()
-
-    _connect = tc.CompatTest._connect
-    _compare = tc.CompatTest._compare
 
     def run_group(self, steps):
         # Groups may change the listpack limits: always start from (and restore) the defaults.
         ref, sut = self._connect()
         for c in (ref, sut):
             self.addCleanup(self._reset_limits, c)
-        tc.CompatTest.run_group(self, steps)
+        tc.DifferentialTestCase.run_group(self, steps)
 
     @staticmethod
     def _reset_limits(c):
@@ -742,14 +724,7 @@ class ZSetCompatTest(unittest.TestCase):
         self.assertEqual(ref.cmd("ZRANDMEMBER", "r", "300"), sut.cmd("ZRANDMEMBER", "r", "300"))
 
 
-def _make_test(steps):
-    def test(self):
-        self.run_group(steps)
-    return test
-
-
-for _name, _steps in GROUPS.items():
-    setattr(ZSetCompatTest, "test_" + _name, _make_test(_steps))
+ZSetCompatTest.add_groups(GROUPS)
 
 if __name__ == "__main__":
     unittest.main()
