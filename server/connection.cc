@@ -502,12 +502,14 @@ std::string Connection::Describe(int64_t now_ms) const {
   size_t q = qbuf.load(std::memory_order_relaxed);
   size_t o = omem.load(std::memory_order_relaxed);
   return Format(
-      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=%d sub=0 psub=0 "
-      "ssub=0 multi=-1 qbuf=%zu qbuf-free=0 argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=0 oll=0 "
+      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d psub=%d "
+      "ssub=%d multi=-1 qbuf=%zu qbuf-free=0 argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=0 oll=0 "
       "omem=%zu tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=%d",
       static_cast<unsigned long long>(id), addr.c_str(), laddr.c_str(), fd, name.c_str(),
       static_cast<long long>((now_ms - created_ms) / 1000),
-      static_cast<long long>((now_ms - last_interaction_ms.load()) / 1000), db.load(), q,
+      static_cast<long long>((now_ms - last_interaction_ms.load()) / 1000),
+      sub.load() + psub.load() + ssub.load() > 0 ? "P" : "N", db.load(), sub.load(), psub.load(),
+      ssub.load(), q,
       std::max<size_t>(q, kReadChunk), o, q + o + sizeof(Connection), cmd.c_str(), resp.load());
 }
 

@@ -78,6 +78,7 @@ class Connection : public cmd::Blocker {
   std::atomic<int> resp{2};
   std::atomic<bool> kill_requested{false};
   std::atomic<size_t> qbuf{0}, omem{0};
+  std::atomic<int> sub{0}, psub{0}, ssub{0};  // pub/sub channels, patterns, shard channels
   std::string name;               // guarded by Worker::clients_mu
 
  private:

@@ -165,6 +165,18 @@ PubSub::Local& PubSub::LocalOf(Worker* w) {
   return locals_[static_cast<size_t>(w->index()) % num_locals_];
 }
 
+// The client's subscription counts: ClientState::subscriptions for the dispatcher (RESP2
+// subscribed context) and the connection's atomics for CLIENT LIST on other threads.
+void PubSub::PublishCounts(Connection& c, const ClientSubs* subs) {
+  size_t n[kNumSubKinds] = {0, 0, 0};
+  if (subs != nullptr)
+    for (int k = 0; k < kNumSubKinds; ++k) n[k] = subs->names[k].size();
+  c.client().subscriptions = n[0] + n[1] + n[2];
+  c.sub.store(static_cast<int>(n[K(SubKind::kChannel)]), std::memory_order_relaxed);
+  c.psub.store(static_cast<int>(n[K(SubKind::kPattern)]), std::memory_order_relaxed);
+  c.ssub.store(static_cast<int>(n[K(SubKind::kShard)]), std::memory_order_relaxed);
+}
+
 void PubSub::Confirm(protocol::ReplyWriter& out, const char* what, SubKind kind,
                      const std::string* name, const ClientSubs* subs) {
   size_t count = 0;
@@ -190,7 +202,7 @@ void PubSub::Subscribe(Connection& c, protocol::ReplyWriter& out, SubKind kind,
   auto [it, added] = subs.names[K(kind)].emplace(name);
   if (added) {
     registry_.Add(kind, name, {c.worker(), c.id});
-    c.client().subscriptions = subs.total();
+    PublishCounts(c, &subs);
   }
   Confirm(out, kSubscribeWord[K(kind)], kind, &*it, &subs);
 }
@@ -203,7 +215,7 @@ void PubSub::Unsubscribe(Connection& c, protocol::ReplyWriter& out, SubKind kind
   ClientSubs* subs = it == clients.end() ? nullptr : &it->second;
   if (subs != nullptr && subs->names[K(kind)].erase(key) > 0) {
     registry_.Remove(kind, key, {c.worker(), c.id});
-    c.client().subscriptions = subs->total();
+    PublishCounts(c, subs);
   }
   Confirm(out, kUnsubscribeWord[K(kind)], kind, &key, subs);
   if (subs != nullptr && subs->total() == 0) clients.erase(it);
@@ -222,7 +234,7 @@ void PubSub::UnsubscribeAll(Connection& c, protocol::ReplyWriter& out, SubKind k
   for (const std::string& name : names) {
     subs.names[K(kind)].erase(name);
     registry_.Remove(kind, name, {c.worker(), c.id});
-    c.client().subscriptions = subs.total();
+    PublishCounts(c, &subs);
     Confirm(out, kUnsubscribeWord[K(kind)], kind, &name, &subs);
   }
   if (subs.total() == 0) clients.erase(it);
@@ -231,7 +243,7 @@ void PubSub::UnsubscribeAll(Connection& c, protocol::ReplyWriter& out, SubKind k
 void PubSub::OnClientClosed(Connection& c) {
   auto& clients = LocalOf(c.worker()).clients;
   auto it = clients.find(c.id);
-  c.client().subscriptions = 0;
+  PublishCounts(c, nullptr);
   if (it == clients.end()) return;
   std::vector<std::pair<SubKind, std::string>> names;
   for (int k = 0; k < kNumSubKinds; ++k)

@@ -144,6 +144,7 @@ class PubSub {
     size_t total() const { return names[0].size() + names[1].size() + names[2].size(); }
   };
   // One per worker, touched only by that worker's loop thread.
+  static void PublishCounts(Connection& c, const ClientSubs* subs);
   struct alignas(64) Local {
     std::unordered_map<uint64_t, ClientSubs> clients;
     // Receivers with small messages written but not yet sent: flushed together once the

@@ -327,6 +327,20 @@ class PubSubTest(ServerTestCase):
             in open(self.server.log_path, "rb").read(), 5))
 
 
+    def test_client_list_shows_subscription_counts(self):
+        sub = self.new_conn()
+        self.subscribe(sub, "c1", "c2")
+        self.subscribe(sub, "p*", cmd="PSUBSCRIBE")
+        sub_id = self.new_conn()  # CLIENT LIST as seen from another connection
+        line = [l for l in sub_id.cmd("CLIENT", "LIST").split(b"\n")
+                if b" sub=2 " in l]
+        self.assertEqual(len(line), 1, sub_id.cmd("CLIENT", "LIST"))
+        self.assertIn(b" flags=P ", line[0])
+        self.assertIn(b" psub=1 ", line[0])
+        self.subscribe(sub, "c1", "c2", cmd="UNSUBSCRIBE")
+        self.subscribe(sub, "p*", cmd="PUNSUBSCRIBE")
+        self.assertNotIn(b"flags=P", sub_id.cmd("CLIENT", "LIST"))
+
     def test_output_limit_follows_config_set(self):
         # A lowered pub/sub hard limit takes effect at once: 8 MB unread is too much for 1 MB.
         self.assertEqual(self.conn.cmd("CONFIG", "SET", "client-output-buffer-limit",
