@@ -101,6 +101,11 @@ struct CommandContext {
   bool serving_blocked = false;
   bool not_served = false;
 
+  // WAL: a write is logged as its argv, replayed with the same clock and db. A handler whose
+  // call would not replay to the same effect (SPOP's random pick, INCRBYFLOAT's float result)
+  // puts here the commands that do; they are logged instead of argv.
+  std::vector<std::vector<std::string>> log_as;
+
   std::string_view arg(size_t i) const { return argv[i]; }
   storage::Db& db() const { return keyspace->db(client->db_index); }
 };
@@ -121,7 +126,15 @@ struct CommandSpec {
                         // "key value [NX | XX] [GET] [EX seconds | PX milliseconds | KEEPTTL]"
   std::vector<CommandSpec> subcommands;
   uint32_t id = 0;      // dense index, assigned by the registry (per-command stats)
+  // Touches the keyspace beyond the keys in its arguments, or keys that first/last/step do not
+  // name (FLUSHALL, KEYS, MOVE, numkeys forms...): whoever must hold its shards holds them all.
+  // Set by the registry.
+  bool whole_keyspace = false;
 };
+
+// Argument positions of a command's keys. Commands whose keys the legacy (first, last, step)
+// triple cannot describe (numkeys forms) report every argument: callers only over-approximate.
+void KeyPositions(const CommandSpec& spec, size_t argc, std::vector<size_t>* out);
 
 // The usual way to fill a CommandSpec in a family's registration list.
 CommandSpec MakeSpec(const char* name, int arity, uint32_t flags, int first_key, int last_key,

@@ -233,6 +233,7 @@ void HIncrByFloat(CommandContext& ctx) {
   w.Set(ctx.arg(2), text);
   w.Finish();
   ++ctx.dirty;
+  ctx.log_as = {{"HSET", std::string(k.key), std::string(ctx.arg(2)), text}};  // the result
   ctx.out->Bulk(text);
 }
 

@@ -42,9 +42,44 @@ CommandSpec MakeSpec(const char* name, int arity, uint32_t flags, int first_key,
   return s;
 }
 
+void KeyPositions(const CommandSpec& spec, size_t argc, std::vector<size_t>* out) {
+  out->clear();
+  if (spec.first_key <= 0) {
+    if (spec.flags & (kWrite | kReadOnly))
+      for (size_t i = 1; i < argc; ++i) out->push_back(i);
+    return;
+  }
+  int64_t last = spec.last_key < 0 ? static_cast<int64_t>(argc) + spec.last_key : spec.last_key;
+  int64_t step = spec.key_step > 0 ? spec.key_step : 1;
+  for (int64_t i = spec.first_key; i <= last && i < static_cast<int64_t>(argc); i += step)
+    out->push_back(static_cast<size_t>(i));
+}
+
+namespace {
+bool ComputeTouchesWholeKeyspace(const CommandSpec& spec) {
+  static const char* const kNames[] = {"flushdb", "flushall", "dbsize",  "keys",  "scan",
+                                       "randomkey", "select", "swapdb", "move", "copy",
+                                       "debug",    "shutdown"};
+  std::string_view name = spec.name;
+  if (name.find('|') != std::string_view::npos) name = name.substr(0, name.find('|'));
+  for (const char* n : kNames)
+    if (name == n) return true;
+  // numkeys forms (ZUNIONSTORE, LMPOP, ...): first/last do not name every key they lock.
+  if (spec.flags & kMovableKeys) return true;
+  if (spec.first_key > 0) return false;
+  // Keyless commands of these groups only look at the connection or the server.
+  return !(spec.group == "connection" || spec.group == "server" || spec.group == "pubsub" ||
+           spec.group == "transactions");
+}
+}  // namespace
+
 void CommandRegistry::Register(CommandSpec spec) {
   spec.id = next_id_++;
-  for (CommandSpec& sub : spec.subcommands) sub.id = next_id_++;
+  spec.whole_keyspace = ComputeTouchesWholeKeyspace(spec);
+  for (CommandSpec& sub : spec.subcommands) {
+    sub.id = next_id_++;
+    sub.whole_keyspace = ComputeTouchesWholeKeyspace(sub);
+  }
   owned_.push_back(std::make_unique<CommandSpec>(std::move(spec)));
   const CommandSpec* p = owned_.back().get();
   ordered_.push_back(p);

@@ -346,15 +346,19 @@ void SPopWithCount(CommandContext& ctx) {
     ReplyMembers(ctx, *all);
     delete all;
     k.shard->Erase(k.key, k.hash, ctx.now_ms);
+    ctx.log_as = {{"DEL", std::string(k.key)}};  // the WAL logs the effect, not the dice
     return;
   }
   ctx.out->SetHeader(n);
   char buf[SetObject::kIntBufSize];
   size_t remaining = size - n;
+  ctx.log_as.assign(1, {"SREM", std::string(k.key)});
+  std::vector<std::string>& popped = ctx.log_as[0];
   if (remaining * 5 > n) {
     for (size_t i = 0; i < n; ++i) {
       std::string_view m = set->RandomMember(Random64(), buf);
       ctx.out->Bulk(m);
+      popped.emplace_back(m);
       set->Remove(m);  // m may point into the member's own node: Remove reads it first
     }
     return;
@@ -366,7 +370,10 @@ void SPopWithCount(CommandContext& ctx) {
     survivors->Add(m);
     set->Remove(m);
   }
-  set->ForEach([&](std::string_view m) { ctx.out->Bulk(m); });  // the header went out above
+  set->ForEach([&](std::string_view m) {  // the header went out above
+    ctx.out->Bulk(m);
+    popped.emplace_back(m);
+  });
   set->Swap(*survivors);    // the key keeps its entry (and TTL) with the survivors
   delete survivors;
 }
@@ -382,6 +389,7 @@ void SPop(CommandContext& ctx) {
   char buf[SetObject::kIntBufSize];
   std::string_view m = set->RandomMember(Random64(), buf);
   ctx.out->Bulk(m);
+  ctx.log_as = {{"SREM", std::string(k.key), std::string(m)}};  // the effect, not the dice
   set->Remove(m);
   if (set->empty()) k.shard->Erase(k.key, k.hash, ctx.now_ms);
   ++ctx.dirty;

@@ -415,6 +415,8 @@ void IncrByFloat(CommandContext& ctx) {
   if (std::isnan(value) || std::isinf(value) || !FormatLongDoubleHuman(value, &text))
     return ctx.out->Error(err::kIncrNanOrInf);
   StoreString(ctx, k, e, text, e != nullptr ? e->expire_ms() : kNoExpire);  // keeps the TTL
+  // Logged as its result, so replay does not depend on long double arithmetic.
+  ctx.log_as = {{"SET", std::string(k.key), text, "KEEPTTL"}};
   ctx.out->Bulk(text);
 }
 

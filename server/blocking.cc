@@ -4,6 +4,7 @@
 #include "common/buffer.h"
 #include "protocol/reply_writer.h"
 #include "server/connection.h"
+#include "server/persistence.h"
 #include "server/server.h"
 #include "server/worker.h"
 
@@ -85,7 +86,15 @@ void BlockingRegistry::ServeKey(Server* server, size_t db, const std::string& ke
     ctx.registry = &server->registry();
     ctx.now_ms = NowMs();
     ctx.serving_blocked = true;
-    bc->spec->handler(ctx);
+    uint64_t wait_lsn = 0;
+    if (Persistence* wal = server->persistence(); wal != nullptr) {
+      Persistence::Scope scope;  // logged like any write (server/persistence.h)
+      wal->Begin(*bc->spec, ctx, &scope);
+      bc->spec->handler(ctx);
+      wait_lsn = wal->End(*bc->spec, ctx, &scope);
+    } else {
+      bc->spec->handler(ctx);
+    }
     if (ctx.not_served) break;  // the data is gone again: everyone behind waits too
     bc->done = true;
     Remove(*bc);
@@ -96,8 +105,8 @@ void BlockingRegistry::ServeKey(Server* server, size_t db, const std::string& ke
     }
     std::string reply(out.ReadPtr(), out.ReadableBytes());
     uint64_t id = bc->client_id;
-    bc->worker->Post([id, reply = std::move(reply)](Worker& w) {
-      if (Connection* c = w.FindClient(id)) c->Unblock(reply);
+    bc->worker->Post([id, wait_lsn, reply = std::move(reply)](Worker& w) {
+      if (Connection* c = w.FindClient(id)) c->Unblock(reply, wait_lsn);
     });
   }
   // BLMOVE pushed to another key somebody may be waiting on. Bounded: cycles of BLMOVEs

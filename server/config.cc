@@ -224,12 +224,31 @@ Config::Config() {
   });
   enm("loglevel", &loglevel_, true, {"debug", "verbose", "notice", "warning"});
   str("pidfile", &pidfile_, false);
-  // Accepted for compatibility; persistence arrives with the WAL. "save" stays empty: there
-  // are no RDB snapshots, and redis-benchmark asks for it at start.
+  // Accepted for compatibility. "save" stays empty: there are no RDB snapshots (the WAL and
+  // its rewrite are the persistence), and redis-benchmark asks for it at start.
   str("save", &save_, true);
   str("client-output-buffer-limit", &client_output_buffer_limit_, true);
-  enm("appendonly", &appendonly_, false, {"no"});
+  // The WAL (docs/PERSISTENCE.md). appendonly is chosen at start-up.
+  enm("appendonly", &appendonly_, false, {"yes", "no"});
   enm("appendfsync", &appendfsync_, true, {"always", "everysec", "no"});
+  str("appenddirname", &appenddirname_, false, [](const std::string& v, std::string* e) {
+    if (!v.empty() && v.find('/') == std::string::npos) return true;
+    *e = "appenddirname can't be a path, just a directory name";
+    return false;
+  });
+  str("appendfilename", &appendfilename_, false, [](const std::string& v, std::string* e) {
+    if (!v.empty() && v.find('/') == std::string::npos) return true;
+    *e = "appendfilename can't be a path, just a filename";
+    return false;
+  });
+  enm("aof-load-truncated", &aof_load_truncated_, true, {"yes", "no"});
+  enm("wal-load-corrupt", &wal_load_corrupt_, true, {"yes", "no"});
+  num("auto-aof-rewrite-percentage", &auto_aof_rewrite_percentage, true, 0, INT32_MAX);
+  num("auto-aof-rewrite-min-size", &auto_aof_rewrite_min_size, true, 0, INT64_MAX, K::kMemory);
+  num("wal-batch-max", &wal_batch_max, false, 1, 1000000);
+  num("wal-batch-max-bytes", &wal_batch_max_bytes, false, 4096, 1LL << 30, K::kMemory);
+  num("wal-queue-max", &wal_queue_max, false, 65536, INT64_MAX, K::kMemory);
+  num("wal-segment-size", &wal_segment_size, false, 4096, 1LL << 40, K::kMemory);
 
   char cwd[4096];
   if (getcwd(cwd, sizeof(cwd)) != nullptr) dir_ = cwd;

@@ -50,6 +50,13 @@ class Config {
   std::atomic<int64_t> hz{10};
   std::atomic<int64_t> maxmemory{0};
   std::atomic<bool> active_expire{true};  // DEBUG SET-ACTIVE-EXPIRE
+  // WAL (server/persistence.h); the wal-* ones are read at start-up.
+  std::atomic<int64_t> auto_aof_rewrite_percentage{100};
+  std::atomic<int64_t> auto_aof_rewrite_min_size{64LL << 20};
+  std::atomic<int64_t> wal_batch_max{100};
+  std::atomic<int64_t> wal_batch_max_bytes{4LL << 20};
+  std::atomic<int64_t> wal_queue_max{64LL << 20};
+  std::atomic<int64_t> wal_segment_size{64LL << 20};
 
   // Strings (read with Copy*, under mu_).
   std::string bind() const;
@@ -81,6 +88,10 @@ class Config {
   std::string save_;
   std::string appendonly_ = "no";
   std::string appendfsync_ = "everysec";
+  std::string appenddirname_ = "appendonlydir";
+  std::string appendfilename_ = "appendonly.aof";
+  std::string aof_load_truncated_ = "yes";
+  std::string wal_load_corrupt_ = "no";
   std::string pidfile_;
   std::string config_file_;
   std::string client_output_buffer_limit_ =

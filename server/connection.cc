@@ -9,6 +9,7 @@
 #include "common/errors.h"
 #include "common/format.h"
 #include "common/log.h"
+#include "server/persistence.h"
 #include "server/worker.h"
 
 namespace strata::server {
@@ -73,6 +74,7 @@ void Connection::Close() {
     blocked_.reset();  // after the lock: this may free the mutex
   }
   worker_->server()->OnClientClosed(*this);
+  if (wal_listed_ || wal_paused_) worker_->ForgetWal(this);
   worker_->RemoveClient(this);
   uv_close(reinterpret_cast<uv_handle_t*>(&handle_), OnClosed);
 }
@@ -116,6 +118,14 @@ void Connection::ProcessInput() {
   last_interaction_ms.store(batch_ms_, std::memory_order_relaxed);
 
   while (in_.ReadableBytes() > 0 && !close_after_reply_ && !closing_ && !blocked_) {
+    if (Persistence* p = worker_->server()->persistence(); p != nullptr && p->wal().over_limit()) {
+      // The WAL queue is full: stop reading until the writer drains it (Worker::OnWalAsync).
+      if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
+      reading_ = false;
+      if (!wal_paused_) worker_->PauseForWal(this);
+      wal_paused_ = true;
+      break;
+    }
     if (PendingOutput() > kMaxPendingOutput) {
       // Back-pressure: stop reading until the client takes its replies (resumed in OnWrite).
       if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
@@ -179,6 +189,10 @@ void Connection::Execute(const std::vector<std::string_view>& args) {
   std::string refusal_text;
   if (r.ok && !client_.authenticated && !(spec->flags & cmd::kNoAuth)) {
     refusal = err::kNoAuth;
+  } else if (r.ok && (spec->flags & cmd::kWrite) && srv->persistence() != nullptr &&
+             srv->persistence()->wal().write_errno() != 0) {
+    refusal_text = srv->persistence()->WriteRefusal();  // the log cannot write: no new writes
+    refusal = refusal_text.c_str();
   } else if (r.ok && client_.subscriptions > 0 && client_.resp == 2 &&
              !(spec->flags & cmd::kPubSubContext)) {
     refusal_text = Format("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
@@ -203,21 +217,6 @@ void Connection::Execute(const std::vector<std::string_view>& args) {
 }
 
 namespace {
-// Argument positions of a command's keys. Commands whose keys the legacy (first, last, step)
-// triple cannot describe (numkeys forms) report every argument: callers only over-approximate.
-void KeyPositions(const cmd::CommandSpec& spec, size_t argc, std::vector<size_t>* out) {
-  out->clear();
-  if (spec.first_key <= 0) {
-    if (spec.flags & (cmd::kWrite | cmd::kReadOnly))
-      for (size_t i = 1; i < argc; ++i) out->push_back(i);
-    return;
-  }
-  int64_t last = spec.last_key < 0 ? static_cast<int64_t>(argc) + spec.last_key : spec.last_key;
-  int64_t step = spec.key_step > 0 ? spec.key_step : 1;
-  for (int64_t i = spec.first_key; i <= last && i < static_cast<int64_t>(argc); i += step)
-    out->push_back(static_cast<size_t>(i));
-}
-
 // Marks WATCHers of a write command's keys while each shard is still locked (see
 // transaction.h), if the command changed anything.
 class TouchOnRelease : public storage::ReleaseHook {
@@ -226,7 +225,7 @@ class TouchOnRelease : public storage::ReleaseHook {
                  const cmd::CommandContext& ctx, const cmd::CommandSpec& spec)
       : reg_(reg), db_index_(db_index), dirty_(&ctx.dirty) {
     std::vector<size_t> pos;
-    KeyPositions(spec, ctx.argc, &pos);
+    cmd::KeyPositions(spec, ctx.argc, &pos);
     for (size_t p : pos) keys_.push_back(db->Ref(ctx.arg(p)));
   }
   void OnRelease(const storage::Shard* s) override {
@@ -243,12 +242,8 @@ class TouchOnRelease : public storage::ReleaseHook {
 };
 }  // namespace
 
-void Connection::Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx) {
-  CommandStats& st = worker_->cmd_stats[spec->id];
-  size_t reply_at = out_.ReadableBytes();
-  last_cmd_id.store(spec->id, std::memory_order_relaxed);
-  running_spec_ = spec;
-
+// The handler, with WATCH marking for writes.
+void Connection::Invoke(const cmd::CommandSpec* spec, cmd::CommandContext& ctx) {
   WatchRegistry& watches = worker_->server()->watches();
   if ((spec->flags & cmd::kWrite) && !watches.empty()) {
     TouchOnRelease hook(&watches, &ctx.db(), client_.db_index, ctx, *spec);
@@ -259,12 +254,41 @@ void Connection::Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx) {
   } else {
     spec->handler(ctx);
   }
+}
+
+void Connection::HoldReplyUntil(uint64_t reply_pos, uint64_t lsn) {
+  if (lsn == 0) return;
+  Persistence* wal = worker_->server()->persistence();
+  if (lsn <= wal->wal().release_lsn()) return;
+  holds_.push_back({reply_pos, lsn});
+}
+
+void Connection::Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx) {
+  CommandStats& st = worker_->cmd_stats[spec->id];
+  size_t reply_at = out_.ReadableBytes();
+  last_cmd_id.store(spec->id, std::memory_order_relaxed);
+  running_spec_ = spec;
+
+  Persistence* wal = worker_->server()->persistence();
+  if (wal != nullptr && !in_exec_ && wal->Wraps(*spec)) {
+    uint64_t reply_pos = out_sent_ + out_.ReadableBytes();
+    uint64_t wait;
+    {
+      Persistence::Scope scope;  // holds the command's shards until it is logged
+      wal->Begin(*spec, ctx, &scope);
+      Invoke(spec, ctx);
+      wait = wal->End(*spec, ctx, &scope);
+    }
+    HoldReplyUntil(reply_pos, wait);
+  } else {
+    Invoke(spec, ctx);
+  }
 
   // Clients blocked on a key this command wrote get served once it is done.
   BlockingRegistry& blocking = worker_->server()->blocking();
   if (ctx.dirty > 0 && (spec->flags & cmd::kWrite) && !blocking.empty()) {
     std::vector<size_t> pos;
-    KeyPositions(*spec, ctx.argc, &pos);
+    cmd::KeyPositions(*spec, ctx.argc, &pos);
     for (size_t p : pos)
       if (blocking.HasWaiters(client_.db_index, ctx.arg(p)))
         ready_keys_.emplace_back(client_.db_index, std::string(ctx.arg(p)));
@@ -297,26 +321,6 @@ void Connection::Discard() {
   UnwatchAll();
 }
 
-namespace {
-// Commands that touch the keyspace beyond the keys in their arguments (or in another
-// database): a transaction holding one of them locks every shard.
-bool TouchesWholeKeyspace(const cmd::CommandSpec& spec) {
-  static const char* const kNames[] = {"flushdb", "flushall", "dbsize",  "keys",  "scan",
-                                       "randomkey", "select", "swapdb", "move", "copy",
-                                       "debug",    "shutdown"};
-  std::string_view name = spec.name;
-  if (name.find('|') != std::string_view::npos) name = name.substr(0, name.find('|'));
-  for (const char* n : kNames)
-    if (name == n) return true;
-  // numkeys forms (ZUNIONSTORE, LMPOP, ...): first/last do not name every key they lock.
-  if (spec.flags & cmd::kMovableKeys) return true;
-  if (spec.first_key > 0) return false;
-  // Keyless commands of these groups only look at the connection or the server.
-  return !(spec.group == "connection" || spec.group == "server" || spec.group == "pubsub" ||
-           spec.group == "transactions");
-}
-}  // namespace
-
 void Connection::Exec() {
   Server* srv = worker_->server();
   storage::Keyspace& ks = srv->keyspace();
@@ -336,11 +340,11 @@ void Connection::Exec() {
   size_t db_index = client_.db_index;
   std::vector<size_t> pos;
   for (const QueuedCommand& q : queue) {
-    if (TouchesWholeKeyspace(*q.spec)) {
+    if (q.spec->whole_keyspace) {
       held.all = true;
       break;
     }
-    KeyPositions(*q.spec, q.args.size(), &pos);
+    cmd::KeyPositions(*q.spec, q.args.size(), &pos);
     for (size_t p : pos) lock.Add(db_index, ks.db(db_index).Ref(q.args[p]));
   }
   for (const WatchState::Key& w : watch_.keys) lock.Add(w.db, ks.db(w.db).Ref(w.key));
@@ -366,6 +370,18 @@ void Connection::Exec() {
     return;
   }
 
+  Persistence* wal = srv->persistence();
+  std::string refusal = wal != nullptr ? wal->WriteRefusal() : std::string();
+  if (!refusal.empty()) {
+    for (const QueuedCommand& q : queue) {
+      if (q.spec->flags & cmd::kWrite) {
+        writer_.Error(refusal);
+        return;
+      }
+    }
+  }
+  uint64_t reply_pos = out_sent_ + out_.ReadableBytes();
+  if (wal != nullptr) wal->BeforeExec(lock.locked(), held.all);
   writer_.ArrayHeader(queue.size());
   const storage::HeldShards* saved = storage::tl_held_shards;
   storage::tl_held_shards = &held;
@@ -376,8 +392,11 @@ void Connection::Exec() {
     cmd::CommandContext ctx = MakeContext(argv.data(), argv.size());
     Bump(worker_->commands_processed);
     Run(q.spec, ctx);
+    if (wal != nullptr) wal->AddExecCommand(*q.spec, ctx);
   }
   in_exec_ = false;
+  // Logged as one record while every shard is still held: replay applies it whole.
+  if (wal != nullptr) HoldReplyUntil(reply_pos, wal->EndExec(lock.locked(), held.all));
   storage::tl_held_shards = saved;
 }
 
@@ -398,9 +417,10 @@ void Connection::Block(cmd::CommandContext& ctx, const std::vector<std::string_v
   if (bc->deadline_ms > 0) worker_->AddBlockDeadline(bc->deadline_ms, id);
 }
 
-void Connection::Unblock(const std::string& reply) {
+void Connection::Unblock(const std::string& reply, uint64_t wait_lsn) {
   if (!blocked_) return;
   blocked_.reset();
+  HoldReplyUntil(out_sent_ + out_.ReadableBytes(), wait_lsn);
   out_.Append(reply);
   Resume();
 }
@@ -436,9 +456,22 @@ void Connection::ServeReadyKeys() {
 
 void Connection::Flush() {
   if (closing_ || writing_ || out_.ReadableBytes() == 0) return;
+  // Replies waiting for the WAL (appendfsync always) stay in out_, with all that follows them.
+  size_t sendable = out_.ReadableBytes();
+  if (!holds_.empty()) {
+    uint64_t durable = worker_->server()->persistence()->wal().release_lsn();
+    while (!holds_.empty() && holds_.front().lsn <= durable) holds_.pop_front();
+    if (!holds_.empty()) {
+      sendable = static_cast<size_t>(holds_.front().pos - out_sent_);
+      if (!wal_listed_) {
+        wal_listed_ = true;
+        worker_->WatchDurable(this, holds_.front().lsn);
+      }
+      if (sendable == 0) return;
+    }
+  }
   uv_stream_t* s = reinterpret_cast<uv_stream_t*>(&handle_);
-  uv_buf_t b = uv_buf_init(const_cast<char*>(out_.ReadPtr()),
-                           static_cast<unsigned>(out_.ReadableBytes()));
+  uv_buf_t b = uv_buf_init(const_cast<char*>(out_.ReadPtr()), static_cast<unsigned>(sendable));
   int n = uv_try_write(s, &b, 1);
   if (n < 0 && n != UV_EAGAIN) {
     Close();
@@ -447,15 +480,27 @@ void Connection::Flush() {
   if (n > 0) {
     Bump(worker_->net_output, static_cast<uint64_t>(n));
     out_.Consume(static_cast<size_t>(n));
+    out_sent_ += static_cast<uint64_t>(n);
+    sendable -= static_cast<size_t>(n);
   }
   if (out_.ReadableBytes() == 0) {
     out_.ShrinkIfIdle(1024 * 1024);
     omem.store(0, std::memory_order_relaxed);
     return;
   }
+  if (sendable == 0) {
+    omem.store(PendingOutput(), std::memory_order_relaxed);
+    return;
+  }
   // The kernel took part of it: hand the rest to libuv, and keep appending new replies to the
   // other buffer so the bytes in flight never move.
-  out_.Swap(sending_);
+  if (sendable == out_.ReadableBytes()) {
+    out_.Swap(sending_);
+  } else {  // only a prefix may go: copy it out, the held rest stays
+    sending_.Append(out_.ReadPtr(), sendable);
+    out_.Consume(sendable);
+  }
+  out_sent_ += sendable;
   b = uv_buf_init(const_cast<char*>(sending_.ReadPtr()),
                   static_cast<unsigned>(sending_.ReadableBytes()));
   if (uv_write(&write_req_, s, &b, 1, OnWrite) != 0) {
@@ -464,6 +509,23 @@ void Connection::Flush() {
   }
   writing_ = true;
   omem.store(PendingOutput(), std::memory_order_relaxed);
+}
+
+void Connection::OnDurable() {
+  wal_listed_ = false;
+  if (closing_) return;
+  Flush();
+  MaybeFinish();
+}
+
+void Connection::ResumeFromWal() {
+  wal_paused_ = false;
+  if (closing_ || paused_ || blocked_) return;
+  if (!reading_)
+    reading_ = uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), OnAlloc, OnRead) == 0;
+  ProcessInput();
+  Flush();
+  MaybeFinish();
 }
 
 void Connection::OnWrite(uv_write_t* req, int status) {

@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include <atomic>
+#include <deque>
 #include <string>
 
 #include "commands/command.h"
@@ -60,9 +61,14 @@ class Connection : public cmd::Blocker {
   // Blocking commands (server/blocking.h). Loop thread only.
   void Block(cmd::CommandContext& ctx, const std::vector<std::string_view>& keys,
              int64_t timeout_ms, cmd::TimeoutReply on_timeout) override;
-  void Unblock(const std::string& reply);  // served by another command: send, resume
+  // Served by another command: send (once wait_lsn is durable, under appendfsync always), resume.
+  void Unblock(const std::string& reply, uint64_t wait_lsn);
   void BlockTimeout(int64_t deadline_ms);  // from the worker's timer
   bool blocked() const { return blocked_ != nullptr; }
+
+  // WAL (server/persistence.h). Loop thread only, called by the worker when the WAL wrote.
+  void OnDurable();      // held replies may be sendable now
+  void ResumeFromWal();  // the WAL queue drained: read again
 
   // One CLIENT LIST line (without the trailing newline). Caller holds Worker::clients_mu.
   std::string Describe(int64_t now_ms) const;
@@ -95,6 +101,10 @@ class Connection : public cmd::Blocker {
   void Execute(const std::vector<std::string_view>& args);
   cmd::CommandContext MakeContext(const std::string_view* argv, size_t argc);
   void Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx);
+  void Invoke(const cmd::CommandSpec* spec, cmd::CommandContext& ctx);
+  // Under appendfsync always: the reply starting at reply_pos (and all after it) waits until
+  // the WAL is durable up to lsn. No-op for 0 or an LSN already durable.
+  void HoldReplyUntil(uint64_t reply_pos, uint64_t lsn);
   void Flush();
   void MaybeFinish();
   size_t PendingOutput() const { return out_.ReadableBytes() + sending_.ReadableBytes(); }
@@ -120,6 +130,15 @@ class Connection : public cmd::Blocker {
   std::vector<std::pair<size_t, std::string>> ready_keys_;  // written keys with blocked waiters
   void ServeReadyKeys();
   void Resume();  // after a block ends: run what was buffered meanwhile
+  // Replies waiting for durability: (absolute position in the output stream, LSN), in order.
+  struct Hold {
+    uint64_t pos;
+    uint64_t lsn;
+  };
+  std::deque<Hold> holds_;
+  uint64_t out_sent_ = 0;      // bytes that left out_ (to the socket or to sending_) so far
+  bool wal_listed_ = false;    // in the worker's list of connections waiting for the WAL
+  bool wal_paused_ = false;    // stopped reading because the WAL queue is full
   bool writing_ = false;
   bool reading_ = false;
   bool paused_ = false;  // stopped reading because of output back-pressure

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/strutil.h"
 #include "server/connection.h"
+#include "server/persistence.h"
 #include "server/pubsub.h"
 #include "server/worker.h"
 
@@ -54,12 +55,39 @@ Server::Server(Config* config) : config_(config) {
     }
   };
   apply_limits("client-output-buffer-limit");
-  config_->set_on_change(apply_limits);
+  config_->set_on_change([this, apply_limits](const std::string& name) {
+    apply_limits(name);
+    wal::FsyncPolicy pol;
+    if (name == "appendfsync" && persistence_ &&
+        wal::ParseFsyncPolicy(config_->GetString(name), &pol))
+      persistence_->wal().set_policy(pol);
+  });
   baseline_.calls.assign(registry_.num_ids(), 0);
   baseline_.usec = baseline_.rejected = baseline_.failed = baseline_.calls;
 }
 
 Server::~Server() = default;
+
+bool Server::StartPersistence() {
+  if (config_->GetString("appendonly") != "yes") return true;
+  wal::Options o;
+  o.dir = config_->dir() + "/" + config_->GetString("appenddirname");
+  o.prefix = config_->GetString("appendfilename");
+  wal::ParseFsyncPolicy(config_->GetString("appendfsync"), &o.fsync);
+  o.batch_max_records = static_cast<size_t>(config_->wal_batch_max.load());
+  o.batch_max_bytes = static_cast<size_t>(config_->wal_batch_max_bytes.load());
+  o.queue_max_bytes = static_cast<size_t>(config_->wal_queue_max.load());
+  o.segment_size = static_cast<uint64_t>(config_->wal_segment_size.load());
+  o.load_truncated = config_->GetString("aof-load-truncated") == "yes";
+  o.load_corrupt = config_->GetString("wal-load-corrupt") == "yes";
+  persistence_ = std::make_unique<Persistence>(this, o);
+  std::string error;
+  if (!persistence_->Load(&error)) {
+    Log(LogLevel::kWarning, "Can't load the append only file: %s", error.c_str());
+    return false;
+  }
+  return true;
+}
 
 void Server::OnClientClosed(Connection& c) {
   if (c.client().subscriptions > 0) pubsub_->OnClientClosed(c);
@@ -77,6 +105,8 @@ bool Server::Start() {
   std::vector<int> cpus;
   if (!config_->server_cpus().empty()) ParseCpuList(config_->server_cpus(), &cpus);
 
+  if (!StartPersistence()) return false;
+
   int port = static_cast<int>(config_->port.load());
   for (int i = 0; i < nthreads; ++i) {
     auto w = std::make_unique<Worker>(this, i);
@@ -88,6 +118,16 @@ bool Server::Start() {
     workers_.push_back(std::move(w));
   }
   config_->port = port;
+  if (persistence_) {
+    std::string error;
+    auto wake = [this] {
+      for (auto& w : workers_) w->NotifyWal();
+    };
+    if (!persistence_->Start(wake, &error)) {
+      Log(LogLevel::kWarning, "Can't open the append only file: %s", error.c_str());
+      return false;
+    }
+  }
 
   uv_loop_init(&loop_);
   uv_signal_init(&loop_, &sigterm_);
@@ -114,6 +154,7 @@ bool Server::Start() {
 void Server::Run() {
   uv_run(&loop_, UV_RUN_DEFAULT);
   for (auto& w : workers_) w->Join();
+  if (persistence_) persistence_->Stop();  // writes and syncs what is queued
   uv_loop_close(&loop_);
   Log(LogLevel::kNotice, "strata is now ready to exit, bye bye...");
 }
@@ -146,6 +187,9 @@ void Server::OnStatsTimer(uv_timer_t* h) {
     s->inst_ops_ = static_cast<int64_t>((ops - s->last_ops_) * 1000 / (now - s->last_ops_ms_));
   s->last_ops_ = ops;
   s->last_ops_ms_ = now;
+  if (s->persistence_)
+    s->persistence_->Cron(s->config_->auto_aof_rewrite_percentage.load(),
+                          s->config_->auto_aof_rewrite_min_size.load());
 }
 
 StatsSnapshot Server::RawStats() const {
@@ -322,8 +366,15 @@ std::string Server::Info(const std::string& section_in) {
     line("loading:0");
     line("async_loading:0");
     line("rdb_bgsave_in_progress:0");
-    line("aof_enabled:0");
-    line("aof_rewrite_in_progress:0");
+    line("rdb_changes_since_last_save:0");
+    line("rdb_last_bgsave_status:ok");
+    if (persistence_) {
+      out += persistence_->Info();
+    } else {
+      line("aof_enabled:0");
+      line("aof_rewrite_in_progress:0");
+      line("aof_last_write_status:ok");
+    }
     out += "\r\n";
   }
   if (want("stats")) {

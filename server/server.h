@@ -24,6 +24,7 @@ namespace strata::server {
 class Worker;
 class Connection;
 class PubSub;
+class Persistence;
 
 // Counters of one command on one worker; written by that worker only, read by any.
 struct CommandStats {
@@ -47,6 +48,8 @@ class Server {
 
   // Binds listeners, starts the workers. False (with a logged reason) if nothing could bind.
   bool Start();
+  // Part of Start: loads the WAL (appendonly yes). False with a logged reason.
+  bool StartPersistence();
   // Blocks until shutdown is requested (signal or SHUTDOWN), then stops every worker.
   void Run();
   // Thread-safe: asks the main loop to stop the server.
@@ -59,6 +62,8 @@ class Server {
   PubSub& pubsub() { return *pubsub_; }
   WatchRegistry& watches() { return watches_; }
   BlockingRegistry& blocking() { return blocking_; }
+  // The WAL glue; nullptr with appendonly no.
+  Persistence* persistence() { return persistence_.get(); }
   // Loop thread of c, from Connection::Close: drops the client's subscriptions and waits.
   void OnClientClosed(Connection& c);
 
@@ -93,6 +98,7 @@ class Server {
   cmd::CommandRegistry registry_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<PubSub> pubsub_;
+  std::unique_ptr<Persistence> persistence_;
   WatchRegistry watches_;
   BlockingRegistry blocking_;
   std::atomic<uint64_t> next_client_id_{0};

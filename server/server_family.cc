@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/strutil.h"
 #include "server/connection.h"
+#include "server/persistence.h"
 #include "server/server.h"
 #include "server/worker.h"
 
@@ -395,14 +396,38 @@ void Debug(CommandContext& ctx) {
     ctx.server->config().active_expire = ctx.arg(2) != "0";
     return ctx.out->Ok();
   }
+  // DEBUG WAL-FAIL <errno-name|OFF>: every WAL write and fsync fails with that error until OFF
+  // (tests of the refuse-writes-then-recover path where no small file system can be mounted).
+  if (EqualsIgnoreCase(sub, "WAL-FAIL") && ctx.argc == 3) {
+    if (ctx.server->persistence() == nullptr) return ctx.out->Error("ERR appendonly is no");
+    static const std::pair<const char*, int> kErrnos[] = {{"OFF", 0}, {"ENOSPC", ENOSPC}, {"EIO", EIO}, {"EDQUOT", EDQUOT}};
+    for (auto [name, e] : kErrnos) {
+      if (EqualsIgnoreCase(ctx.arg(2), name)) {
+        ctx.server->persistence()->wal().InjectWriteError(e);
+        return ctx.out->Ok();
+      }
+    }
+    return ctx.out->Error("ERR expected OFF, ENOSPC, EIO or EDQUOT");
+  }
   if (EqualsIgnoreCase(sub, "HELP")) {
     return HelpLines(ctx, {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                            "SLEEP <seconds>", "    Stop the server for <seconds>.",
                            "SET-ACTIVE-EXPIRE <0|1>",
-                           "    Setting it to 0 disables expiring keys in background."});
+                           "    Setting it to 0 disables expiring keys in background.",
+                           "WAL-FAIL <OFF|ENOSPC|EIO|EDQUOT>",
+                           "    Make every WAL write fail with that error (testing)."});
   }
   ctx.out->Error(Format("ERR unknown subcommand '%.*s'. Try DEBUG HELP.",
                         static_cast<int>(sub.size()), sub.data()));
+}
+
+void BgRewriteAof(CommandContext& ctx) {
+  Persistence* p = ctx.server->persistence();
+  if (p == nullptr)
+    return ctx.out->Error("ERR Background append only file rewriting needs appendonly yes");
+  std::string error;
+  if (!p->StartRewrite(&error)) return ctx.out->Error(error);
+  ctx.out->SimpleString("Background append only file rewriting started");
 }
 
 CommandSpec Spec(const char* name, int arity, uint32_t flags, cmd::Handler h, const char* group,
@@ -476,6 +501,8 @@ void RegisterServerFamily(cmd::CommandRegistry& r) {
   r.Register(Spec("shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kAllowBusy, Shutdown,
                   "server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server",
                   "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"));
+  r.Register(Spec("bgrewriteaof", 1, kAdmin | kNoScript, BgRewriteAof, "server", "1.0.0",
+                  "Asynchronously rewrite the append-only file", ""));
   r.Register(Spec("debug", -2, kAdmin | kNoScript | kLoading | kStale, Debug, "server", "1.0.0",
                   "A container for debugging commands", "subcommand [argument ...]"));
 }

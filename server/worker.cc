@@ -14,6 +14,7 @@
 #include "common/format.h"
 #include "common/log.h"
 #include "server/connection.h"
+#include "server/persistence.h"
 
 namespace strata::server {
 
@@ -126,6 +127,12 @@ void Worker::Run(int cpu) {
   listen_fds_.clear();  // owned by the uv handles now
   uv_async_init(&loop_, &wake_, OnWake);
   wake_.data = this;
+  uv_async_init(&loop_, &wal_async_, OnWalAsync);
+  wal_async_.data = this;
+  {
+    std::lock_guard<std::mutex> lock(wal_mu_);
+    wal_ready_ = true;
+  }
   uv_timer_init(&loop_, &cron_);
   cron_.data = this;
   int64_t period = 1000 / std::max<int64_t>(1, server_->config().hz.load());
@@ -181,6 +188,43 @@ void Worker::OnBlockTimer(uv_timer_t* h) {
   w->ArmBlockTimer();
 }
 
+void Worker::WatchDurable(Connection* c, uint64_t lsn) {
+  wal_waiters_.push_back(c);
+  wal_interest_.store(true);  // seq_cst: pairs with the writer's LSN store (see NotifyWal)
+  // The writer may have advanced before it could see our interest: look once more.
+  if (server_->persistence()->wal().release_lsn() >= lsn) uv_async_send(&wal_async_);
+}
+
+void Worker::PauseForWal(Connection* c) {
+  wal_paused_.push_back(c);
+  wal_interest_.store(true);
+  if (Persistence* p = server_->persistence(); p != nullptr && !p->wal().over_limit())
+    uv_async_send(&wal_async_);
+}
+
+void Worker::ForgetWal(Connection* c) {
+  for (auto* v : {&wal_waiters_, &wal_paused_}) v->erase(std::remove(v->begin(), v->end(), c), v->end());
+}
+
+void Worker::NotifyWal() {
+  if (!wal_interest_.load()) return;
+  std::lock_guard<std::mutex> lock(wal_mu_);
+  if (wal_ready_) uv_async_send(&wal_async_);
+}
+
+void Worker::OnWalAsync(uv_async_t* h) {
+  auto* w = static_cast<Worker*>(h->data);
+  std::vector<Connection*> waiters, paused;
+  waiters.swap(w->wal_waiters_);
+  for (Connection* c : waiters) c->OnDurable();  // re-lists itself if it still waits
+  Persistence* p = w->server_->persistence();
+  if (p != nullptr && !p->wal().over_limit()) {
+    paused.swap(w->wal_paused_);
+    for (Connection* c : paused) c->ResumeFromWal();  // may pause (and re-list) again
+  }
+  w->wal_interest_.store(!w->wal_waiters_.empty() || !w->wal_paused_.empty());
+}
+
 Connection* Worker::FindClient(uint64_t id) const {
   auto it = clients_by_id.find(id);
   return it == clients_by_id.end() ? nullptr : it->second;
@@ -207,6 +251,11 @@ void Worker::OnWake(uv_async_t* h) {
   for (Connection* c : conns) c->Close();
   for (uv_tcp_t* t : w->listeners_) uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&w->wake_), nullptr);
+  {
+    std::lock_guard<std::mutex> lock(w->wal_mu_);
+    w->wal_ready_ = false;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->wal_async_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&w->cron_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&w->block_timer_), nullptr);
 }

@@ -63,11 +63,20 @@ class Worker {
 
   void RemoveClient(Connection* c);
 
+  // WAL (server/persistence.h). Loop thread: a connection whose replies wait for durability, or
+  // that stopped reading because the WAL queue is full, until the WAL writer wakes this loop.
+  void WatchDurable(Connection* c, uint64_t lsn);
+  void PauseForWal(Connection* c);
+  void ForgetWal(Connection* c);  // a closing connection
+  // WAL writer thread: wakes the loop if any of its connections wait.
+  void NotifyWal();
+
  private:
   static void OnConnection(uv_stream_t* server, int status);
   static void OnWake(uv_async_t* h);
   static void OnCron(uv_timer_t* h);
   static void OnBlockTimer(uv_timer_t* h);
+  static void OnWalAsync(uv_async_t* h);
   void ArmBlockTimer();
   void Run(int cpu);
   void ActiveExpire(int64_t now_ms);
@@ -89,6 +98,12 @@ class Worker {
   std::mutex inbox_mu_;
   std::vector<std::function<void(Worker&)>> inbox_;  // guarded by inbox_mu_
   int64_t last_timeout_check_ms_ = 0;
+
+  uv_async_t wal_async_;
+  std::mutex wal_mu_;                     // wal_ready_ vs. the writer's uv_async_send
+  bool wal_ready_ = false;                // wal_async_ initialised and not closed
+  std::atomic<bool> wal_interest_{false};  // some connection below waits
+  std::vector<Connection*> wal_waiters_, wal_paused_;  // loop thread only
 };
 
 }  // namespace strata::server

@@ -1,0 +1,564 @@
+#include "server/persistence.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cmath>
+#include <cstring>
+
+#include "common/format.h"
+#include "common/log.h"
+#include "server/server.h"
+#include "storage/hash_object.h"
+#include "storage/list_object.h"
+#include "storage/set_object.h"
+#include "storage/zset_object.h"
+#include "wal/crc32c.h"
+#include "wal/record.h"
+
+namespace strata::server {
+
+namespace {
+// One reusable payload builder per thread (commands on a loop thread are logged one by one).
+thread_local wal::PayloadWriter tl_payload;
+// EXEC's record under construction on this thread.
+thread_local wal::PayloadWriter tl_exec_payload;
+thread_local std::vector<std::pair<size_t, std::string>> tl_exec_keys;  // (state index, key)
+}  // namespace
+
+Persistence::Persistence(Server* server, wal::Options opts)
+    : server_(server),
+      wal_(std::make_unique<wal::Wal>(std::move(opts))),
+      num_shards_(server->keyspace().num_shards()),
+      num_dbs_(server->keyspace().num_dbs()),
+      shards_(num_shards_ * num_dbs_) {}
+
+Persistence::~Persistence() { Stop(); }
+
+storage::Shard& Persistence::ShardAt(size_t index) {
+  return server_->keyspace().db(index / num_shards_).shard(index % num_shards_);
+}
+
+// ---- start-up ----
+
+void Persistence::Apply(std::string_view payload) {
+  std::vector<wal::DecodedCommand> cmds;
+  if (!wal::DecodePayload(payload, &cmds)) {
+    ++replay_errors_;
+    strata::Log(LogLevel::kWarning, "WAL: a record's payload does not decode; skipped");
+    return;
+  }
+  ++loaded_records_;
+  Buffer out;
+  protocol::ReplyWriter writer(&out);
+  for (const wal::DecodedCommand& c : cmds) {
+    ++loaded_commands_;
+    cmd::ClientState client;
+    client.db_index = c.db < num_dbs_ ? c.db : 0;
+    cmd::CommandContext ctx;
+    ctx.argv = c.argv.data();
+    ctx.argc = c.argv.size();
+    ctx.out = &writer;
+    ctx.client = &client;
+    ctx.keyspace = &server_->keyspace();
+    ctx.server = server_;
+    ctx.registry = &server_->registry();
+    ctx.now_ms = c.time_ms;
+    out.Clear();
+    cmd::Resolved r = cmd::Resolve(server_->registry(), ctx);
+    if (r.ok) r.spec->handler(ctx);
+    if (!r.ok || (out.ReadableBytes() > 0 && out.ReadPtr()[0] == '-')) {
+      if (++replay_errors_ <= 5)
+        strata::Log(LogLevel::kWarning, "WAL: replaying '%.*s' replied %.*s",
+                    static_cast<int>(c.argv[0].size()), c.argv[0].data(),
+                    static_cast<int>(std::min<size_t>(out.ReadableBytes(), 120)), out.ReadPtr());
+    }
+  }
+}
+
+bool Persistence::Load(std::string* error) {
+  int64_t t0 = NowMs();
+  bool ok = wal_->Recover([this](uint64_t, std::string_view payload, bool) { Apply(payload); },
+                          error);
+  load_ms_ = NowMs() - t0;
+  if (!ok) return false;
+  strata::Log(LogLevel::kNotice,
+              "WAL loaded: %" PRIu64 " records, %" PRIu64 " commands, up to LSN %" PRIu64
+              " in %.3f seconds%s",
+              loaded_records_, loaded_commands_, wal_->last_lsn(), load_ms_ / 1000.0,
+              replay_errors_ > 0 ? " (some commands replied errors, see above)" : "");
+  return true;
+}
+
+bool Persistence::Start(std::function<void()> on_progress, std::string* error) {
+  wal_->set_on_progress(std::move(on_progress));
+  return wal_->Start(error);
+}
+
+void Persistence::Stop() {
+  if (rewrite_thread_.joinable()) rewrite_thread_.join();
+  wal_->Stop();
+}
+
+// ---- logging one command ----
+
+Persistence::Scope::~Scope() {
+  if (!active_) return;
+  storage::tl_held_shards = saved_;
+  // lock_'s destructor unlocks (running the WATCH release hook while still locked).
+}
+
+void Persistence::Begin(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx,
+                        Scope* scope) {
+  storage::Keyspace& ks = server_->keyspace();
+  size_t db = ctx.client->db_index;
+  scope->whole_ = spec.whole_keyspace;
+  if (scope->whole_) {
+    for (size_t d = 0; d < num_dbs_; ++d)
+      for (size_t i = 0; i < num_shards_; ++i) scope->lock_.AddShard(d, i, &ks.db(d).shard(i));
+    scope->states_.resize(shards_.size());
+    for (size_t i = 0; i < shards_.size(); ++i) scope->states_[i] = i;
+  } else {
+    cmd::KeyPositions(spec, ctx.argc, &scope->key_pos_);
+    for (size_t p : scope->key_pos_) {
+      storage::KeyRef k = ks.db(db).Ref(ctx.arg(p));
+      scope->lock_.Add(db, k);
+      scope->states_.push_back(StateIndex(db, k.shard_index));
+    }
+  }
+  scope->lock_.LockAll();
+  scope->held_.all = scope->whole_;
+  scope->held_.shards.assign(scope->lock_.locked().begin(), scope->lock_.locked().end());
+  std::sort(scope->held_.shards.begin(), scope->held_.shards.end());
+  scope->saved_ = storage::tl_held_shards;
+  storage::tl_held_shards = &scope->held_;
+  scope->active_ = true;
+  if (rewriting_.load(std::memory_order_acquire) && (spec.flags & cmd::kWrite))
+    for (size_t i : scope->states_) CaptureIfPending(i);
+}
+
+uint64_t Persistence::Log(const std::string_view* argv, size_t argc,
+                          const cmd::CommandContext& ctx) {
+  wal::PayloadWriter& pw = tl_payload;
+  pw.Clear();
+  uint32_t db = static_cast<uint32_t>(ctx.client->db_index);
+  if (ctx.log_as.empty()) {
+    pw.Add(db, ctx.now_ms, argv, argc);
+  } else {
+    for (const std::vector<std::string>& c : ctx.log_as) pw.Add(db, ctx.now_ms, c);
+  }
+  std::string_view payload = pw.Finish();
+  return wal_->Append(payload, wal::Crc32c(payload.data(), payload.size()));
+}
+
+void Persistence::NoteWrite(ShardState& st, std::string_view key, uint64_t lsn) {
+  st.max_lsn = lsn;
+  if (!always()) return;
+  st.recent[std::string(key)] = lsn;
+  if (st.recent.size() >= st.prune_at) {  // forget what is on disk already
+    uint64_t durable = wal_->release_lsn();
+    for (auto it = st.recent.begin(); it != st.recent.end();)
+      it = it->second <= durable ? st.recent.erase(it) : std::next(it);
+    st.prune_at = std::max<size_t>(64, st.recent.size() * 2);
+  }
+}
+
+uint64_t Persistence::WaitFor(ShardState& st, std::string_view key) const {
+  uint64_t w = st.barrier_lsn;
+  if (st.max_lsn > w && !st.recent.empty()) {
+    auto it = st.recent.find(std::string(key));
+    if (it != st.recent.end()) w = std::max(w, it->second);
+  }
+  return w;
+}
+
+uint64_t Persistence::End(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx,
+                          Scope* scope) {
+  uint64_t lsn = 0;
+  if ((spec.flags & cmd::kWrite) && ctx.dirty > 0) {
+    lsn = Log(ctx.argv, ctx.argc, ctx);
+    if (scope->whole_) {
+      for (ShardState& st : shards_) {
+        st.max_lsn = lsn;
+        st.barrier_lsn = lsn;
+      }
+    } else {
+      for (size_t i = 0; i < scope->key_pos_.size(); ++i)
+        NoteWrite(shards_[scope->states_[i]], ctx.arg(scope->key_pos_[i]), lsn);
+    }
+  }
+  uint64_t wait = 0;
+  if (always()) {
+    wait = lsn;
+    if (scope->whole_) {
+      wait = std::max(wait, wal_->last_lsn());
+    } else {
+      for (size_t i = 0; i < scope->key_pos_.size(); ++i)
+        wait = std::max(wait, WaitFor(shards_[scope->states_[i]], ctx.arg(scope->key_pos_[i])));
+    }
+  }
+  return wait;  // scope's destructor unlocks
+}
+
+// ---- EXEC ----
+
+void Persistence::BeforeExec(const std::vector<storage::Shard*>& locked, bool all) {
+  tl_exec_payload.Clear();
+  tl_exec_keys.clear();
+  if (!rewriting_.load(std::memory_order_acquire)) return;
+  if (all) {
+    for (size_t i = 0; i < shards_.size(); ++i) CaptureIfPending(i);
+    return;
+  }
+  for (size_t i = 0; i < shards_.size(); ++i)
+    if (std::find(locked.begin(), locked.end(), &ShardAt(i)) != locked.end()) CaptureIfPending(i);
+}
+
+void Persistence::AddExecCommand(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx) {
+  if (!(spec.flags & cmd::kWrite) || ctx.dirty == 0) return;
+  uint32_t db = static_cast<uint32_t>(ctx.client->db_index);
+  if (ctx.log_as.empty()) {
+    tl_exec_payload.Add(db, ctx.now_ms, ctx.argv, ctx.argc);
+  } else {
+    for (const std::vector<std::string>& c : ctx.log_as) tl_exec_payload.Add(db, ctx.now_ms, c);
+  }
+  if (spec.whole_keyspace) return;  // covered by the barrier below
+  std::vector<size_t> pos;
+  cmd::KeyPositions(spec, ctx.argc, &pos);
+  storage::Db& d = server_->keyspace().db(ctx.client->db_index);
+  for (size_t p : pos)
+    tl_exec_keys.emplace_back(StateIndex(ctx.client->db_index, d.Ref(ctx.arg(p)).shard_index),
+                              std::string(ctx.arg(p)));
+}
+
+uint64_t Persistence::EndExec(const std::vector<storage::Shard*>& locked, bool all) {
+  uint64_t lsn = 0;
+  if (tl_exec_payload.count() > 0) {
+    std::string_view payload = tl_exec_payload.Finish();
+    lsn = wal_->Append(payload, wal::Crc32c(payload.data(), payload.size()));
+    for (auto& [index, key] : tl_exec_keys) NoteWrite(shards_[index], key, lsn);
+    // Keyless writes (FLUSHALL in a transaction) and conservatively every locked shard.
+    for (size_t i = 0; i < shards_.size(); ++i) {
+      if (!all && std::find(locked.begin(), locked.end(), &ShardAt(i)) == locked.end()) continue;
+      shards_[i].max_lsn = lsn;
+      if (all) shards_[i].barrier_lsn = lsn;
+    }
+  }
+  tl_exec_payload.Clear();
+  tl_exec_keys.clear();
+  if (!always()) return 0;
+  // What the transaction read: every locked shard's last write.
+  uint64_t wait = lsn;
+  if (all) return std::max(wait, wal_->last_lsn());
+  for (size_t i = 0; i < shards_.size(); ++i)
+    if (std::find(locked.begin(), locked.end(), &ShardAt(i)) != locked.end())
+      wait = std::max(wait, shards_[i].max_lsn);
+  return wait;
+}
+
+// ---- rewrite ----
+
+bool Persistence::StartRewrite(std::string* error) {
+  bool expected = false;
+  if (!rewriting_.compare_exchange_strong(expected, true)) {
+    *error = "ERR Background append only file rewriting already in progress";
+    return false;
+  }
+  if (rewrite_thread_.joinable()) rewrite_thread_.join();  // the previous one, finished
+  storage::Keyspace& ks = server_->keyspace();
+  {
+    storage::MultiShardLock all;
+    for (size_t d = 0; d < num_dbs_; ++d)
+      for (size_t i = 0; i < num_shards_; ++i) all.AddShard(d, i, &ks.db(d).shard(i));
+    all.LockAll();
+    rewrite_lsn_ = wal_->last_lsn();
+    rewrite_time_ms_ = NowMs();
+    for (ShardState& st : shards_) st.capture_pending = true;
+    wal_->RotateAfter(rewrite_lsn_);
+  }
+  rewrite_started_ms_.store(NowMs());
+  strata::Log(LogLevel::kNotice, "Background append only file rewriting started (snapshot at LSN %" PRIu64 ")",
+              rewrite_lsn_);
+  rewrite_thread_ = std::thread([this, lsn = rewrite_lsn_] { RewriteThread(lsn); });
+  return true;
+}
+
+void Persistence::CaptureIfPending(size_t index) {
+  ShardState& st = shards_[index];
+  if (!st.capture_pending) return;
+  std::string out;
+  Capture(index, &out);
+  st.capture_pending = false;
+  cow_captures_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(captured_mu_);
+  captured_.push_back(std::move(out));
+}
+
+namespace {
+// Appends the payload built so far to `out` as a base record, and starts a new one.
+void FlushCapture(wal::PayloadWriter& pw, uint64_t lsn, std::string* out) {
+  if (pw.count() == 0) return;
+  std::string_view payload = pw.Finish();
+  wal::RecordHeader h;
+  h.len = static_cast<uint32_t>(payload.size());
+  h.lsn = lsn;
+  h.crc = wal::RecordCrc(wal::Crc32c(payload.data(), payload.size()), lsn, h.len);
+  char hdr[wal::kRecordHeaderSize];
+  wal::EncodeRecordHeader(hdr, h);
+  out->append(hdr, sizeof(hdr));
+  out->append(payload.data(), payload.size());
+  pw.Clear();
+}
+
+std::string ScoreString(double d) {
+  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%.17g", d);
+  return buf;
+}
+}  // namespace
+
+// Serializes one shard as commands that rebuild it. Caller holds the shard lock.
+void Persistence::Capture(size_t index, std::string* out) {
+  constexpr size_t kChunk = 512;          // elements per command
+  constexpr size_t kRecordBytes = 256 << 10;
+  storage::Shard& shard = ShardAt(index);
+  uint32_t db = static_cast<uint32_t>(index / num_shards_);
+  int64_t now = rewrite_time_ms_;
+  wal::PayloadWriter pw;
+  std::vector<std::string> argv;
+  auto emit = [&] {
+    pw.Add(db, now, argv);
+    if (pw.size() >= kRecordBytes) FlushCapture(pw, rewrite_lsn_, out);
+  };
+  auto start = [&](const char* name, std::string_view key) {
+    argv.clear();
+    argv.emplace_back(name);
+    argv.emplace_back(key);
+  };
+  shard.dict().ForEach([&](storage::Entry* e) {
+    if (e->IsExpired(now)) return;
+    std::string_view key = e->key();
+    switch (e->type()) {
+      case storage::ObjType::kString:
+        start("SET", key);
+        argv.emplace_back(e->str());
+        if (e->HasExpire()) {
+          argv.emplace_back("PXAT");
+          argv.emplace_back(std::to_string(e->expire_ms()));
+        }
+        emit();
+        return;  // the TTL went with SET
+      case storage::ObjType::kList: {
+        auto* l = static_cast<storage::ListObject*>(e->obj());
+        start("RPUSH", key);
+        for (auto c = l->At(0); c.valid(); c.Next()) {
+          argv.emplace_back(c.Get());
+          if (argv.size() - 2 == kChunk) {
+            emit();
+            start("RPUSH", key);
+          }
+        }
+        if (argv.size() > 2) emit();
+        break;
+      }
+      case storage::ObjType::kHash: {
+        auto* h = static_cast<storage::HashObject*>(e->obj());
+        start("HSET", key);
+        h->ForEach([&](std::string_view f, std::string_view v) {
+          argv.emplace_back(f);
+          argv.emplace_back(v);
+          if (argv.size() - 2 == 2 * kChunk) {
+            emit();
+            start("HSET", key);
+          }
+        });
+        if (argv.size() > 2) emit();
+        break;
+      }
+      case storage::ObjType::kSet: {
+        auto* s = static_cast<storage::SetObject*>(e->obj());
+        start("SADD", key);
+        s->ForEach([&](std::string_view m) {
+          argv.emplace_back(m);
+          if (argv.size() - 2 == kChunk) {
+            emit();
+            start("SADD", key);
+          }
+        });
+        if (argv.size() > 2) emit();
+        break;
+      }
+      case storage::ObjType::kZSet: {
+        auto* z = static_cast<storage::ZSetObject*>(e->obj());
+        start("ZADD", key);
+        for (auto it = z->Begin(); it.valid(); it.Next()) {
+          argv.emplace_back(ScoreString(it.score()));
+          argv.emplace_back(it.member());
+          if (argv.size() - 2 == 2 * kChunk) {
+            emit();
+            start("ZADD", key);
+          }
+        }
+        if (argv.size() > 2) emit();
+        break;
+      }
+    }
+    if (e->HasExpire()) {
+      start("PEXPIREAT", key);
+      argv.emplace_back(std::to_string(e->expire_ms()));
+      emit();
+    }
+  });
+  FlushCapture(pw, rewrite_lsn_, out);
+}
+
+void Persistence::RewriteThread(uint64_t lsn) {
+  std::string tmp = wal_->BaseTempPath(lsn);
+  std::string error;
+  bool ok = false;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  auto write_all = [&](const std::string& s) {
+    size_t off = 0;
+    while (off < s.size()) {
+      ssize_t w = ::write(fd, s.data() + off, s.size() - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return false;
+      off += static_cast<size_t>(w);
+    }
+    return true;
+  };
+  auto drain_captured = [&] {
+    std::vector<std::string> got;
+    {
+      std::lock_guard<std::mutex> lock(captured_mu_);
+      got.swap(captured_);
+    }
+    for (const std::string& s : got)
+      if (!write_all(s)) return false;
+    return true;
+  };
+  if (fd < 0) {
+    error = Format("can't create %s: %s", tmp.c_str(), std::strerror(errno));
+  } else {
+    char hdr[wal::kFileHeaderSize];
+    wal::EncodeFileHeader(hdr, wal::kBaseMagic, lsn);
+    bool io_ok = write_all(std::string(hdr, sizeof(hdr)));
+    std::string buf;
+    for (size_t i = 0; i < shards_.size() && io_ok; ++i) {
+      buf.clear();
+      {
+        storage::ShardLock lock(&ShardAt(i));
+        ShardState& st = shards_[i];
+        if (st.capture_pending) {
+          Capture(i, &buf);
+          st.capture_pending = false;
+        }
+      }
+      io_ok = write_all(buf) && drain_captured();
+    }
+    io_ok = io_ok && drain_captured();
+    if (!io_ok || fsync(fd) != 0) {
+      error = Format("can't write %s: %s", tmp.c_str(), std::strerror(errno));
+      io_ok = false;
+    }
+    ::close(fd);
+    if (io_ok) ok = wal_->InstallBase(tmp, lsn, &error);
+  }
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    // Shards not captured stay marked: clear them so writers stop capturing.
+    for (size_t i = 0; i < shards_.size(); ++i) {
+      storage::ShardLock lock(&ShardAt(i));
+      shards_[i].capture_pending = false;
+    }
+    std::lock_guard<std::mutex> lock(captured_mu_);
+    captured_.clear();
+    strata::Log(LogLevel::kWarning, "Background append only file rewriting failed: %s", error.c_str());
+  } else {
+    strata::Log(LogLevel::kNotice, "Background AOF rewrite finished successfully (base at LSN %" PRIu64 ")", lsn);
+    rewrites_.fetch_add(1);
+  }
+  last_rewrite_ok_.store(ok);
+  last_rewrite_secs_.store((NowMs() - rewrite_started_ms_.load()) / 1000);
+  rewriting_.store(false, std::memory_order_release);
+}
+
+void Persistence::Cron(int64_t pct, int64_t min_size) {
+  if (pct <= 0 || rewriting()) return;
+  wal::Stats s = wal_->GetStats();
+  uint64_t base = std::max<uint64_t>(wal_->rewrite_base_size(), 1);
+  if (s.current_size < static_cast<uint64_t>(min_size)) return;
+  if ((s.current_size - std::min(s.current_size, base)) * 100 / base < static_cast<uint64_t>(pct)) return;
+  std::string error;
+  strata::Log(LogLevel::kNotice, "Starting automatic rewriting of AOF on %" PRIu64 "%% growth",
+              (s.current_size - base) * 100 / base);
+  StartRewrite(&error);
+}
+
+// ---- INFO ----
+
+std::string Persistence::WriteRefusal() const {
+  int err = wal_->write_errno();
+  if (err == 0) return {};
+  return Format("MISCONF Errors writing to the AOF file: %s", std::strerror(err));
+}
+
+std::string Persistence::Info() {
+  wal::Stats s = wal_->GetStats();
+  std::string o;
+  auto line = [&](const std::string& l) {
+    o += l;
+    o += "\r\n";
+  };
+  bool rw = rewriting();
+  int64_t started = rewrite_started_ms_.load();
+  line(Format("aof_enabled:1"));
+  line(Format("aof_rewrite_in_progress:%d", rw ? 1 : 0));
+  line("aof_rewrite_scheduled:0");
+  line(Format("aof_last_rewrite_time_sec:%lld", static_cast<long long>(last_rewrite_secs_.load())));
+  line(Format("aof_current_rewrite_time_sec:%lld",
+              rw ? static_cast<long long>((NowMs() - started) / 1000) : -1LL));
+  line(Format("aof_last_bgrewrite_status:%s", last_rewrite_ok_.load() ? "ok" : "err"));
+  line(Format("aof_rewrites:%llu", static_cast<unsigned long long>(rewrites_.load())));
+  line(Format("aof_last_write_status:%s", s.write_errno == 0 ? "ok" : "err"));
+  line(Format("aof_current_size:%llu", static_cast<unsigned long long>(s.current_size)));
+  line(Format("aof_base_size:%llu", static_cast<unsigned long long>(s.base_size)));
+  line("aof_pending_rewrite:0");
+  line(Format("aof_buffer_length:%llu", static_cast<unsigned long long>(s.pending_bytes)));
+  line("aof_pending_bio_fsync:0");
+  line("aof_delayed_fsync:0");
+  const char* pol = wal_->policy() == wal::FsyncPolicy::kAlways     ? "always"
+                    : wal_->policy() == wal::FsyncPolicy::kEverySec ? "everysec"
+                                                                     : "no";
+  line(Format("wal_fsync_policy:%s", pol));
+  line(Format("wal_last_lsn:%llu", static_cast<unsigned long long>(s.last_lsn)));
+  line(Format("wal_written_lsn:%llu", static_cast<unsigned long long>(s.written_lsn)));
+  line(Format("wal_durable_lsn:%llu", static_cast<unsigned long long>(s.synced_lsn)));
+  line(Format("wal_pending_records:%llu", static_cast<unsigned long long>(s.pending_records)));
+  line(Format("wal_pending_bytes:%llu", static_cast<unsigned long long>(s.pending_bytes)));
+  line(Format("wal_segments:%zu", s.segments));
+  line(Format("wal_batches:%llu", static_cast<unsigned long long>(s.batches)));
+  line(Format("wal_records_written:%llu", static_cast<unsigned long long>(s.records_written)));
+  line(Format("wal_bytes_written:%llu", static_cast<unsigned long long>(s.bytes_written)));
+  line(Format("wal_batch_avg:%.2f",
+              s.batches ? static_cast<double>(s.records_written) / s.batches : 0.0));
+  line(Format("wal_batch_max:%llu", static_cast<unsigned long long>(s.batch_max)));
+  line(Format("wal_fsyncs:%llu", static_cast<unsigned long long>(s.fsyncs)));
+  line(Format("wal_last_fsync_time:%lld", static_cast<long long>(s.last_fsync_unix_ms / 1000)));
+  line(Format("wal_fsync_last_usec:%llu", static_cast<unsigned long long>(s.fsync_last_us)));
+  line(Format("wal_fsync_avg_usec:%llu",
+              static_cast<unsigned long long>(s.fsyncs ? s.fsync_total_us / s.fsyncs : 0)));
+  line(Format("wal_fsync_max_usec:%llu", static_cast<unsigned long long>(s.fsync_max_us)));
+  line(Format("wal_write_errors:%llu", static_cast<unsigned long long>(s.write_errors)));
+  line(Format("wal_last_write_error:%s", s.write_errno ? std::strerror(s.write_errno) : ""));
+  line(Format("wal_rewrite_cow_captures:%llu", static_cast<unsigned long long>(cow_captures_.load())));
+  line(Format("wal_loaded_records:%llu", static_cast<unsigned long long>(loaded_records_)));
+  line(Format("wal_load_errors:%llu", static_cast<unsigned long long>(replay_errors_)));
+  return o;
+}
+
+}  // namespace strata::server

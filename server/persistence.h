@@ -1,0 +1,147 @@
+// Persistence: the glue between command execution and the WAL (wal/wal.h).
+//
+// Logging a command. With appendonly yes, the dispatcher wraps every write command (and, under
+// `appendfsync always`, every command that reads keys) in Begin()/End():
+//   Begin  locks every shard the command can touch (its keys' shards, or all of them for
+//          FLUSHALL, KEYS, numkeys forms...) and marks them held, so the handler's own locks
+//          are skipped (as inside EXEC);
+//   ...    the handler runs;
+//   End    if the command changed something (ctx.dirty), appends its record (argv, or the
+//          handler's ctx.log_as) while those shards are still held, then unlocks.
+// So for every key the log order is the apply order, also for commands spanning shards.
+//
+// Durability of replies (`always`). Each (db, shard) remembers, under its lock, the LSN of the
+// last logged write of each recently written key (and a barrier LSN for keyless writes such as
+// FLUSHALL). End() returns the LSN a reply must wait for: its own record, or the last write of
+// any key it read that is not yet on disk. Readers of other keys get 0 and never wait.
+// The connection holds the reply (and everything after it) until Wal::release_lsn() reaches it.
+//
+// Rewrite (BGREWRITEAOF, auto-aof-rewrite-percentage): a point-in-time snapshot at LSN S taken
+// without stopping the loops. With every shard locked for an instant, S is read, every shard is
+// marked "not yet captured" and the WAL rotates after S. A background thread then captures
+// shards one by one; a write about to change a shard that is not captured yet captures it first
+// (copy-on-write at shard granularity), so every shard is captured exactly as of S. The capture
+// is a series of commands (SET/RPUSH/HSET/SADD/ZADD + PEXPIREAT) in a base file; once it is on
+// disk the segments at or below S are deleted.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "commands/command.h"
+#include "storage/keyspace.h"
+#include "wal/wal.h"
+
+namespace strata::server {
+
+class Server;
+
+class Persistence {
+ public:
+  Persistence(Server* server, wal::Options opts);
+  ~Persistence();
+
+  // Start-up, before the workers: replays the log into the keyspace. False + error.
+  bool Load(std::string* error);
+  // Starts the writer; on_progress runs on the writer thread when LSNs advance.
+  bool Start(std::function<void()> on_progress, std::string* error);
+  void Stop();  // waits for a rewrite, then flushes and syncs the log
+
+  wal::Wal& wal() { return *wal_; }
+  bool always() const { return wal_->policy() == wal::FsyncPolicy::kAlways; }
+  // Does this command go through Begin/End?
+  bool Wraps(const cmd::CommandSpec& spec) const {
+    return (spec.flags & cmd::kWrite) ||
+           (always() && (spec.first_key > 0 || (spec.whole_keyspace && (spec.flags & cmd::kReadOnly))));
+  }
+
+  // One command's hold on its shards, from Begin to End.
+  class Scope {
+   public:
+    Scope() = default;
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+    ~Scope();
+
+   private:
+    friend class Persistence;
+    storage::MultiShardLock lock_;
+    storage::HeldShards held_;
+    const storage::HeldShards* saved_ = nullptr;
+    std::vector<size_t> states_;   // indexes into Persistence::shards_
+    std::vector<size_t> key_pos_;  // argument positions of the keys
+    bool whole_ = false;
+    bool active_ = false;
+  };
+  void Begin(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx, Scope* scope);
+  // Logs the command if it changed something; returns the LSN its reply must wait for under
+  // `always` (0: none). Unlocks.
+  uint64_t End(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx, Scope* scope);
+
+  // EXEC: the caller holds `locked` (all shards when `all`). Captures them for a rewrite.
+  void BeforeExec(const std::vector<storage::Shard*>& locked, bool all);
+  // Adds one command of the transaction to its record (if it changed something).
+  void AddExecCommand(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx);
+  // Appends the transaction's record, if any; returns the LSN EXEC's reply waits for.
+  uint64_t EndExec(const std::vector<storage::Shard*>& locked, bool all);
+
+  // BGREWRITEAOF. False + error if one is running.
+  bool StartRewrite(std::string* error);
+  bool rewriting() const { return rewriting_.load(std::memory_order_acquire); }
+  // Main thread, a few times a second: auto-aof-rewrite-percentage / -min-size.
+  void Cron(int64_t pct, int64_t min_size);
+
+  // INFO persistence lines.
+  std::string Info();
+  // Error reply for a write while the log cannot write, or empty.
+  std::string WriteRefusal() const;
+
+ private:
+  // Per (db, shard) bookkeeping, guarded by that shard's lock.
+  struct ShardState {
+    uint64_t max_lsn = 0;      // the last logged write that touched this shard
+    uint64_t barrier_lsn = 0;  // the last keyless write (FLUSHALL...): every read waits for it
+    std::unordered_map<std::string, uint64_t> recent;  // always: key -> LSN of its last write
+    size_t prune_at = 64;
+    bool capture_pending = false;  // rewrite: not yet captured at the snapshot LSN
+  };
+  size_t StateIndex(size_t db, size_t shard) const { return db * num_shards_ + shard; }
+  storage::Shard& ShardAt(size_t index);
+  void Apply(std::string_view payload);  // replays one record
+  uint64_t Log(const std::string_view* argv, size_t argc, const cmd::CommandContext& ctx);
+  void NoteWrite(ShardState& st, std::string_view key, uint64_t lsn);
+  uint64_t WaitFor(ShardState& st, std::string_view key) const;
+
+  // Rewrite.
+  void CaptureIfPending(size_t index);  // caller holds the shard lock
+  void Capture(size_t index, std::string* out);
+  void RewriteThread(uint64_t lsn);
+
+  Server* server_;
+  std::unique_ptr<wal::Wal> wal_;
+  size_t num_shards_, num_dbs_;
+  std::vector<ShardState> shards_;
+
+  // Replay statistics.
+  uint64_t loaded_records_ = 0, loaded_commands_ = 0, replay_errors_ = 0;
+  int64_t load_ms_ = 0;
+
+  std::atomic<bool> rewriting_{false};
+  std::thread rewrite_thread_;
+  uint64_t rewrite_lsn_ = 0;
+  int64_t rewrite_time_ms_ = 0;  // wall clock of the snapshot
+  std::mutex captured_mu_;
+  std::vector<std::string> captured_;  // shard captures made by writers, waiting to be written
+  std::atomic<int64_t> rewrite_started_ms_{0};
+  std::atomic<int64_t> last_rewrite_secs_{-1};
+  std::atomic<bool> last_rewrite_ok_{true};
+  std::atomic<uint64_t> rewrites_{0};
+  std::atomic<uint64_t> cow_captures_{0};  // shards captured by a writer (not the thread)
+};
+
+}  // namespace strata::server

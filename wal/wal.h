@@ -1,0 +1,175 @@
+// The write-ahead log: a bounded in-memory queue of framed records (wal/record.h), drained by one
+// writer thread that write()s batches to segment files, fdatasync()s them as the fsync policy
+// says, and publishes how far the log is written and synced.
+//
+// Files, all in one directory (`dir`/`appenddirname`), named by the LSN they start at:
+//   <prefix>.<20-digit first LSN>.log    segments; the one with the highest LSN is being written
+//   <prefix>.<20-digit LSN>.base         a snapshot of the keyspace as of that LSN (rewrite)
+//   *.tmp                                a rewrite in progress; removed at start-up
+// Recovery loads the newest base, then every record above its LSN from the segments, in order.
+//
+// Threads: Append/over_limit/the LSN getters from any thread; Recover and Start/Stop from the
+// main thread; the writer thread does all file I/O on segments. A rewrite's own thread writes the
+// base file and calls InstallBase.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "common/buffer.h"
+
+namespace strata::wal {
+
+enum class FsyncPolicy { kAlways, kEverySec, kNo };
+bool ParseFsyncPolicy(std::string_view s, FsyncPolicy* out);
+
+struct Options {
+  std::string dir;                           // created if missing
+  std::string prefix = "appendonly.aof";     // appendfilename
+  FsyncPolicy fsync = FsyncPolicy::kEverySec;
+  size_t batch_max_records = 100;            // wal-batch-max
+  size_t batch_max_bytes = 4 << 20;          // wal-batch-max-bytes
+  size_t queue_max_bytes = 64 << 20;         // wal-queue-max: producers pause above it
+  uint64_t segment_size = 64 << 20;          // wal-segment-size
+  bool load_truncated = true;                // aof-load-truncated: cut a torn tail, go on
+  bool load_corrupt = false;                 // wal-load-corrupt: load up to damage, set it aside
+};
+
+// Figures for INFO persistence; a snapshot taken under the lock.
+struct Stats {
+  uint64_t last_lsn = 0, written_lsn = 0, synced_lsn = 0;
+  uint64_t pending_records = 0, pending_bytes = 0;
+  uint64_t fsyncs = 0, batches = 0, bytes_written = 0, records_written = 0, batch_max = 0;
+  uint64_t fsync_last_us = 0, fsync_max_us = 0, fsync_total_us = 0;
+  int64_t last_fsync_unix_ms = 0;
+  uint64_t current_size = 0;   // every file: base + segments
+  uint64_t base_size = 0;      // the newest base, or 0
+  size_t segments = 0;
+  int write_errno = 0;         // the last write/fsync error, 0 once a retry succeeded
+  uint64_t write_errors = 0;
+};
+
+class Wal {
+ public:
+  // Called for each record during recovery: its LSN, payload, and whether it came from a base.
+  using ReplayFn = std::function<void(uint64_t lsn, std::string_view payload, bool base)>;
+
+  explicit Wal(Options opts);
+  ~Wal();
+
+  // Replays the directory's base and segments through fn. Cuts a torn tail of the last segment
+  // (logged). Damage anywhere else: false with a message naming the file and offset, unless
+  // load_corrupt, which loads up to the damage and renames the damaged files to *.corrupt.
+  bool Recover(const ReplayFn& fn, std::string* error);
+  // Opens a fresh segment after the recovered records and starts the writer thread.
+  bool Start(std::string* error);
+  // Writes and syncs everything queued, then stops the writer. Idempotent.
+  void Stop();
+
+  // Queues one record; returns its LSN. LSNs are assigned in queue order, so the log's order is
+  // the order of these calls. Never blocks on I/O: callers pause themselves on over_limit().
+  // payload_crc = Crc32c(payload), computed by the caller outside the lock.
+  uint64_t Append(std::string_view payload, uint32_t payload_crc);
+  bool over_limit() const { return queued_bytes_.load(std::memory_order_relaxed) > opts_.queue_max_bytes; }
+
+  uint64_t last_lsn() const { return last_lsn_.load(std::memory_order_acquire); }
+  uint64_t written_lsn() const { return written_lsn_.load(std::memory_order_acquire); }
+  uint64_t synced_lsn() const { return synced_lsn_.load(std::memory_order_acquire); }
+  // What a reply waiting for durability may be released at: synced under `always`, written
+  // otherwise (the policy can change while replies wait).
+  uint64_t release_lsn() const {
+    return policy() == FsyncPolicy::kAlways ? synced_lsn() : written_lsn();
+  }
+  // errno of the failing write or fsync while the log cannot write; 0 when healthy.
+  int write_errno() const { return write_errno_.load(std::memory_order_acquire); }
+
+  FsyncPolicy policy() const { return policy_.load(std::memory_order_relaxed); }
+  void set_policy(FsyncPolicy p);
+  // Called on the writer thread whenever written/synced LSNs advanced or the queue drained
+  // below half of its limit (wake the loops).
+  void set_on_progress(std::function<void()> fn) { on_progress_ = std::move(fn); }
+
+  Stats GetStats() const;
+
+  // ---- rewrite (compaction) ----
+  // Records after `lsn` go to a new segment. Call with every shard locked, lsn = last_lsn().
+  void RotateAfter(uint64_t lsn);
+  // Where to write the base for `lsn` (a .tmp name in the directory).
+  std::string BaseTempPath(uint64_t lsn) const;
+  // After the rewriter fsynced the .tmp file: waits for the rotation, renames the base into
+  // place, syncs the directory, deletes the segments and bases it replaces. False + error.
+  bool InstallBase(const std::string& tmp_path, uint64_t lsn, std::string* error);
+  // Size of the log when the last rewrite finished (or at start): auto-aof-rewrite's reference.
+  uint64_t rewrite_base_size() const { return rewrite_base_size_.load(); }
+
+  // Testing: make every write fail with this errno until cleared with 0 (DEBUG WAL-FAIL).
+  void InjectWriteError(int err) { inject_errno_.store(err); }
+
+  const Options& options() const { return opts_; }
+
+ private:
+  struct Segment {
+    uint64_t first_lsn;
+    std::string path;
+    uint64_t size;
+  };
+
+  void WriterLoop();
+  // Takes the next batch off the queue into batch_ (caller holds mu_). Stops at the rotation
+  // point so a batch never straddles it.
+  void TakeBatchLocked();
+  bool WriteBatch();              // false: I/O error (state recorded, batch kept for a retry)
+  bool Sync();                    // fdatasync the current segment, with stats
+  bool OpenSegment(uint64_t first_lsn, std::string* error);
+  void CloseSegment(bool sync);
+  void Fail(int err, const char* what);
+  std::string SegmentPath(uint64_t first_lsn) const;
+  std::string BasePath(uint64_t lsn) const;
+  bool SyncDir(std::string* error) const;
+  void RecomputeSizesLocked();
+
+  Options opts_;
+  std::atomic<FsyncPolicy> policy_;
+  std::function<void()> on_progress_;
+
+  // Queue: framed records waiting for the writer. Guarded by mu_.
+  mutable std::mutex mu_;
+  std::condition_variable cv_;      // the writer waits on it
+  std::condition_variable done_cv_; // rotation / stop progress
+  Buffer queue_;
+  uint64_t queued_records_ = 0;
+  std::atomic<uint64_t> queued_bytes_{0};
+  bool writer_waiting_ = false;
+  bool stop_ = false;
+  uint64_t rotate_after_ = 0;   // 0: none requested
+
+  std::atomic<uint64_t> last_lsn_{0}, written_lsn_{0}, synced_lsn_{0};
+  std::atomic<int> write_errno_{0};
+  std::atomic<int> inject_errno_{0};
+
+  // Writer thread state (read by GetStats under mu_ where noted).
+  Buffer batch_;                 // taken from the queue, not yet written
+  uint64_t batch_records_ = 0, batch_last_lsn_ = 0;
+  int fd_ = -1;
+  uint64_t file_size_ = 0;       // bytes of the current segment known written
+  uint64_t current_first_ = 0;   // under mu_
+  int64_t last_sync_us_ = 0;
+  bool unsynced_ = false;
+  std::thread thread_;
+  bool started_ = false;
+
+  // Files and statistics, under mu_.
+  std::vector<Segment> closed_;  // older segments, ascending
+  uint64_t base_lsn_ = 0, base_size_ = 0;
+  Stats stats_;
+  std::atomic<uint64_t> rewrite_base_size_{0};
+};
+
+}  // namespace strata::wal
