@@ -24,9 +24,25 @@ namespace strata::server {
 namespace {
 // One reusable payload builder per thread (commands on a loop thread are logged one by one).
 thread_local wal::PayloadWriter tl_payload;
+// What the active Scope of this thread holds: shards locked (ascending), the state index and
+// argument position of each key.
+struct ScopeBuffers {
+  struct Want {
+    size_t db, index;
+    storage::Shard* shard;
+    bool operator<(const Want& o) const { return db != o.db ? db < o.db : index < o.index; }
+    bool operator==(const Want& o) const { return db == o.db && index == o.index; }
+  };
+  std::vector<Want> want;
+  std::vector<size_t> states, key_pos;
+  std::vector<uint64_t> hashes;  // of each key
+  storage::HeldShards held;
+  bool in_use = false;
+};
+thread_local ScopeBuffers tl_scope;
 // EXEC's record under construction on this thread.
 thread_local wal::PayloadWriter tl_exec_payload;
-thread_local std::vector<std::pair<size_t, std::string>> tl_exec_keys;  // (state index, key)
+thread_local std::vector<std::pair<size_t, uint64_t>> tl_exec_keys;  // (state index, key hash)
 }  // namespace
 
 Persistence::Persistence(Server* server, wal::Options opts)
@@ -107,37 +123,61 @@ void Persistence::Stop() {
 
 Persistence::Scope::~Scope() {
   if (!active_) return;
+  ScopeBuffers& b = tl_scope;
   storage::tl_held_shards = saved_;
-  // lock_'s destructor unlocks (running the WATCH release hook while still locked).
+  // Unlock in reverse order; UnlockShard runs the WATCH release hook while still locked.
+  for (auto it = b.want.rbegin(); it != b.want.rend(); ++it) storage::UnlockShard(it->shard);
+  b.in_use = false;
 }
 
 void Persistence::Begin(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx,
                         Scope* scope) {
+  ScopeBuffers& b = tl_scope;
+  b.want.clear();
+  b.states.clear();
+  b.hashes.clear();
   storage::Keyspace& ks = server_->keyspace();
   size_t db = ctx.client->db_index;
   scope->whole_ = spec.whole_keyspace;
   if (scope->whole_) {
     for (size_t d = 0; d < num_dbs_; ++d)
-      for (size_t i = 0; i < num_shards_; ++i) scope->lock_.AddShard(d, i, &ks.db(d).shard(i));
-    scope->states_.resize(shards_.size());
-    for (size_t i = 0; i < shards_.size(); ++i) scope->states_[i] = i;
+      for (size_t i = 0; i < num_shards_; ++i) b.want.push_back({d, i, &ks.db(d).shard(i)});
   } else {
-    cmd::KeyPositions(spec, ctx.argc, &scope->key_pos_);
-    for (size_t p : scope->key_pos_) {
-      storage::KeyRef k = ks.db(db).Ref(ctx.arg(p));
-      scope->lock_.Add(db, k);
-      scope->states_.push_back(StateIndex(db, k.shard_index));
+    cmd::KeyPositions(spec, ctx.argc, &b.key_pos);
+    storage::Db& d = ks.db(db);
+    for (size_t p : b.key_pos) {
+      storage::KeyRef k = d.Ref(ctx.arg(p));
+      b.want.push_back({db, k.shard_index, k.shard});
+      b.states.push_back(StateIndex(db, k.shard_index));
+      b.hashes.push_back(k.hash);
+    }
+    // The global lock order (database, shard index), each shard once.
+    if (b.want.size() > 1) {
+      std::sort(b.want.begin(), b.want.end());
+      b.want.erase(std::unique(b.want.begin(), b.want.end()), b.want.end());
     }
   }
-  scope->lock_.LockAll();
-  scope->held_.all = scope->whole_;
-  scope->held_.shards.assign(scope->lock_.locked().begin(), scope->lock_.locked().end());
-  std::sort(scope->held_.shards.begin(), scope->held_.shards.end());
+  for (const ScopeBuffers::Want& w : b.want) storage::LockShard(w.shard);
+  b.held.all = scope->whole_;
+  b.held.one = nullptr;
+  b.held.shards.clear();
+  if (b.want.size() == 1) {
+    b.held.one = b.want[0].shard;
+  } else if (!scope->whole_) {
+    for (const ScopeBuffers::Want& w : b.want) b.held.shards.push_back(w.shard);
+    std::sort(b.held.shards.begin(), b.held.shards.end());
+  }
   scope->saved_ = storage::tl_held_shards;
-  storage::tl_held_shards = &scope->held_;
+  storage::tl_held_shards = &b.held;
   scope->active_ = true;
-  if (rewriting_.load(std::memory_order_acquire) && (spec.flags & cmd::kWrite))
-    for (size_t i : scope->states_) CaptureIfPending(i);
+  b.in_use = true;
+  if (rewriting_.load(std::memory_order_acquire) && (spec.flags & cmd::kWrite)) {
+    if (scope->whole_) {
+      for (size_t i = 0; i < shards_.size(); ++i) CaptureIfPending(i);
+    } else {
+      for (size_t i : b.states) CaptureIfPending(i);
+    }
+  }
 }
 
 uint64_t Persistence::Log(const std::string_view* argv, size_t argc,
@@ -154,29 +194,22 @@ uint64_t Persistence::Log(const std::string_view* argv, size_t argc,
   return wal_->Append(payload, wal::Crc32c(payload.data(), payload.size()));
 }
 
-void Persistence::NoteWrite(ShardState& st, std::string_view key, uint64_t lsn) {
+void Persistence::NoteWrite(ShardState& st, uint64_t key_hash, uint64_t lsn) {
   st.max_lsn = lsn;
   if (!always()) return;
-  st.recent[std::string(key)] = lsn;
-  if (st.recent.size() >= st.prune_at) {  // forget what is on disk already
-    uint64_t durable = wal_->release_lsn();
-    for (auto it = st.recent.begin(); it != st.recent.end();)
-      it = it->second <= durable ? st.recent.erase(it) : std::next(it);
-    st.prune_at = std::max<size_t>(64, st.recent.size() * 2);
-  }
+  if (!st.recent) st.recent = std::make_unique<uint64_t[]>(kRecentSlots);  // zeroed
+  st.recent[Slot(key_hash)] = lsn;
 }
 
-uint64_t Persistence::WaitFor(ShardState& st, std::string_view key) const {
+uint64_t Persistence::WaitFor(const ShardState& st, uint64_t key_hash) const {
   uint64_t w = st.barrier_lsn;
-  if (st.max_lsn > w && !st.recent.empty()) {
-    auto it = st.recent.find(std::string(key));
-    if (it != st.recent.end()) w = std::max(w, it->second);
-  }
+  if (st.recent) w = std::max(w, st.recent[Slot(key_hash)]);
   return w;
 }
 
 uint64_t Persistence::End(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx,
                           Scope* scope) {
+  const ScopeBuffers& b = tl_scope;
   uint64_t lsn = 0;
   if ((spec.flags & cmd::kWrite) && ctx.dirty > 0) {
     lsn = Log(ctx.argv, ctx.argc, ctx);
@@ -186,8 +219,8 @@ uint64_t Persistence::End(const cmd::CommandSpec& spec, const cmd::CommandContex
         st.barrier_lsn = lsn;
       }
     } else {
-      for (size_t i = 0; i < scope->key_pos_.size(); ++i)
-        NoteWrite(shards_[scope->states_[i]], ctx.arg(scope->key_pos_[i]), lsn);
+      for (size_t i = 0; i < b.key_pos.size(); ++i)
+        NoteWrite(shards_[b.states[i]], b.hashes[i], lsn);
     }
   }
   uint64_t wait = 0;
@@ -196,11 +229,11 @@ uint64_t Persistence::End(const cmd::CommandSpec& spec, const cmd::CommandContex
     if (scope->whole_) {
       wait = std::max(wait, wal_->last_lsn());
     } else {
-      for (size_t i = 0; i < scope->key_pos_.size(); ++i)
-        wait = std::max(wait, WaitFor(shards_[scope->states_[i]], ctx.arg(scope->key_pos_[i])));
+      for (size_t i = 0; i < b.key_pos.size(); ++i)
+        wait = std::max(wait, WaitFor(shards_[b.states[i]], b.hashes[i]));
     }
   }
-  return wait;  // scope's destructor unlocks
+  return wait;  // the scope's destructor unlocks
 }
 
 // ---- EXEC ----
@@ -229,9 +262,10 @@ void Persistence::AddExecCommand(const cmd::CommandSpec& spec, const cmd::Comman
   std::vector<size_t> pos;
   cmd::KeyPositions(spec, ctx.argc, &pos);
   storage::Db& d = server_->keyspace().db(ctx.client->db_index);
-  for (size_t p : pos)
-    tl_exec_keys.emplace_back(StateIndex(ctx.client->db_index, d.Ref(ctx.arg(p)).shard_index),
-                              std::string(ctx.arg(p)));
+  for (size_t p : pos) {
+    storage::KeyRef k = d.Ref(ctx.arg(p));
+    tl_exec_keys.emplace_back(StateIndex(ctx.client->db_index, k.shard_index), k.hash);
+  }
 }
 
 uint64_t Persistence::EndExec(const std::vector<storage::Shard*>& locked, bool all) {
@@ -239,7 +273,7 @@ uint64_t Persistence::EndExec(const std::vector<storage::Shard*>& locked, bool a
   if (tl_exec_payload.count() > 0) {
     std::string_view payload = tl_exec_payload.Finish();
     lsn = wal_->Append(payload, wal::Crc32c(payload.data(), payload.size()));
-    for (auto& [index, key] : tl_exec_keys) NoteWrite(shards_[index], key, lsn);
+    for (auto& [index, hash] : tl_exec_keys) NoteWrite(shards_[index], hash, lsn);
     // Keyless writes (FLUSHALL in a transaction) and conservatively every locked shard.
     for (size_t i = 0; i < shards_.size(); ++i) {
       if (!all && std::find(locked.begin(), locked.end(), &ShardAt(i)) == locked.end()) continue;
@@ -548,6 +582,8 @@ std::string Persistence::Info() {
               s.batches ? static_cast<double>(s.records_written) / s.batches : 0.0));
   line(Format("wal_batch_max:%llu", static_cast<unsigned long long>(s.batch_max)));
   line(Format("wal_fsyncs:%llu", static_cast<unsigned long long>(s.fsyncs)));
+  line(Format("wal_records_per_fsync:%.2f",
+              s.fsyncs ? static_cast<double>(s.records_written) / s.fsyncs : 0.0));
   line(Format("wal_last_fsync_time:%lld", static_cast<long long>(s.last_fsync_unix_ms / 1000)));
   line(Format("wal_fsync_last_usec:%llu", static_cast<unsigned long long>(s.fsync_last_us)));
   line(Format("wal_fsync_avg_usec:%llu",

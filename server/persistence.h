@@ -60,7 +60,9 @@ class Persistence {
            (always() && (spec.first_key > 0 || (spec.whole_keyspace && (spec.flags & cmd::kReadOnly))));
   }
 
-  // One command's hold on its shards, from Begin to End.
+  // One command's hold on its shards, from Begin to End (destruction unlocks). The lists it
+  // needs live in thread-local buffers reused by every command (no allocation per command);
+  // scopes never nest on a thread.
   class Scope {
    public:
     Scope() = default;
@@ -70,11 +72,7 @@ class Persistence {
 
    private:
     friend class Persistence;
-    storage::MultiShardLock lock_;
-    storage::HeldShards held_;
     const storage::HeldShards* saved_ = nullptr;
-    std::vector<size_t> states_;   // indexes into Persistence::shards_
-    std::vector<size_t> key_pos_;  // argument positions of the keys
     bool whole_ = false;
     bool active_ = false;
   };
@@ -106,16 +104,20 @@ class Persistence {
   struct ShardState {
     uint64_t max_lsn = 0;      // the last logged write that touched this shard
     uint64_t barrier_lsn = 0;  // the last keyless write (FLUSHALL...): every read waits for it
-    std::unordered_map<std::string, uint64_t> recent;  // always: key -> LSN of its last write
-    size_t prune_at = 64;
+    // always: LSN of the last write of the keys hashing to each slot (allocated on first use).
+    // Two keys sharing a slot only make a reader wait for the other key's write too: a table
+    // indexed by the key hash costs no allocation per write and needs no pruning.
+    std::unique_ptr<uint64_t[]> recent;
     bool capture_pending = false;  // rewrite: not yet captured at the snapshot LSN
   };
   size_t StateIndex(size_t db, size_t shard) const { return db * num_shards_ + shard; }
   storage::Shard& ShardAt(size_t index);
   void Apply(std::string_view payload);  // replays one record
   uint64_t Log(const std::string_view* argv, size_t argc, const cmd::CommandContext& ctx);
-  void NoteWrite(ShardState& st, std::string_view key, uint64_t lsn);
-  uint64_t WaitFor(ShardState& st, std::string_view key) const;
+  static constexpr size_t kRecentSlots = 1024;
+  static size_t Slot(uint64_t key_hash) { return key_hash & (kRecentSlots - 1); }
+  void NoteWrite(ShardState& st, uint64_t key_hash, uint64_t lsn);
+  uint64_t WaitFor(const ShardState& st, uint64_t key_hash) const;
 
   // Rewrite.
   void CaptureIfPending(size_t index);  // caller holds the shard lock

@@ -123,6 +123,7 @@ bool Server::Start() {
     auto wake = [this] {
       for (auto& w : workers_) w->NotifyWal();
     };
+    persistence_->wal().set_loop_kicks(true);
     if (!persistence_->Start(wake, &error)) {
       Log(LogLevel::kWarning, "Can't open the append only file: %s", error.c_str());
       return false;

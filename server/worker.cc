@@ -129,6 +129,9 @@ void Worker::Run(int cpu) {
   wake_.data = this;
   uv_async_init(&loop_, &wal_async_, OnWalAsync);
   wal_async_.data = this;
+  uv_check_init(&loop_, &wal_check_);
+  wal_check_.data = this;
+  if (server_->persistence() != nullptr) uv_check_start(&wal_check_, OnLoopCheck);
   {
     std::lock_guard<std::mutex> lock(wal_mu_);
     wal_ready_ = true;
@@ -212,6 +215,11 @@ void Worker::NotifyWal() {
   if (wal_ready_) uv_async_send(&wal_async_);
 }
 
+// After the loop ran this iteration's callbacks: hand what they logged to the WAL writer.
+void Worker::OnLoopCheck(uv_check_t* h) {
+  static_cast<Worker*>(h->data)->server_->persistence()->wal().Kick();
+}
+
 void Worker::OnWalAsync(uv_async_t* h) {
   auto* w = static_cast<Worker*>(h->data);
   std::vector<Connection*> waiters, paused;
@@ -256,6 +264,7 @@ void Worker::OnWake(uv_async_t* h) {
     w->wal_ready_ = false;
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&w->wal_async_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->wal_check_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&w->cron_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&w->block_timer_), nullptr);
 }

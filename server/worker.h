@@ -77,6 +77,7 @@ class Worker {
   static void OnCron(uv_timer_t* h);
   static void OnBlockTimer(uv_timer_t* h);
   static void OnWalAsync(uv_async_t* h);
+  static void OnLoopCheck(uv_check_t* h);
   void ArmBlockTimer();
   void Run(int cpu);
   void ActiveExpire(int64_t now_ms);
@@ -100,6 +101,7 @@ class Worker {
   int64_t last_timeout_check_ms_ = 0;
 
   uv_async_t wal_async_;
+  uv_check_t wal_check_;  // end of each loop iteration: Wal::Kick
   std::mutex wal_mu_;                     // wal_ready_ vs. the writer's uv_async_send
   bool wal_ready_ = false;                // wal_async_ initialised and not closed
   std::atomic<bool> wal_interest_{false};  // some connection below waits

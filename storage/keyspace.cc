@@ -12,7 +12,7 @@ thread_local const HeldShards* tl_held_shards = nullptr;
 thread_local ReleaseHook* tl_release_hook = nullptr;
 
 bool HeldShards::Holds(const Shard* s) const {
-  return all || std::binary_search(shards.begin(), shards.end(), s);
+  return all || s == one || std::binary_search(shards.begin(), shards.end(), s);
 }
 
 void LockShard(Shard* s) {

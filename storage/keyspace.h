@@ -108,7 +108,8 @@ class Keyspace {
 //    WATCHed keys are marked modified before any other thread can observe the change.
 struct HeldShards {
   bool all = false;                 // every shard of every database
-  std::vector<const Shard*> shards;  // sorted by address
+  const Shard* one = nullptr;       // a single shard (the common case: a one-key command)
+  std::vector<const Shard*> shards;  // otherwise: sorted by address
   bool Holds(const Shard* s) const;
 };
 extern thread_local const HeldShards* tl_held_shards;

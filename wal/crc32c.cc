@@ -42,12 +42,16 @@ __attribute__((target("sse4.2"))) uint32_t Hardware(const unsigned char* p, size
 
 }  // namespace
 
+#if defined(__x86_64__)
+// Decided once at start-up (a function-local static would test its guard on every call).
+const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+#endif
+
 uint32_t Crc32c(const void* data, size_t n, uint32_t crc) {
   const auto* p = static_cast<const unsigned char*>(data);
   uint32_t c = ~crc;
 #if defined(__x86_64__)
-  static const bool have_sse42 = __builtin_cpu_supports("sse4.2");
-  c = have_sse42 ? Hardware(p, n, c) : Portable(p, n, c);
+  c = kHaveSse42 ? Hardware(p, n, c) : Portable(p, n, c);
 #else
   c = Portable(p, n, c);
 #endif

@@ -61,39 +61,47 @@ bool RecordValid(const char* p, const RecordHeader& h) {
 // ---- payloads ----
 
 void PayloadWriter::Clear() {
-  buf_.assign(4, '\0');
+  buf_.Clear();
+  char zero[4] = {};
+  buf_.Append(zero, 4);
   count_ = 0;
 }
 
-void PayloadWriter::BeginCommand(uint32_t db, int64_t time_ms, size_t argc) {
-  char h[16];
-  Put32(h, db);
-  Put64(h + 4, static_cast<uint64_t>(time_ms));
-  Put32(h + 12, static_cast<uint32_t>(argc));
-  buf_.append(h, sizeof(h));
+// Reserves one command's bytes, writes its header, returns where the arguments go. One size
+// computation and one reservation per command: this runs for every logged write.
+char* PayloadWriter::BeginCommand(uint32_t db, int64_t time_ms, size_t argc, size_t args_bytes) {
+  if (buf_.ReadableBytes() == 0) Clear();
+  size_t n = 16 + 4 * argc + args_bytes;
+  buf_.EnsureWritable(n);
+  char* p = buf_.WritePtr();
+  Put32(p, db);
+  Put64(p + 4, static_cast<uint64_t>(time_ms));
+  Put32(p + 12, static_cast<uint32_t>(argc));
+  buf_.Commit(n);
   ++count_;
-}
-
-void PayloadWriter::AppendArg(std::string_view a) {
-  char len[4];
-  Put32(len, static_cast<uint32_t>(a.size()));
-  buf_.append(len, 4);
-  buf_.append(a.data(), a.size());
+  return p + 16;
 }
 
 void PayloadWriter::Add(uint32_t db, int64_t time_ms, const std::string_view* argv, size_t argc) {
-  BeginCommand(db, time_ms, argc);
-  for (size_t i = 0; i < argc; ++i) AppendArg(argv[i]);
+  size_t bytes = 0;
+  for (size_t i = 0; i < argc; ++i) bytes += argv[i].size();
+  char* p = BeginCommand(db, time_ms, argc, bytes);
+  for (size_t i = 0; i < argc; ++i) {
+    Put32(p, static_cast<uint32_t>(argv[i].size()));
+    std::memcpy(p + 4, argv[i].data(), argv[i].size());
+    p += 4 + argv[i].size();
+  }
 }
 
 void PayloadWriter::Add(uint32_t db, int64_t time_ms, const std::vector<std::string>& argv) {
-  BeginCommand(db, time_ms, argv.size());
-  for (const std::string& a : argv) AppendArg(a);
+  std::vector<std::string_view> views(argv.begin(), argv.end());
+  Add(db, time_ms, views.data(), views.size());
 }
 
 std::string_view PayloadWriter::Finish() {
-  Put32(buf_.data(), count_);
-  return buf_;
+  if (buf_.ReadableBytes() == 0) Clear();
+  Put32(const_cast<char*>(buf_.ReadPtr()), count_);
+  return buf_.Readable();
 }
 
 bool DecodePayload(std::string_view payload, std::vector<DecodedCommand>* out) {

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/buffer.h"
+
 namespace strata::wal {
 
 constexpr size_t kFileHeaderSize = 16;
@@ -54,12 +56,11 @@ class PayloadWriter {
   size_t count() const { return count_; }
   // The finished payload (patches the count in front). Valid until the next Add/Clear.
   std::string_view Finish();
-  size_t size() const { return buf_.size(); }
+  size_t size() const { return buf_.ReadableBytes(); }
 
  private:
-  void BeginCommand(uint32_t db, int64_t time_ms, size_t argc);
-  void AppendArg(std::string_view a);
-  std::string buf_ = std::string(4, '\0');
+  char* BeginCommand(uint32_t db, int64_t time_ms, size_t argc, size_t args_bytes);
+  Buffer buf_;  // starts with 4 bytes for the count
   uint32_t count_ = 0;
 };
 

@@ -20,6 +20,9 @@ namespace strata::wal {
 
 namespace {
 
+// How long the writer lets a batch gather under everysec/no before writing it.
+constexpr int64_t kGatherUs = 1000;
+
 int64_t MonoUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -479,16 +482,30 @@ uint64_t Wal::Append(std::string_view payload, uint32_t payload_crc) {
   h.lsn = last_lsn_.load(std::memory_order_relaxed) + 1;
   h.crc = RecordCrc(payload_crc, h.lsn, h.len);
   EncodeRecordHeader(hdr, h);
+  bool was_empty = queue_.ReadableBytes() == 0;
   queue_.Append(hdr, sizeof(hdr));
   queue_.Append(payload.data(), payload.size());
   ++queued_records_;
   queued_bytes_.store(queue_.ReadableBytes(), std::memory_order_relaxed);
   last_lsn_.store(h.lsn, std::memory_order_release);
-  if (writer_waiting_) {
+  // The writer is woken by Kick() when the event loop finished its round of callbacks, so one
+  // group commit takes every record of that round (as Redis writes its AOF buffer before the
+  // loop sleeps). Callers outside a loop, or a burst that fills half a batch, wake it here.
+  if (writer_waiting_ && ((was_empty && !kick_pending_.load(std::memory_order_relaxed)) ||
+                          queue_.ReadableBytes() >= opts_.batch_max_bytes / 2)) {
     writer_waiting_ = false;
     cv_.notify_one();
   }
   return h.lsn;
+}
+
+void Wal::Kick() {
+  if (queued_bytes_.load(std::memory_order_relaxed) == 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (writer_waiting_ && queue_.ReadableBytes() > 0) {
+    writer_waiting_ = false;
+    cv_.notify_one();
+  }
 }
 
 void Wal::RotateAfter(uint64_t lsn) {
@@ -546,6 +563,7 @@ bool Wal::WriteBatch() {
   }
   file_size_ += n;
   unsynced_ = true;
+  unsynced_bytes_ += n;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.batches++;
@@ -573,6 +591,7 @@ bool Wal::Sync() {
   int64_t t1 = MonoUs();
   last_sync_us_ = t1;
   unsynced_ = false;
+  unsynced_bytes_ = 0;
   uint64_t us = static_cast<uint64_t>(t1 - t0);
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -606,7 +625,15 @@ void Wal::WriterLoop() {
         writer_waiting_ = false;
       }
       stop = stop_;
+      // everysec / no: nobody waits for this batch, so let it fill for a moment (records stay
+      // in memory at most kGatherUs longer; one write() then carries many of them).
+      if (policy() != FsyncPolicy::kAlways && !stop_ && batch_.ReadableBytes() == 0 &&
+          queue_.ReadableBytes() < opts_.batch_max_bytes / 2 &&
+          queued_records_ < opts_.batch_max_records) {
+        cv_.wait_for(lock, std::chrono::microseconds(kGatherUs), [&] { return stop_; });
+      }
       if (batch_.ReadableBytes() == 0) TakeBatchLocked();
+      if (!unsynced_) round_target_ = last_lsn();  // a new group-commit round
       rotate = rotate_after_ != 0 && current_first_ <= rotate_after_ &&
                written_lsn() >= rotate_after_ && batch_.ReadableBytes() == 0;
     }
@@ -650,6 +677,13 @@ void Wal::WriterLoop() {
         continue;
       }
       progressed = true;
+    }
+    if (pol == FsyncPolicy::kAlways && !stop && !failing && unsynced_ &&
+        written_lsn() < round_target_ && unsynced_bytes_ < opts_.batch_max_bytes) {
+      // Group commit: one fdatasync covers every record that was queued when this round
+      // began, written in batches of wal-batch-max records (at most wal-batch-max-bytes per
+      // round). Records that arrive meanwhile wait for the next round.
+      continue;
     }
     int64_t now = MonoUs();
     bool want_sync = unsynced_ && (pol == FsyncPolicy::kAlways || failing || stop ||

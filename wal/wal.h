@@ -34,8 +34,8 @@ struct Options {
   std::string dir;                           // created if missing
   std::string prefix = "appendonly.aof";     // appendfilename
   FsyncPolicy fsync = FsyncPolicy::kEverySec;
-  size_t batch_max_records = 100;            // wal-batch-max
-  size_t batch_max_bytes = 4 << 20;          // wal-batch-max-bytes
+  size_t batch_max_records = 100;            // wal-batch-max: records per write()
+  size_t batch_max_bytes = 4 << 20;          // wal-batch-max-bytes: per write() and per fdatasync
   size_t queue_max_bytes = 64 << 20;         // wal-queue-max: producers pause above it
   uint64_t segment_size = 64 << 20;          // wal-segment-size
   bool load_truncated = true;                // aof-load-truncated: cut a torn tail, go on
@@ -77,6 +77,10 @@ class Wal {
   // the order of these calls. Never blocks on I/O: callers pause themselves on over_limit().
   // payload_crc = Crc32c(payload), computed by the caller outside the lock.
   uint64_t Append(std::string_view payload, uint32_t payload_crc);
+  // Event loops call this once per loop iteration (libuv check phase): wakes the writer if
+  // records wait. While set_loop_kicks(true), Append leaves waking to Kick.
+  void Kick();
+  void set_loop_kicks(bool on) { kick_pending_.store(on); }
   bool over_limit() const { return queued_bytes_.load(std::memory_order_relaxed) > opts_.queue_max_bytes; }
 
   uint64_t last_lsn() const { return last_lsn_.load(std::memory_order_acquire); }
@@ -147,6 +151,7 @@ class Wal {
   uint64_t queued_records_ = 0;
   std::atomic<uint64_t> queued_bytes_{0};
   bool writer_waiting_ = false;
+  std::atomic<bool> kick_pending_{false};  // loops call Kick(): Append need not wake the writer
   bool stop_ = false;
   uint64_t rotate_after_ = 0;   // 0: none requested
 
@@ -162,6 +167,8 @@ class Wal {
   uint64_t current_first_ = 0;   // under mu_
   int64_t last_sync_us_ = 0;
   bool unsynced_ = false;
+  uint64_t unsynced_bytes_ = 0;  // written since the last fdatasync
+  uint64_t round_target_ = 0;    // always: the last LSN the current fdatasync round covers
   std::thread thread_;
   bool started_ = false;
 
