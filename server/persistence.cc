@@ -22,6 +22,9 @@
 namespace strata::server {
 
 namespace {
+// Records up to this size are encoded under the WAL queue lock; larger ones are built and
+// checksummed outside it, so a big value does not hold up other threads' appends.
+constexpr size_t kInPlaceMax = 4096;
 // One reusable payload builder per thread (commands on a loop thread are logged one by one).
 thread_local wal::PayloadWriter tl_payload;
 // What the active Scope of this thread holds: shards locked (ascending), the state index and
@@ -182,9 +185,16 @@ void Persistence::Begin(const cmd::CommandSpec& spec, const cmd::CommandContext&
 
 uint64_t Persistence::Log(const std::string_view* argv, size_t argc,
                           const cmd::CommandContext& ctx) {
+  uint32_t db = static_cast<uint32_t>(ctx.client->db_index);
+  size_t size;
+  if (ctx.log_as.empty() && (size = wal::SingleCommandSize(argv, argc)) <= kInPlaceMax) {
+    // The common case: encoded and checksummed straight into the WAL queue.
+    return wal_->AppendInPlace(size, [&](char* dst) {
+      wal::EncodeSingleCommand(dst, db, ctx.now_ms, argv, argc);
+    });
+  }
   wal::PayloadWriter& pw = tl_payload;
   pw.Clear();
-  uint32_t db = static_cast<uint32_t>(ctx.client->db_index);
   if (ctx.log_as.empty()) {
     pw.Add(db, ctx.now_ms, argv, argc);
   } else {

@@ -104,6 +104,26 @@ std::string_view PayloadWriter::Finish() {
   return buf_.Readable();
 }
 
+size_t SingleCommandSize(const std::string_view* argv, size_t argc) {
+  size_t n = 4 + 16 + 4 * argc;
+  for (size_t i = 0; i < argc; ++i) n += argv[i].size();
+  return n;
+}
+
+void EncodeSingleCommand(char* p, uint32_t db, int64_t time_ms, const std::string_view* argv,
+                         size_t argc) {
+  Put32(p, 1);
+  Put32(p + 4, db);
+  Put64(p + 8, static_cast<uint64_t>(time_ms));
+  Put32(p + 16, static_cast<uint32_t>(argc));
+  p += 20;
+  for (size_t i = 0; i < argc; ++i) {
+    Put32(p, static_cast<uint32_t>(argv[i].size()));
+    std::memcpy(p + 4, argv[i].data(), argv[i].size());
+    p += 4 + argv[i].size();
+  }
+}
+
 bool DecodePayload(std::string_view payload, std::vector<DecodedCommand>* out) {
   out->clear();
   const char* p = payload.data();

@@ -64,6 +64,12 @@ class PayloadWriter {
   uint32_t count_ = 0;
 };
 
+// One command as a whole payload (count 1), written straight into dst: the hot path of logging
+// a write without an intermediate buffer. SingleCommandSize gives the bytes it needs.
+size_t SingleCommandSize(const std::string_view* argv, size_t argc);
+void EncodeSingleCommand(char* dst, uint32_t db, int64_t time_ms, const std::string_view* argv,
+                         size_t argc);
+
 struct DecodedCommand {
   uint32_t db = 0;
   int64_t time_ms = 0;

@@ -474,17 +474,21 @@ void Wal::Stop() {
   CloseSegment(policy() != FsyncPolicy::kNo || true);  // a clean stop always syncs
 }
 
-uint64_t Wal::Append(std::string_view payload, uint32_t payload_crc) {
-  char hdr[kRecordHeaderSize];
+uint32_t Crc32cOf(const void* data, size_t n) { return Crc32c(data, n); }
+
+char* Wal::ReserveLocked(size_t size) {
+  queue_.EnsureWritable(kRecordHeaderSize + size);
+  return queue_.WritePtr();
+}
+
+// Completes the record reserved at rec (its payload is in place): header, accounting, wake-up.
+uint64_t Wal::CommitLocked(char* rec, size_t size, uint32_t payload_crc, bool was_empty) {
   RecordHeader h;
-  h.len = static_cast<uint32_t>(payload.size());
-  std::lock_guard<std::mutex> lock(mu_);
+  h.len = static_cast<uint32_t>(size);
   h.lsn = last_lsn_.load(std::memory_order_relaxed) + 1;
   h.crc = RecordCrc(payload_crc, h.lsn, h.len);
-  EncodeRecordHeader(hdr, h);
-  bool was_empty = queue_.ReadableBytes() == 0;
-  queue_.Append(hdr, sizeof(hdr));
-  queue_.Append(payload.data(), payload.size());
+  EncodeRecordHeader(rec, h);
+  queue_.Commit(kRecordHeaderSize + size);
   ++queued_records_;
   queued_bytes_.store(queue_.ReadableBytes(), std::memory_order_relaxed);
   last_lsn_.store(h.lsn, std::memory_order_release);
@@ -497,6 +501,14 @@ uint64_t Wal::Append(std::string_view payload, uint32_t payload_crc) {
     cv_.notify_one();
   }
   return h.lsn;
+}
+
+uint64_t Wal::Append(std::string_view payload, uint32_t payload_crc) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool was_empty = queue_.ReadableBytes() == 0;
+  char* rec = ReserveLocked(payload.size());
+  std::memcpy(rec + kRecordHeaderSize, payload.data(), payload.size());
+  return CommitLocked(rec, payload.size(), payload_crc, was_empty);
 }
 
 void Wal::Kick() {

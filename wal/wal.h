@@ -27,6 +27,8 @@
 
 namespace strata::wal {
 
+uint32_t Crc32cOf(const void* data, size_t n);  // wal/crc32c.h's Crc32c, for the template below
+
 enum class FsyncPolicy { kAlways, kEverySec, kNo };
 bool ParseFsyncPolicy(std::string_view s, FsyncPolicy* out);
 
@@ -77,6 +79,11 @@ class Wal {
   // the order of these calls. Never blocks on I/O: callers pause themselves on over_limit().
   // payload_crc = Crc32c(payload), computed by the caller outside the lock.
   uint64_t Append(std::string_view payload, uint32_t payload_crc);
+  // The same for a payload of `size` bytes that fill(char* dst) writes straight into the
+  // queue (and whose CRC is computed there): no intermediate copy. For small payloads only,
+  // as both run under the queue lock.
+  template <typename Fill>
+  uint64_t AppendInPlace(size_t size, Fill&& fill);
   // Event loops call this once per loop iteration (libuv check phase): wakes the writer if
   // records wait. While set_loop_kicks(true), Append leaves waking to Kick.
   void Kick();
@@ -119,6 +126,8 @@ class Wal {
   const Options& options() const { return opts_; }
 
  private:
+  char* ReserveLocked(size_t size);                  // caller holds mu_
+  uint64_t CommitLocked(char* rec, size_t size, uint32_t payload_crc, bool was_empty);
   struct Segment {
     uint64_t first_lsn;
     std::string path;
@@ -178,5 +187,14 @@ class Wal {
   Stats stats_;
   std::atomic<uint64_t> rewrite_base_size_{0};
 };
+
+template <typename Fill>
+uint64_t Wal::AppendInPlace(size_t size, Fill&& fill) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool was_empty = queue_.ReadableBytes() == 0;
+  char* rec = ReserveLocked(size);
+  fill(rec + 16);  // kRecordHeaderSize (wal/record.h)
+  return CommitLocked(rec, size, Crc32cOf(rec + 16, size), was_empty);
+}
 
 }  // namespace strata::wal
