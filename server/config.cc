@@ -311,12 +311,15 @@ bool Config::Apply(const Row& row, const std::vector<std::string>& values, bool 
       ToLowerInPlace(v);
       for (const std::string& c : row.choices) {
         if (c == v) {
-          std::lock_guard<std::mutex> lock(mu_);
-          *row.str = v;
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            *row.str = v;
+          }
           if (row.name == "loglevel") {
             LogLevel l;
             if (ParseLogLevel(v, &l)) SetLogLevel(l);
           }
+          if (on_change_) on_change_(row.name);  // appendfsync reaches the WAL through this
           return true;
         }
       }

@@ -396,7 +396,7 @@ void Connection::Exec() {
   }
   in_exec_ = false;
   // Logged as one record while every shard is still held: replay applies it whole.
-  if (wal != nullptr) HoldReplyUntil(reply_pos, wal->EndExec(lock.locked(), held.all));
+  if (wal != nullptr) HoldReplyUntil(reply_pos, wal->EndExec());
   storage::tl_held_shards = saved;
 }
 

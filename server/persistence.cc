@@ -45,7 +45,13 @@ struct ScopeBuffers {
 thread_local ScopeBuffers tl_scope;
 // EXEC's record under construction on this thread.
 thread_local wal::PayloadWriter tl_exec_payload;
-thread_local std::vector<std::pair<size_t, uint64_t>> tl_exec_keys;  // (state index, key hash)
+struct ExecKey {
+  size_t state;   // index into Persistence::shards_
+  uint64_t hash;  // the key's hash
+  bool write;     // written (and logged) by the transaction
+};
+thread_local std::vector<ExecKey> tl_exec_keys;
+thread_local bool tl_exec_whole = false, tl_exec_whole_write = false;
 }  // namespace
 
 Persistence::Persistence(Server* server, wal::Options opts)
@@ -251,56 +257,62 @@ uint64_t Persistence::End(const cmd::CommandSpec& spec, const cmd::CommandContex
 void Persistence::BeforeExec(const std::vector<storage::Shard*>& locked, bool all) {
   tl_exec_payload.Clear();
   tl_exec_keys.clear();
+  tl_exec_whole = tl_exec_whole_write = false;
   if (!rewriting_.load(std::memory_order_acquire)) return;
-  if (all) {
-    for (size_t i = 0; i < shards_.size(); ++i) CaptureIfPending(i);
-    return;
-  }
   for (size_t i = 0; i < shards_.size(); ++i)
-    if (std::find(locked.begin(), locked.end(), &ShardAt(i)) != locked.end()) CaptureIfPending(i);
+    if (all || std::find(locked.begin(), locked.end(), &ShardAt(i)) != locked.end())
+      CaptureIfPending(i);
 }
 
 void Persistence::AddExecCommand(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx) {
-  if (!(spec.flags & cmd::kWrite) || ctx.dirty == 0) return;
-  uint32_t db = static_cast<uint32_t>(ctx.client->db_index);
-  if (ctx.log_as.empty()) {
-    tl_exec_payload.Add(db, ctx.now_ms, ctx.argv, ctx.argc);
-  } else {
-    for (const std::vector<std::string>& c : ctx.log_as) tl_exec_payload.Add(db, ctx.now_ms, c);
+  bool write = (spec.flags & cmd::kWrite) && ctx.dirty > 0;
+  if (write) {
+    uint32_t db = static_cast<uint32_t>(ctx.client->db_index);
+    if (ctx.log_as.empty()) {
+      tl_exec_payload.Add(db, ctx.now_ms, ctx.argv, ctx.argc);
+    } else {
+      for (const std::vector<std::string>& c : ctx.log_as) tl_exec_payload.Add(db, ctx.now_ms, c);
+    }
   }
-  if (spec.whole_keyspace) return;  // covered by the barrier below
+  if (spec.whole_keyspace) {  // a barrier (writes) or a wait for everything (reads)
+    tl_exec_whole = true;
+    tl_exec_whole_write |= write;
+    return;
+  }
+  if (!(spec.flags & (cmd::kWrite | cmd::kReadOnly))) return;
   std::vector<size_t> pos;
   cmd::KeyPositions(spec, ctx.argc, &pos);
   storage::Db& d = server_->keyspace().db(ctx.client->db_index);
   for (size_t p : pos) {
     storage::KeyRef k = d.Ref(ctx.arg(p));
-    tl_exec_keys.emplace_back(StateIndex(ctx.client->db_index, k.shard_index), k.hash);
+    tl_exec_keys.push_back({StateIndex(ctx.client->db_index, k.shard_index), k.hash, write});
   }
 }
 
-uint64_t Persistence::EndExec(const std::vector<storage::Shard*>& locked, bool all) {
+uint64_t Persistence::EndExec() {
   uint64_t lsn = 0;
   if (tl_exec_payload.count() > 0) {
     std::string_view payload = tl_exec_payload.Finish();
     lsn = wal_->Append(payload, wal::Crc32c(payload.data(), payload.size()));
-    for (auto& [index, hash] : tl_exec_keys) NoteWrite(shards_[index], hash, lsn);
-    // Keyless writes (FLUSHALL in a transaction) and conservatively every locked shard.
-    for (size_t i = 0; i < shards_.size(); ++i) {
-      if (!all && std::find(locked.begin(), locked.end(), &ShardAt(i)) == locked.end()) continue;
-      shards_[i].max_lsn = lsn;
-      if (all) shards_[i].barrier_lsn = lsn;
+    for (const ExecKey& k : tl_exec_keys)
+      if (k.write) NoteWrite(shards_[k.state], k.hash, lsn);
+    if (tl_exec_whole_write) {  // FLUSHALL & co in the transaction
+      for (ShardState& st : shards_) {
+        st.max_lsn = lsn;
+        st.barrier_lsn = lsn;
+      }
     }
+  }
+  uint64_t wait = lsn;
+  if (always()) {
+    // What the transaction read: its keys' last writes (or everything, for KEYS & co).
+    if (tl_exec_whole) wait = std::max(wait, wal_->last_lsn());
+    for (const ExecKey& k : tl_exec_keys) wait = std::max(wait, WaitFor(shards_[k.state], k.hash));
   }
   tl_exec_payload.Clear();
   tl_exec_keys.clear();
-  if (!always()) return 0;
-  // What the transaction read: every locked shard's last write.
-  uint64_t wait = lsn;
-  if (all) return std::max(wait, wal_->last_lsn());
-  for (size_t i = 0; i < shards_.size(); ++i)
-    if (std::find(locked.begin(), locked.end(), &ShardAt(i)) != locked.end())
-      wait = std::max(wait, shards_[i].max_lsn);
-  return wait;
+  tl_exec_whole = tl_exec_whole_write = false;
+  return always() ? wait : 0;
 }
 
 // ---- rewrite ----

@@ -83,10 +83,12 @@ class Persistence {
 
   // EXEC: the caller holds `locked` (all shards when `all`). Captures them for a rewrite.
   void BeforeExec(const std::vector<storage::Shard*>& locked, bool all);
-  // Adds one command of the transaction to its record (if it changed something).
+  // After each command of the transaction: adds it to the record if it changed something, and
+  // notes its keys (what EXEC's reply must wait for).
   void AddExecCommand(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx);
-  // Appends the transaction's record, if any; returns the LSN EXEC's reply waits for.
-  uint64_t EndExec(const std::vector<storage::Shard*>& locked, bool all);
+  // Appends the transaction's record, if any; returns the LSN EXEC's reply waits for under
+  // `always` (its own record, and the last writes of the keys it read).
+  uint64_t EndExec();
 
   // BGREWRITEAOF. False + error if one is running.
   bool StartRewrite(std::string* error);
