@@ -134,6 +134,7 @@ Persistence::Scope::~Scope() {
   if (!active_) return;
   ScopeBuffers& b = tl_scope;
   storage::tl_held_shards = saved_;
+  storage::tl_key_hash = {};
   // Unlock in reverse order; UnlockShard runs the WATCH release hook while still locked.
   for (auto it = b.want.rbegin(); it != b.want.rend(); ++it) storage::UnlockShard(it->shard);
   b.in_use = false;
@@ -152,7 +153,12 @@ void Persistence::Begin(const cmd::CommandSpec& spec, const cmd::CommandContext&
     for (size_t d = 0; d < num_dbs_; ++d)
       for (size_t i = 0; i < num_shards_; ++i) b.want.push_back({d, i, &ks.db(d).shard(i)});
   } else {
-    cmd::KeyPositions(spec, ctx.argc, &b.key_pos);
+    if (spec.first_key > 0 && spec.last_key == spec.first_key &&
+        static_cast<size_t>(spec.first_key) < ctx.argc) {
+      b.key_pos.assign(1, static_cast<size_t>(spec.first_key));  // one key: most commands
+    } else {
+      cmd::KeyPositions(spec, ctx.argc, &b.key_pos);
+    }
     storage::Db& d = ks.db(db);
     for (size_t p : b.key_pos) {
       storage::KeyRef k = d.Ref(ctx.arg(p));
@@ -160,6 +166,9 @@ void Persistence::Begin(const cmd::CommandSpec& spec, const cmd::CommandContext&
       b.states.push_back(StateIndex(db, k.shard_index));
       b.hashes.push_back(k.hash);
     }
+    if (b.key_pos.size() == 1)  // the handler's Ref of the same argument reuses the hash
+      storage::tl_key_hash = {ctx.arg(b.key_pos[0]).data(), ctx.arg(b.key_pos[0]).size(),
+                              b.hashes[0]};
     // The global lock order (database, shard index), each shard once.
     if (b.want.size() > 1) {
       std::sort(b.want.begin(), b.want.end());

@@ -11,6 +11,8 @@ namespace strata::storage {
 thread_local const HeldShards* tl_held_shards = nullptr;
 thread_local ReleaseHook* tl_release_hook = nullptr;
 
+thread_local KeyHashMemo tl_key_hash;
+
 bool HeldShards::Holds(const Shard* s) const {
   return all || s == one || std::binary_search(shards.begin(), shards.end(), s);
 }
@@ -123,7 +125,8 @@ Db::Db(size_t num_shards) {
 }
 
 KeyRef Db::Ref(std::string_view key) {
-  uint64_t h = HashKey(key);
+  const KeyHashMemo& m = tl_key_hash;
+  uint64_t h = key.data() == m.data && m.data != nullptr && key.size() == m.size ? m.hash : HashKey(key);
   size_t idx = ShardIndex(h);
   return KeyRef{key, h, shards_[idx].get(), idx};
 }

@@ -121,6 +121,17 @@ class ReleaseHook {
 };
 extern thread_local ReleaseHook* tl_release_hook;
 
+// A key's hash computed once per command: the WAL's dispatcher hashes a command's key to lock
+// its shard, then the handler asks Db::Ref for the same argument again. While a command runs,
+// tl_key_hash remembers (argument bytes, hash) so the second Ref does not hash again. Only set
+// around one command (the argument's bytes cannot change meanwhile), cleared after it.
+struct KeyHashMemo {
+  const char* data = nullptr;
+  size_t size = 0;
+  uint64_t hash = 0;
+};
+extern thread_local KeyHashMemo tl_key_hash;
+
 // Lock and unlock one shard, honouring the two hooks above.
 void LockShard(Shard* s);
 void UnlockShard(Shard* s);

@@ -474,7 +474,6 @@ void Wal::Stop() {
   CloseSegment(policy() != FsyncPolicy::kNo || true);  // a clean stop always syncs
 }
 
-uint32_t Crc32cOf(const void* data, size_t n) { return Crc32c(data, n); }
 
 char* Wal::ReserveLocked(size_t size) {
   queue_.EnsureWritable(kRecordHeaderSize + size);
@@ -501,6 +500,29 @@ uint64_t Wal::CommitLocked(char* rec, size_t size, uint32_t payload_crc, bool wa
     cv_.notify_one();
   }
   return h.lsn;
+}
+
+uint64_t Wal::CommitInPlaceLocked(char* rec, size_t size, bool was_empty) {
+  // RecordCrc(Crc32c(payload), lsn, len) == Crc32c(payload | lsn | len): write the tail after
+  // the payload (in reserved, uncommitted space) and checksum once.
+  uint64_t lsn = last_lsn_.load(std::memory_order_relaxed) + 1;
+  uint32_t len = static_cast<uint32_t>(size);
+  char* tail = rec + kRecordHeaderSize + size;
+  std::memcpy(tail, &lsn, 8);
+  std::memcpy(tail + 8, &len, 4);
+  uint32_t crc = Crc32c(rec + kRecordHeaderSize, size + 12);
+  RecordHeader h{len, crc, lsn};
+  EncodeRecordHeader(rec, h);
+  queue_.Commit(kRecordHeaderSize + size);
+  ++queued_records_;
+  queued_bytes_.store(queue_.ReadableBytes(), std::memory_order_relaxed);
+  last_lsn_.store(lsn, std::memory_order_release);
+  if (writer_waiting_ && ((was_empty && !kick_pending_.load(std::memory_order_relaxed)) ||
+                          queue_.ReadableBytes() >= opts_.batch_max_bytes / 2)) {
+    writer_waiting_ = false;
+    cv_.notify_one();
+  }
+  return lsn;
 }
 
 uint64_t Wal::Append(std::string_view payload, uint32_t payload_crc) {
