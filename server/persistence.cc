@@ -120,7 +120,12 @@ bool Persistence::Load(std::string* error) {
 
 bool Persistence::Start(std::function<void()> on_progress, std::string* error) {
   wal_->set_on_progress(std::move(on_progress));
-  return wal_->Start(error);
+  if (!wal_->Start(error)) return false;
+  if (wal_->needs_rewrite()) {  // a damaged base was set aside: persist what was loaded
+    std::string e;
+    if (!StartRewrite(&e)) strata::Log(LogLevel::kWarning, "WAL: %s", e.c_str());
+  }
+  return true;
 }
 
 void Persistence::Stop() {

@@ -281,14 +281,26 @@ bool Wal::Recover(const ReplayFn& fn, std::string* error) {
         corrupt(path, end.offset, end.reason);
         return false;
       }
-      Log(LogLevel::kWarning, "WAL: base %s damaged at offset %zu (%s); loaded what precedes it",
+      // Records after a partial base would apply to the wrong state: keep the base and every
+      // segment aside, untouched, and have the caller write a new base from what was loaded.
+      Log(LogLevel::kWarning,
+          "WAL: base %s damaged at offset %zu (%s): loaded what precedes it; the base and all "
+          "segments are kept aside as *.corrupt and a rewrite will write a new base",
           path.c_str(), end.offset, end.reason.c_str());
-      segs.clear();  // records after a partial base would apply to the wrong state
+      ::rename(path.c_str(), (path + ".corrupt").c_str());
+      for (uint64_t seg : segs) {
+        std::string p = SegmentPath(seg);
+        ::rename(p.c_str(), (p + ".corrupt").c_str());
+      }
+      segs.clear();
+      bases = {};
+      needs_rewrite_ = true;
     }
     expected = base_lsn + 1;
     last = base_lsn;
     for (uint64_t older : bases)
       if (older != base_lsn) ::unlink(BasePath(older).c_str());
+    if (needs_rewrite_) base_lsn = 0;  // set aside: the next base comes from the rewrite
   }
 
   for (size_t i = 0; i < segs.size(); ++i) {
@@ -675,7 +687,7 @@ void Wal::WriterLoop() {
 
     if (rotate || (fd_ >= 0 && file_size_ >= opts_.segment_size && batch_.ReadableBytes() > 0)) {
       uint64_t first = written_lsn() + 1;
-      if (unsynced_ && pol != FsyncPolicy::kNo && !Sync()) {
+      if (unsynced_ && !Sync()) {  // even under `no`: only the last segment may be torn
         failing = true;
         continue;
       }

@@ -115,6 +115,9 @@ class Wal {
   // After the rewriter fsynced the .tmp file: waits for the rotation, renames the base into
   // place, syncs the directory, deletes the segments and bases it replaces. False + error.
   bool InstallBase(const std::string& tmp_path, uint64_t lsn, std::string* error);
+  // Recovery loaded a damaged base (wal-load-corrupt) and set the files aside: the loaded state
+  // must be written as a new base (Persistence starts a rewrite at once).
+  bool needs_rewrite() const { return needs_rewrite_; }
   // Size of the log when the last rewrite finished (or at start): auto-aof-rewrite's reference.
   uint64_t rewrite_base_size() const { return rewrite_base_size_.load(); }
 
@@ -186,6 +189,7 @@ class Wal {
   uint64_t base_lsn_ = 0, base_size_ = 0;
   Stats stats_;
   std::atomic<uint64_t> rewrite_base_size_{0};
+  bool needs_rewrite_ = false;
 };
 
 template <typename Fill>
