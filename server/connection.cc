@@ -122,7 +122,10 @@ void Connection::ProcessInput() {
       // The WAL queue is full: stop reading until the writer drains it (Worker::OnWalAsync).
       if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
       reading_ = false;
-      if (!wal_paused_) worker_->PauseForWal(this);
+      if (!wal_paused_) {
+        worker_->PauseForWal(this);
+        p->backpressure_pauses.fetch_add(1, std::memory_order_relaxed);
+      }
       wal_paused_ = true;
       break;
     }

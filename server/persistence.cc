@@ -625,6 +625,8 @@ std::string Persistence::Info() {
   line(Format("wal_fsync_avg_usec:%llu",
               static_cast<unsigned long long>(s.fsyncs ? s.fsync_total_us / s.fsyncs : 0)));
   line(Format("wal_fsync_max_usec:%llu", static_cast<unsigned long long>(s.fsync_max_us)));
+  line(Format("wal_backpressure_pauses:%llu",
+              static_cast<unsigned long long>(backpressure_pauses.load())));
   line(Format("wal_write_errors:%llu", static_cast<unsigned long long>(s.write_errors)));
   line(Format("wal_last_write_error:%s", s.write_errno ? std::strerror(s.write_errno) : ""));
   line(Format("wal_rewrite_cow_captures:%llu", static_cast<unsigned long long>(cow_captures_.load())));

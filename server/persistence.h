@@ -146,6 +146,10 @@ class Persistence {
   std::atomic<bool> last_rewrite_ok_{true};
   std::atomic<uint64_t> rewrites_{0};
   std::atomic<uint64_t> cow_captures_{0};  // shards captured by a writer (not the thread)
+
+ public:
+  // Connections that stopped reading because the WAL queue was over wal-queue-max.
+  std::atomic<uint64_t> backpressure_pauses{0};
 };
 
 }  // namespace strata::server

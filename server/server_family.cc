@@ -409,13 +409,23 @@ void Debug(CommandContext& ctx) {
     }
     return ctx.out->Error("ERR expected OFF, ENOSPC, EIO or EDQUOT");
   }
+  // DEBUG WAL-DELAY <ms>: the WAL writer sleeps before each write (tests of back-pressure).
+  if (EqualsIgnoreCase(sub, "WAL-DELAY") && ctx.argc == 3) {
+    if (ctx.server->persistence() == nullptr) return ctx.out->Error("ERR appendonly is no");
+    int64_t ms;
+    if (!ParseInt64(ctx.arg(2), &ms) || ms < 0) return ctx.out->Error(err::kNotInteger);
+    ctx.server->persistence()->wal().InjectWriteDelay(ms);
+    return ctx.out->Ok();
+  }
   if (EqualsIgnoreCase(sub, "HELP")) {
     return HelpLines(ctx, {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                            "SLEEP <seconds>", "    Stop the server for <seconds>.",
                            "SET-ACTIVE-EXPIRE <0|1>",
                            "    Setting it to 0 disables expiring keys in background.",
                            "WAL-FAIL <OFF|ENOSPC|EIO|EDQUOT>",
-                           "    Make every WAL write fail with that error (testing)."});
+                           "    Make every WAL write fail with that error (testing).",
+                           "WAL-DELAY <ms>",
+                           "    The WAL writer sleeps <ms> before each write (testing)."});
   }
   ctx.out->Error(Format("ERR unknown subcommand '%.*s'. Try DEBUG HELP.",
                         static_cast<int>(sub.size()), sub.data()));

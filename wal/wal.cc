@@ -598,6 +598,8 @@ void Wal::Fail(int err, const char* what) {
 }
 
 bool Wal::WriteBatch() {
+  if (int64_t d = inject_delay_ms_.load(); d > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(d));
   int err = inject_errno_.load();
   size_t n = batch_.ReadableBytes();
   if (err == 0) WriteAll(fd_, batch_.ReadPtr(), n, file_size_, &err);

@@ -123,6 +123,9 @@ class Wal {
 
   // Testing: make every write fail with this errno until cleared with 0 (DEBUG WAL-FAIL).
   void InjectWriteError(int err) { inject_errno_.store(err); }
+  // Testing: the writer sleeps this long before each write() (DEBUG WAL-DELAY), so the queue
+  // fills and back-pressure shows.
+  void InjectWriteDelay(int64_t ms) { inject_delay_ms_.store(ms); }
 
   const Options& options() const { return opts_; }
 
@@ -170,6 +173,7 @@ class Wal {
   std::atomic<uint64_t> last_lsn_{0}, written_lsn_{0}, synced_lsn_{0};
   std::atomic<int> write_errno_{0};
   std::atomic<int> inject_errno_{0};
+  std::atomic<int64_t> inject_delay_ms_{0};
 
   // Writer thread state (read by GetStats under mu_ where noted).
   Buffer batch_;                 // taken from the queue, not yet written

@@ -15,6 +15,7 @@ import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -750,3 +751,55 @@ class PolicyTest(WalFaultBase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class BackPressureTest(WalFaultBase):
+    def test_full_queue_pauses_connections_and_loses_nothing(self):
+        # A writer slowed down by DEBUG WAL-DELAY lets the queue reach wal-queue-max: the
+        # writing connection must stop being read (the queue stays bounded), not fail or drop.
+        limit = 65536
+        data = self.new_data_dir()
+        srv = self.launch(data, ["--appendfsync", "everysec", "--wal-queue-max", str(limit),
+                                 "--wal-batch-max", "10"])
+        n, value = 3000, "v" * 100
+        with srv.connect() as probe:
+            self.assertEqual(probe.cmd("DEBUG", "WAL-DELAY", "100"), "OK")
+            result = {}
+
+            def load():
+                with srv.connect() as c:
+                    result["replies"] = c.pipeline(
+                        [("SET", "bp:%d" % i, value) for i in range(n)])
+
+            t = threading.Thread(target=load)
+            t.start()
+            try:
+                deadline = time.time() + 10
+                paused, max_pending = False, 0
+                while time.time() < deadline:
+                    info = self.info(probe)
+                    max_pending = max(max_pending, int(info["wal_pending_bytes"]))
+                    if int(info["wal_backpressure_pauses"]) > 0:
+                        paused = True
+                        break
+                    time.sleep(0.02)
+                self.assertTrue(paused, "the connection was never paused by a full WAL queue")
+                # Still bounded while paused: at most one command past the limit.
+                for _ in range(10):
+                    info = self.info(probe)
+                    max_pending = max(max_pending, int(info["wal_pending_bytes"]))
+                    time.sleep(0.02)
+                self.assertLessEqual(max_pending, limit + 1024)
+                self.assertLess(int(info["wal_last_lsn"]), n, "the whole load was accepted")
+            finally:
+                self.assertEqual(probe.cmd("DEBUG", "WAL-DELAY", "0"), "OK")
+                t.join(60)
+            self.assertFalse(t.is_alive(), "the paused connection never resumed")
+        self.assertEqual([r[0] for r in result["replies"]], [b"+OK\r\n"] * n)
+        with srv.connect() as c:
+            self.assertEqual(c.cmd("DBSIZE"), n)
+        srv.stop()  # SIGTERM: the queued records are written and synced first
+        srv2 = self.launch(data, ["--appendfsync", "everysec"])
+        with srv2.connect() as c:
+            self.assertEqual(c.cmd("DBSIZE"), n)
+            self.assertEqual(c.cmd("GET", "bp:%d" % (n - 1)), value.encode())
