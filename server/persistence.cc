@@ -409,6 +409,16 @@ void Persistence::Capture(size_t index, std::string* out) {
     argv.emplace_back(name);
     argv.emplace_back(key);
   };
+  // One element's arguments to the command being built (argv[0..1] = name, key); every kChunk
+  // elements the command is emitted and the next one started under the same name and key.
+  auto element = [&](std::initializer_list<std::string_view> parts) {
+    for (std::string_view p : parts) argv.emplace_back(p);
+    if ((argv.size() - 2) / parts.size() == kChunk) {
+      emit();
+      std::string name = std::move(argv[0]), key = std::move(argv[1]);
+      start(name.c_str(), key);
+    }
+  };
   shard.dict().ForEach([&](storage::Entry* e) {
     if (e->IsExpired(now)) return;
     std::string_view key = e->key();
@@ -423,60 +433,32 @@ void Persistence::Capture(size_t index, std::string* out) {
         emit();
         return;  // the TTL went with SET
       case storage::ObjType::kList: {
-        auto* l = static_cast<storage::ListObject*>(e->obj());
         start("RPUSH", key);
-        for (auto c = l->At(0); c.valid(); c.Next()) {
-          argv.emplace_back(c.Get());
-          if (argv.size() - 2 == kChunk) {
-            emit();
-            start("RPUSH", key);
-          }
-        }
-        if (argv.size() > 2) emit();
+        auto* l = static_cast<storage::ListObject*>(e->obj());
+        for (auto c = l->At(0); c.valid(); c.Next()) element({c.Get()});
         break;
       }
-      case storage::ObjType::kHash: {
-        auto* h = static_cast<storage::HashObject*>(e->obj());
+      case storage::ObjType::kHash:
         start("HSET", key);
-        h->ForEach([&](std::string_view f, std::string_view v) {
-          argv.emplace_back(f);
-          argv.emplace_back(v);
-          if (argv.size() - 2 == 2 * kChunk) {
-            emit();
-            start("HSET", key);
-          }
-        });
-        if (argv.size() > 2) emit();
+        static_cast<storage::HashObject*>(e->obj())->ForEach(
+            [&](std::string_view f, std::string_view v) { element({f, v}); });
         break;
-      }
-      case storage::ObjType::kSet: {
-        auto* s = static_cast<storage::SetObject*>(e->obj());
+      case storage::ObjType::kSet:
         start("SADD", key);
-        s->ForEach([&](std::string_view m) {
-          argv.emplace_back(m);
-          if (argv.size() - 2 == kChunk) {
-            emit();
-            start("SADD", key);
-          }
-        });
-        if (argv.size() > 2) emit();
+        static_cast<storage::SetObject*>(e->obj())->ForEach(
+            [&](std::string_view m) { element({m}); });
         break;
-      }
       case storage::ObjType::kZSet: {
-        auto* z = static_cast<storage::ZSetObject*>(e->obj());
         start("ZADD", key);
+        auto* z = static_cast<storage::ZSetObject*>(e->obj());
         for (auto it = z->Begin(); it.valid(); it.Next()) {
-          argv.emplace_back(ScoreString(it.score()));
-          argv.emplace_back(it.member());
-          if (argv.size() - 2 == 2 * kChunk) {
-            emit();
-            start("ZADD", key);
-          }
+          std::string score = ScoreString(it.score());
+          element({score, it.member()});
         }
-        if (argv.size() > 2) emit();
         break;
       }
     }
+    if (argv.size() > 2) emit();  // the last partial chunk
     if (e->HasExpire()) {
       start("PEXPIREAT", key);
       argv.emplace_back(std::to_string(e->expire_ms()));

@@ -237,6 +237,56 @@ class Server:
 # classes where RESP3 distinguishes types that Python would merge.
 
 
+
+class WalServer(Server):
+    """A strata server with --appendonly yes on a directory the test owns: stop(), kill9() and
+    the other ways of ending it leave the directory alone, so another WalServer can start on it
+    (restart, crash recovery). Each start logs to its own file in log_dir (default: the data
+    directory; pass another one when the data directory is a tiny file system)."""
+
+    _serial = 0
+
+    def __init__(self, data_dir, log_dir=None, extra_args=()):
+        super().__init__(kind="strata", extra_args=["--appendonly", "yes"] + list(extra_args))
+        WalServer._serial += 1
+        self.dir = data_dir
+        self.log_path = os.path.join(log_dir or data_dir, "server-%d.log" % WalServer._serial)
+
+    def cleanup_dir(self):
+        # The directory belongs to the test; only forget the process once it is gone.
+        if self.proc is None or self.proc.poll() is not None:
+            _LIVE.discard(self)
+
+    def kill9(self):
+        """SIGKILL (by pid, through Popen) and wait: a crash with nothing flushed by the server."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        self.returncode = self.proc.poll() if self.proc is not None else None
+        self.cleanup_dir()
+
+    def shutdown_cmd(self, timeout=10.0):
+        """SHUTDOWN over a connection; waits for the exit and returns the exit code."""
+        with self.connect() as c:
+            c.send("SHUTDOWN")
+            c.is_closed_by_peer(timeout=timeout)
+        rc = self.wait_exit(timeout)
+        self.cleanup_dir()
+        return rc
+
+    def sigterm(self, timeout=10.0):
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.wait_exit(timeout)
+        self.cleanup_dir()
+        return rc
+
+    def log_text(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
 class RespError(Exception):
     """An error reply (-ERR ... or RESP3 blob error !). str() is the message without '-'."""
 

@@ -23,7 +23,7 @@ import time
 import unittest
 
 import harness
-from harness import RespError, Server, poll_until, server_kind
+from harness import RespError, Server, WalServer, poll_until, server_kind
 
 STRATA_ONLY = unittest.skipIf(server_kind() == "redis", "strata WAL layout and INFO fields")
 APPENDDIR = "appendonlydir"
@@ -43,51 +43,6 @@ CRASH_ROUNDS = max(1, int(env_float("STRATA_WAL_CRASH_ROUNDS", 1)))
 # Tolerance of PTTL comparisons across a restart, on top of the measured elapsed time (the
 # server's millisecond rounding and its per-loop-iteration clock).
 PTTL_SLACK_MS = 60
-
-
-# ------------------------------------------------------------------------------------------------
-# A server that can be restarted on the same directory
-
-
-class WalServer(Server):
-    """A strata server with --appendonly yes on a directory the test owns: stop(), shutdown() and
-    kill9() leave the directory alone so the next WalServer can start on it. Every start logs to
-    its own file in that directory (the log itself lives in dir/appendonlydir)."""
-
-    _serial = 0
-
-    def __init__(self, data_dir, extra_args=()):
-        super().__init__(kind="strata", extra_args=["--appendonly", "yes"] + list(extra_args))
-        WalServer._serial += 1
-        self.dir = data_dir
-        self.log_path = os.path.join(data_dir, "server-%d.log" % WalServer._serial)
-
-    def cleanup_dir(self):
-        if self.proc is None or self.proc.poll() is not None:
-            harness._LIVE.discard(self)
-
-    def kill9(self):
-        """SIGKILL through Popen (by pid) and reap: a crash with nothing flushed by the server."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        self.returncode = self.proc.poll() if self.proc is not None else None
-        self.cleanup_dir()
-
-    def shutdown_cmd(self, timeout=10.0):
-        """SHUTDOWN over a connection; waits for the exit and returns the exit code."""
-        with self.connect() as c:
-            c.send("SHUTDOWN")
-            c.is_closed_by_peer(timeout=timeout)
-        rc = self.wait_exit(timeout)
-        self.cleanup_dir()
-        return rc
-
-    def sigterm(self, timeout=10.0):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.wait_exit(timeout)
-        self.cleanup_dir()
-        return rc
 
 
 def info(conn, section="persistence"):
@@ -196,7 +151,7 @@ class WalTestBase(unittest.TestCase):
         self.servers = []
 
     def start(self, extra_args=()):
-        srv = WalServer(self.data_dir, extra_args)
+        srv = WalServer(self.data_dir, extra_args=extra_args)
         self.addCleanup(srv.stop)      # by pid; a no-op once it exited
         srv.start()
         self.servers.append(srv)
@@ -1032,6 +987,50 @@ class WalRewriteTest(WalTestBase):
         self.assertEqual(srv.sigterm(), 0)
         srv2 = self.start(args)
         assert_same_state(self, before, snapshot(self.conn(srv2)), "[auto rewrite] ")
+
+    def test_rewrite_of_big_collections(self):
+        # The base writes collections in commands of 512 elements: sizes around and across that
+        # boundary, every type, a TTL on a collection, binary and float-edge values.
+        srv = self.start(["--appendfsync", "everysec"])
+        c = self.conn(srv)
+        for n in (511, 512, 513, 1500):
+            cmds = []
+            for i in range(n):
+                cmds += [("RPUSH", "l%d" % n, "e%d\x00" % i), ("HSET", "h%d" % n, "f%d" % i, i),
+                         ("SADD", "s%d" % n, "m%d" % i), ("SADD", "i%d" % n, i),
+                         ("ZADD", "z%d" % n, repr(i * 0.1 - 50), "m%d" % i)]
+            for _, rep in c.pipeline(cmds):
+                self.assertNotIsInstance(rep, RespError)
+        c.cmd("ZADD", "zinf", "inf", "a", "-inf", "b", "1e-300", "c", "1.7976931348623157e308", "d")
+        c.cmd("PEXPIRE", "h1500", 500000)
+        keys = sorted(k.decode() for k in c.cmd("KEYS", "*"))
+
+        def dump():
+            out = {}
+            for k in keys:
+                t = c.cmd("TYPE", k)
+                if t == "list":
+                    out[k] = c.cmd("LRANGE", k, 0, -1)
+                elif t == "hash":
+                    out[k] = sorted(c.cmd("HGETALL", k))
+                elif t == "set":
+                    out[k] = sorted(c.cmd("SMEMBERS", k))
+                else:
+                    out[k] = c.cmd("ZRANGE", k, 0, -1, "WITHSCORES")
+            return out
+
+        before = dump()
+        self.assertEqual(c.cmd("BGREWRITEAOF"), "Background append only file rewriting started")
+        self.wait_rewrite_done(c)
+        self.check_rewritten_dir()
+        self.assertEqual(srv.shutdown_cmd(), 0)
+        srv = self.start()
+        c = self.conn(srv)
+        self.assertEqual(dump(), before)
+        self.assertGreater(c.cmd("PTTL", "h1500"), 400000)
+        self.assertEqual(c.cmd("PTTL", "l1500"), -1)
+        # Loaded from the base alone: its commands were chunked (several per big collection).
+        self.assertGreater(info_int(c, "wal_loaded_records"), 0)
 
     def test_segment_rotation(self):
         srv = self.start(["--wal-segment-size", "4096"])

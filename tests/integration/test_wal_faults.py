@@ -20,7 +20,7 @@ import time
 import unittest
 
 import harness
-from harness import RespError, Server, ServerError, poll_until, server_kind
+from harness import RespError, Server, ServerError, WalServer, poll_until, server_kind
 
 FILE_HEADER = 16
 RECORD_HEADER = 16
@@ -30,40 +30,6 @@ MISCONF_PREFIX = "MISCONF Errors writing to the AOF file: "
 
 # ------------------------------------------------------------------------------------------------
 # A server whose directory outlives it
-
-
-class WalServer(Server):
-    """A strata server with --appendonly yes on a directory the test owns: stop() and kill9()
-    leave the directory alone, so another WalServer can start on it. Each start logs to its own
-    file in log_dir (kept off the data directory, which may be a tiny tmpfs)."""
-
-    _serial = 0
-
-    def __init__(self, data_dir, log_dir, extra_args=()):
-        super().__init__(kind="strata", extra_args=["--appendonly", "yes"] + list(extra_args))
-        WalServer._serial += 1
-        self.dir = data_dir
-        self.log_path = os.path.join(log_dir, "server-%d.log" % WalServer._serial)
-
-    def cleanup_dir(self):
-        # The directory belongs to the test; only forget the process once it is gone.
-        if self.proc is None or self.proc.poll() is not None:
-            harness._LIVE.discard(self)
-
-    def kill9(self):
-        """SIGKILL (by pid, through Popen) and wait: a crash with nothing flushed by the server."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        self.returncode = self.proc.poll() if self.proc is not None else None
-        self.cleanup_dir()
-
-    def log_text(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
 
 
 # ------------------------------------------------------------------------------------------------

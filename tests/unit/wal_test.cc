@@ -160,6 +160,13 @@ struct Rec {
   bool base;
 };
 
+// MakePayload(0..n-1, value_size).
+std::vector<std::string> Payloads(int n, size_t value_size = 0) {
+  std::vector<std::string> v;
+  for (int i = 0; i < n; ++i) v.push_back(MakePayload(i, value_size));
+  return v;
+}
+
 bool RecoverInto(Wal& w, std::vector<Rec>* out, std::string* error) {
   out->clear();
   return w.Recover(
@@ -206,6 +213,31 @@ void CheckRecords(const std::vector<Rec>& recs, const std::vector<std::string>& 
 }
 
 // Byte offset of record `lsn` (1-based) in a segment that starts at LSN 1 and holds payloads.
+// Reopens o's directory: recovers exactly `before`, appends `more` (LSNs continue after
+// before), stops; then a fresh Wal recovers before + more. Returns those records.
+std::vector<Rec> ContinueLog(const Options& o, const std::vector<std::string>& before,
+                             const std::vector<std::string>& more) {
+  std::string err;
+  {
+    Wal w(o);
+    std::vector<Rec> got;
+    REQUIRE(RecoverInto(w, &got, &err));
+    CheckRecords(got, before);
+    CHECK(w.last_lsn() == before.size());
+    REQUIRE(w.Start(&err));
+    for (size_t i = 0; i < more.size(); ++i)
+      CHECK(AppendPayload(w, more[i]) == before.size() + 1 + i);
+    w.Stop();
+  }
+  Wal w(o);
+  std::vector<Rec> got;
+  REQUIRE(RecoverInto(w, &got, &err));
+  std::vector<std::string> all = before;
+  all.insert(all.end(), more.begin(), more.end());
+  CheckRecords(got, all);
+  return got;
+}
+
 uint64_t RecordOffset(const std::vector<std::string>& payloads, uint64_t lsn) {
   uint64_t off = kFileHeaderSize;
   for (uint64_t i = 1; i < lsn; ++i) off += kRecordHeaderSize + payloads[i - 1].size();
@@ -559,34 +591,14 @@ TEST_CASE("WAL: append, stop, recover in order, restart continues the LSNs (ever
     }
     std::vector<std::string> more;
     for (int i = 0; i < 10; ++i) more.push_back(MakePayload(1000 + i));
-    {
-      Wal w(o);
-      std::vector<Rec> got;
-      std::string err;
-      REQUIRE(RecoverInto(w, &got, &err));
-      CheckRecords(got, payloads);
-      CHECK(w.last_lsn() == static_cast<uint64_t>(n));
-      REQUIRE(w.Start(&err));
-      for (size_t i = 0; i < more.size(); ++i)
-        CHECK(AppendPayload(w, more[i]) == n + 1 + i);
-      w.Stop();
-    }
-    {
-      Wal w(o);
-      std::vector<Rec> got;
-      std::string err;
-      REQUIRE(RecoverInto(w, &got, &err));
-      std::vector<std::string> all = payloads;
-      all.insert(all.end(), more.begin(), more.end());
-      CheckRecords(got, all);
-      // Recovered payloads decode to what was written.
-      std::vector<DecodedCommand> cmds;
-      REQUIRE(DecodePayload(got[3].payload, &cmds));
-      REQUIRE(cmds.size() == 2);
-      CHECK(cmds[0].argv[1] == std::string("\0\r\n", 3));
-      CHECK(cmds[1].db == 5);
-      CHECK(cmds[1].argv[1].size() == 5000);
-    }
+    std::vector<Rec> got = ContinueLog(o, payloads, more);
+    // Recovered payloads decode to what was written.
+    std::vector<DecodedCommand> cmds;
+    REQUIRE(DecodePayload(got[3].payload, &cmds));
+    REQUIRE(cmds.size() == 2);
+    CHECK(cmds[0].argv[1] == std::string("\0\r\n", 3));
+    CHECK(cmds[1].db == 5);
+    CHECK(cmds[1].argv[1].size() == 5000);
   }
 }
 
@@ -643,31 +655,12 @@ TEST_CASE("WAL: segment rotation at segment_size; recovery reads every segment i
   CHECK(next == payloads.size() + 1);
 
   std::vector<std::string> more = {MakePayload(7777), MakePayload(7778, 3000)};
-  {
-    Wal w(o);
-    std::vector<Rec> got;
-    std::string err;
-    REQUIRE(RecoverInto(w, &got, &err));
-    CheckRecords(got, payloads);
-    REQUIRE(w.Start(&err));
-    for (size_t i = 0; i < more.size(); ++i) CHECK(AppendPayload(w, more[i]) == payloads.size() + 1 + i);
-    w.Stop();
-  }
-  {
-    Wal w(o);
-    std::vector<Rec> got;
-    std::string err;
-    REQUIRE(RecoverInto(w, &got, &err));
-    std::vector<std::string> all = payloads;
-    all.insert(all.end(), more.begin(), more.end());
-    CheckRecords(got, all);
-  }
+  ContinueLog(o, payloads, more);
 }
 
 TEST_CASE("WAL: a torn tail is cut at the record boundary (or refused without load_truncated)") {
   const int n = 10;
-  std::vector<std::string> payloads;
-  for (int i = 0; i < n; ++i) payloads.push_back(MakePayload(i, 100));
+  std::vector<std::string> payloads = Payloads(n, 100);
   const uint64_t last_off = RecordOffset(payloads, n);  // where record n starts
   const uint64_t cuts[] = {last_off + 1, last_off + 7, last_off + kRecordHeaderSize,
                            last_off + kRecordHeaderSize + 50, RecordOffset(payloads, n + 1) - 1};
@@ -721,8 +714,7 @@ TEST_CASE("WAL: a torn tail followed by stale copies of older records is still a
   // Only a valid record with a *later* LSN after the damage means damage in the middle; bytes
   // of older records (e.g. a recycled region) after a torn write do not.
   const int n = 10;
-  std::vector<std::string> payloads;
-  for (int i = 0; i < n; ++i) payloads.push_back(MakePayload(i, 40));
+  std::vector<std::string> payloads = Payloads(n, 40);
   TempDir dir;
   Options o = Opts(dir.path);
   WriteLog(o, payloads);
@@ -742,8 +734,7 @@ TEST_CASE("WAL: a torn tail followed by stale copies of older records is still a
 
 TEST_CASE("WAL: corruption in the middle is refused, or loaded up to it with load_corrupt") {
   const int n = 50;
-  std::vector<std::string> payloads;
-  for (int i = 0; i < n; ++i) payloads.push_back(MakePayload(i, 60));
+  std::vector<std::string> payloads = Payloads(n, 60);
   TempDir dir;
   Options o = Opts(dir.path);
   WriteLog(o, payloads);
