@@ -225,38 +225,46 @@ namespace {
 class TouchOnRelease : public storage::ReleaseHook {
  public:
   TouchOnRelease(WatchRegistry* reg, storage::Db* db, size_t db_index,
-                 const cmd::CommandContext& ctx, const cmd::CommandSpec& spec)
-      : reg_(reg), db_index_(db_index), dirty_(&ctx.dirty) {
+                 const cmd::CommandContext& ctx, const cmd::CommandSpec& spec,
+                 storage::ReleaseHook* next)
+      : reg_(reg), db_index_(db_index), dirty_(&ctx.dirty), next_(next) {
     std::vector<size_t> pos;
     cmd::KeyPositions(spec, ctx.argc, &pos);
     for (size_t p : pos) keys_.push_back(db->Ref(ctx.arg(p)));
   }
   void OnRelease(const storage::Shard* s) override {
-    if (*dirty_ == 0) return;
-    for (const storage::KeyRef& k : keys_)
-      if (k.shard == s) reg_->Touch(db_index_, k.key);
+    if (*dirty_ != 0)
+      for (const storage::KeyRef& k : keys_)
+        if (k.shard == s) reg_->Touch(db_index_, k.key);
+    if (next_ != nullptr) next_->OnRelease(s);
   }
 
  private:
   WatchRegistry* reg_;
   size_t db_index_;
   const uint64_t* dirty_;
+  storage::ReleaseHook* next_;  // the WAL's ReleaseLogger, if any
   std::vector<storage::KeyRef> keys_;
 };
 }  // namespace
 
-// The handler, with WATCH marking for writes.
-void Connection::Invoke(const cmd::CommandSpec* spec, cmd::CommandContext& ctx) {
+// The handler, with WATCH marking for writes and `on_release` (the WAL's ReleaseLogger) as
+// the thread's release hooks while it runs.
+void Connection::Invoke(const cmd::CommandSpec* spec, cmd::CommandContext& ctx,
+                        storage::ReleaseHook* on_release) {
   WatchRegistry& watches = worker_->server()->watches();
+  storage::ReleaseHook* saved = storage::tl_release_hook;
   if ((spec->flags & cmd::kWrite) && !watches.empty()) {
-    TouchOnRelease hook(&watches, &ctx.db(), client_.db_index, ctx, *spec);
-    storage::ReleaseHook* saved = storage::tl_release_hook;
+    TouchOnRelease hook(&watches, &ctx.db(), client_.db_index, ctx, *spec, on_release);
     storage::tl_release_hook = &hook;
     spec->handler(ctx);
-    storage::tl_release_hook = saved;
+  } else if (on_release != nullptr) {
+    storage::tl_release_hook = on_release;
+    spec->handler(ctx);
   } else {
     spec->handler(ctx);
   }
+  storage::tl_release_hook = saved;
 }
 
 void Connection::HoldReplyUntil(uint64_t reply_pos, uint64_t lsn) {
@@ -273,18 +281,21 @@ void Connection::Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx) {
   running_spec_ = spec;
 
   Persistence* wal = worker_->server()->persistence();
-  if (wal != nullptr && !in_exec_ && wal->Wraps(*spec)) {
+  if (wal != nullptr && !in_exec_ && wal->LogsOnRelease(*spec)) {
+    Persistence::ReleaseLogger logger(wal, ctx);  // logs when the handler releases its key
+    Invoke(spec, ctx, &logger);
+  } else if (wal != nullptr && !in_exec_ && wal->Wraps(*spec)) {
     uint64_t reply_pos = out_sent_ + out_.ReadableBytes();
     uint64_t wait;
     {
       Persistence::Scope scope;  // holds the command's shards until it is logged
       wal->Begin(*spec, ctx, &scope);
-      Invoke(spec, ctx);
+      Invoke(spec, ctx, nullptr);
       wait = wal->End(*spec, ctx, &scope);
     }
     HoldReplyUntil(reply_pos, wait);
   } else {
-    Invoke(spec, ctx);
+    Invoke(spec, ctx, nullptr);
   }
 
   // Clients blocked on a key this command wrote get served once it is done.

@@ -101,7 +101,8 @@ class Connection : public cmd::Blocker {
   void Execute(const std::vector<std::string_view>& args);
   cmd::CommandContext MakeContext(const std::string_view* argv, size_t argc);
   void Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx);
-  void Invoke(const cmd::CommandSpec* spec, cmd::CommandContext& ctx);
+  void Invoke(const cmd::CommandSpec* spec, cmd::CommandContext& ctx,
+              storage::ReleaseHook* on_release);
   // Under appendfsync always: the reply starting at reply_pos (and all after it) waits until
   // the WAL is durable up to lsn. No-op for 0 or an LSN already durable.
   void HoldReplyUntil(uint64_t reply_pos, uint64_t lsn);

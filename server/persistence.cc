@@ -266,6 +266,33 @@ uint64_t Persistence::End(const cmd::CommandSpec& spec, const cmd::CommandContex
   return wait;  // the scope's destructor unlocks
 }
 
+// ---- logging at the release of the key's shard ----
+
+Persistence::ReleaseLogger::ReleaseLogger(Persistence* p, const cmd::CommandContext& ctx)
+    : p_(p), ctx_(ctx), saved_acquire_(storage::tl_acquire_hook) {
+  storage::tl_acquire_hook = this;
+}
+
+Persistence::ReleaseLogger::~ReleaseLogger() {
+  storage::tl_acquire_hook = saved_acquire_;
+  if (!logged_ && ctx_.dirty > 0) {
+    p_->Log(ctx_.argv, ctx_.argc, ctx_);
+    p_->unlocked_logs.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Persistence::ReleaseLogger::OnRelease(const storage::Shard* s) {
+  if (logged_ || ctx_.dirty == 0) return;
+  p_->shards_[s->id].max_lsn = p_->Log(ctx_.argv, ctx_.argc, ctx_);
+  logged_ = true;
+}
+
+void Persistence::ReleaseLogger::OnAcquire(storage::Shard* s) {
+  // Locking the shard orders this with StartRewrite's all-shard instant: if the rewrite's
+  // snapshot LSN was fixed before, the shard is marked and captured here, before any change.
+  if (p_->rewriting_.load(std::memory_order_relaxed)) p_->CaptureIfPending(s->id);
+}
+
 // ---- EXEC ----
 
 void Persistence::BeforeExec(const std::vector<storage::Shard*>& locked, bool all) {
@@ -607,6 +634,7 @@ std::string Persistence::Info() {
   line(Format("wal_fsync_avg_usec:%llu",
               static_cast<unsigned long long>(s.fsyncs ? s.fsync_total_us / s.fsyncs : 0)));
   line(Format("wal_fsync_max_usec:%llu", static_cast<unsigned long long>(s.fsync_max_us)));
+  line(Format("wal_unlocked_logs:%llu", static_cast<unsigned long long>(unlocked_logs.load())));
   line(Format("wal_backpressure_pauses:%llu",
               static_cast<unsigned long long>(backpressure_pauses.load())));
   line(Format("wal_write_errors:%llu", static_cast<unsigned long long>(s.write_errors)));

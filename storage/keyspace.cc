@@ -12,6 +12,7 @@ thread_local const HeldShards* tl_held_shards = nullptr;
 thread_local ReleaseHook* tl_release_hook = nullptr;
 
 thread_local KeyHashMemo tl_key_hash;
+thread_local AcquireHook* tl_acquire_hook = nullptr;
 
 bool HeldShards::Holds(const Shard* s) const {
   return all || s == one || std::binary_search(shards.begin(), shards.end(), s);
@@ -20,6 +21,7 @@ bool HeldShards::Holds(const Shard* s) const {
 void LockShard(Shard* s) {
   if (tl_held_shards != nullptr && tl_held_shards->Holds(s)) return;
   s->mu.lock();
+  if (tl_acquire_hook != nullptr) tl_acquire_hook->OnAcquire(s);
 }
 
 void UnlockShard(Shard* s) {
@@ -160,7 +162,10 @@ void Db::Flush() {
 
 Keyspace::Keyspace(size_t num_dbs, size_t num_shards) : num_shards_(num_shards) {
   dbs_.reserve(num_dbs);
-  for (size_t i = 0; i < num_dbs; ++i) dbs_.push_back(std::make_unique<Db>(num_shards));
+  for (size_t i = 0; i < num_dbs; ++i) {
+    dbs_.push_back(std::make_unique<Db>(num_shards));
+    for (size_t j = 0; j < num_shards; ++j) dbs_[i]->shard(j).id = i * num_shards + j;
+  }
 }
 
 void Keyspace::FlushAll() {

@@ -28,6 +28,8 @@ struct KeyspaceStats {
 class Shard {
  public:
   std::mutex mu;
+  // Position in the keyspace: database * shards + index (set by Keyspace).
+  size_t id = 0;
 
   // The live entry for key, or nullptr. An expired entry is deleted on the way (lazy expiry).
   Entry* Find(std::string_view key, uint64_t hash, int64_t now_ms);
@@ -120,6 +122,15 @@ class ReleaseHook {
   virtual void OnRelease(const Shard* s) = 0;
 };
 extern thread_local ReleaseHook* tl_release_hook;
+
+// Called right after this thread locked a shard (not for shards it already held): the WAL's
+// rewrite captures a shard there before a write can change it (server/persistence.h).
+class AcquireHook {
+ public:
+  virtual ~AcquireHook() = default;
+  virtual void OnAcquire(Shard* s) = 0;
+};
+extern thread_local AcquireHook* tl_acquire_hook;
 
 // A key's hash computed once per command: the WAL's dispatcher hashes a command's key to lock
 // its shard, then the handler asks Db::Ref for the same argument again. While a command runs,
