@@ -132,6 +132,18 @@ struct CommandSpec {
   bool whole_keyspace = false;
 };
 
+// The options of SCAN, HSCAN, SSCAN, ZSCAN from argv[first]: [MATCH pattern] [COUNT count]
+// and, for SCAN only (allow_type), [TYPE type]. False after writing Redis's error.
+struct ScanOptions {
+  int64_t count = 10;
+  std::string_view pattern;   // used when match is set
+  std::string_view type;      // used when by_type is set
+  bool match = false;         // MATCH given and not "*"
+  bool by_type = false;
+  bool Matches(std::string_view s) const;  // MATCH only; TYPE is the caller's to check
+};
+bool ParseScanOptions(CommandContext& ctx, size_t first, bool allow_type, ScanOptions* out);
+
 // Argument positions of a command's keys. Commands whose keys the legacy (first, last, step)
 // triple cannot describe (numkeys forms) report every argument: callers only over-approximate.
 void KeyPositions(const CommandSpec& spec, size_t argc, std::vector<size_t>* out);

@@ -454,22 +454,8 @@ void HScan(CommandContext& ctx) {
   if (wrong) return;
   if (h == nullptr) return ctx.out->Raw(kEmptyScan);
 
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (size_t i = 3; i < ctx.argc; i += 2) {
-    std::string_view opt = ctx.arg(i);
-    bool has_value = i + 1 < ctx.argc;
-    if (EqualsIgnoreCase(opt, "COUNT") && has_value) {
-      if (!ParseInt64(ctx.arg(i + 1), &count)) return ctx.out->Error(err::kNotInteger);
-      if (count < 1) return ctx.out->Error(err::kSyntax);
-    } else if (EqualsIgnoreCase(opt, "MATCH") && has_value) {
-      pattern = ctx.arg(i + 1);
-      use_pattern = pattern != "*";
-    } else {
-      return ctx.out->Error(err::kSyntax);
-    }
-  }
+  ScanOptions opt;
+  if (!ParseScanOptions(ctx, 3, false, &opt)) return;
 
   std::vector<std::pair<std::string_view, std::string_view>> pairs;  // views into the hash
   uint64_t next_cursor = 0;
@@ -478,7 +464,7 @@ void HScan(CommandContext& ctx) {
     h->ForEach([&](std::string_view f, std::string_view v) { pairs.emplace_back(f, v); });
   } else {
     const storage::Dict& dict = h->AsDict()->dict();
-    const uint64_t want = static_cast<uint64_t>(count);
+    const uint64_t want = static_cast<uint64_t>(opt.count);
     uint64_t budget = want > UINT64_MAX / 10 ? UINT64_MAX : want * 10;
     do {
       cursor = dict.ScanStep(cursor,
@@ -486,9 +472,9 @@ void HScan(CommandContext& ctx) {
     } while (cursor != 0 && budget-- > 0 && pairs.size() * 2 < want);
     next_cursor = cursor;
   }
-  if (use_pattern) {
+  if (opt.match) {
     pairs.erase(std::remove_if(pairs.begin(), pairs.end(),
-                               [&](const auto& p) { return !GlobMatch(pattern, p.first); }),
+                               [&](const auto& p) { return !opt.Matches(p.first); }),
                 pairs.end());
   }
   char buf[24];

@@ -225,31 +225,14 @@ void Keys(CommandContext& ctx) {
 void Scan(CommandContext& ctx) {
   uint64_t cursor;
   if (!ParseScanCursor(ctx.arg(1), &cursor)) return ctx.out->Error(err::kInvalidCursor);
-  int64_t count = 10;
-  std::string_view pattern, type;
-  bool use_pattern = false, use_type = false;
-  for (size_t i = 2; i < ctx.argc; i += 2) {
-    std::string_view opt = ctx.arg(i);
-    bool has_value = i + 1 < ctx.argc;
-    if (EqualsIgnoreCase(opt, "COUNT") && has_value) {
-      if (!ParseInt64(ctx.arg(i + 1), &count)) return ctx.out->Error(err::kNotInteger);
-      if (count < 1) return ctx.out->Error(err::kSyntax);
-    } else if (EqualsIgnoreCase(opt, "MATCH") && has_value) {
-      pattern = ctx.arg(i + 1);
-      use_pattern = pattern != "*";
-    } else if (EqualsIgnoreCase(opt, "TYPE") && has_value) {
-      type = ctx.arg(i + 1);
-      use_type = true;
-    } else {
-      return ctx.out->Error(err::kSyntax);
-    }
-  }
+  ScanOptions opt;
+  if (!ParseScanOptions(ctx, 2, true, &opt)) return;
 
   Db& db = ctx.db();
   const uint64_t num_shards = db.num_shards();
   uint64_t shard_index = cursor % num_shards;
   uint64_t bucket = cursor / num_shards;
-  const uint64_t want = static_cast<uint64_t>(count);
+  const uint64_t want = static_cast<uint64_t>(opt.count);
   uint64_t budget = want > kInt64Max / 10 ? static_cast<uint64_t>(kInt64Max) : want * 10;
   uint64_t visited = 0;  // keys seen in the walk, filtered or not: what COUNT bounds
   std::vector<std::string> keys;
@@ -266,8 +249,8 @@ void Scan(CommandContext& ctx) {
             expired.emplace_back(e->key());
             return;
           }
-          if (use_pattern && !GlobMatch(pattern, e->key())) return;
-          if (use_type && !EqualsIgnoreCase(type, storage::TypeName(e->type()))) return;
+          if (!opt.Matches(e->key())) return;
+          if (opt.by_type && !EqualsIgnoreCase(opt.type, storage::TypeName(e->type()))) return;
           keys.emplace_back(e->key());
         });
         --budget;

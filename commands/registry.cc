@@ -4,6 +4,9 @@
 
 #include "commands/command.h"
 
+#include "common/errors.h"
+#include "common/strutil.h"
+
 namespace strata::cmd {
 
 namespace {
@@ -40,6 +43,35 @@ CommandSpec MakeSpec(const char* name, int arity, uint32_t flags, int first_key,
   s.summary = summary;
   s.syntax = syntax;
   return s;
+}
+
+bool ScanOptions::Matches(std::string_view s) const { return !match || GlobMatch(pattern, s); }
+
+bool ParseScanOptions(CommandContext& ctx, size_t first, bool allow_type, ScanOptions* out) {
+  for (size_t i = first; i < ctx.argc; i += 2) {
+    std::string_view opt = ctx.arg(i);
+    bool has_value = i + 1 < ctx.argc;
+    if (EqualsIgnoreCase(opt, "COUNT") && has_value) {
+      if (!ParseInt64(ctx.arg(i + 1), &out->count)) {
+        ctx.out->Error(err::kNotInteger);
+        return false;
+      }
+      if (out->count < 1) {
+        ctx.out->Error(err::kSyntax);
+        return false;
+      }
+    } else if (EqualsIgnoreCase(opt, "MATCH") && has_value) {
+      out->pattern = ctx.arg(i + 1);
+      out->match = out->pattern != "*";
+    } else if (allow_type && EqualsIgnoreCase(opt, "TYPE") && has_value) {
+      out->type = ctx.arg(i + 1);
+      out->by_type = true;
+    } else {
+      ctx.out->Error(err::kSyntax);
+      return false;
+    }
+  }
+  return true;
 }
 
 void KeyPositions(const CommandSpec& spec, size_t argc, std::vector<size_t>* out) {

@@ -566,34 +566,20 @@ void SScan(CommandContext& ctx) {
   SetObject* set;
   if (!LookupSet(ctx, k, &set)) return;
   if (set == nullptr) return ctx.out->Raw("*2\r\n$1\r\n0\r\n*0\r\n");
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (size_t i = 3; i < ctx.argc; i += 2) {
-    std::string_view opt = ctx.arg(i);
-    bool has_value = i + 1 < ctx.argc;
-    if (EqualsIgnoreCase(opt, "COUNT") && has_value) {
-      if (!ParseInt64(ctx.arg(i + 1), &count)) return ctx.out->Error(err::kNotInteger);
-      if (count < 1) return ctx.out->Error(err::kSyntax);
-    } else if (EqualsIgnoreCase(opt, "MATCH") && has_value) {
-      pattern = ctx.arg(i + 1);
-      use_pattern = pattern != "*";
-    } else {
-      return ctx.out->Error(err::kSyntax);  // TYPE too: it only applies to SCAN
-    }
-  }
+  ScanOptions opt;
+  if (!ParseScanOptions(ctx, 3, false, &opt)) return;
 
   MemberList found;
   bool copy = set->is_intset();
   auto collect = [&](std::string_view m) {
-    if (!use_pattern || GlobMatch(pattern, m)) found.Add(m, copy);
+    if (opt.Matches(m)) found.Add(m, copy);
   };
   if (set->is_intset()) {
     set->ForEach(collect);
     cursor = 0;
   } else {
     // Redis counts members before filtering them, and allows 10 * COUNT (+1) bucket steps.
-    const uint64_t want = static_cast<uint64_t>(count);
+    const uint64_t want = static_cast<uint64_t>(opt.count);
     uint64_t max_steps = want > std::numeric_limits<uint64_t>::max() / 10 - 1
                              ? std::numeric_limits<uint64_t>::max()
                              : want * 10 + 1;

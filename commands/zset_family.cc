@@ -977,25 +977,11 @@ void ZScan(CommandContext& ctx) {
   ZSetObject* z;
   if (!LookupZSet(ctx, k, &z)) return;
   if (z == nullptr) return ctx.out->Raw(kEmptyScan);
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (size_t i = 3; i < ctx.argc; i += 2) {
-    std::string_view opt = ctx.arg(i);
-    bool has_value = i + 1 < ctx.argc;
-    if (EqualsIgnoreCase(opt, "count") && has_value) {
-      if (!IntArg(ctx, i + 1, &count)) return;
-      if (count < 1) return ctx.out->Error(err::kSyntax);
-    } else if (EqualsIgnoreCase(opt, "match") && has_value) {
-      pattern = ctx.arg(i + 1);
-      use_pattern = pattern != "*";
-    } else {
-      return ctx.out->Error(err::kSyntax);
-    }
-  }
+  ScanOptions opt;
+  if (!ParseScanOptions(ctx, 3, false, &opt)) return;
   std::vector<std::pair<std::string_view, double>> found;
   auto visit = [&](std::string_view member, double score) {
-    if (!use_pattern || GlobMatch(pattern, member)) found.emplace_back(member, score);
+    if (opt.Matches(member)) found.emplace_back(member, score);
   };
   uint64_t next = 0;
   if (z->is_listpack()) {
@@ -1003,9 +989,9 @@ void ZScan(CommandContext& ctx) {
   } else {
     // Like Redis: buckets until COUNT elements were gathered (before filtering), at most
     // 10 * COUNT buckets.
-    uint64_t budget = static_cast<uint64_t>(count) > std::numeric_limits<uint64_t>::max() / 10
+    uint64_t budget = static_cast<uint64_t>(opt.count) > std::numeric_limits<uint64_t>::max() / 10
                           ? std::numeric_limits<uint64_t>::max()
-                          : static_cast<uint64_t>(count) * 10;
+                          : static_cast<uint64_t>(opt.count) * 10;
     uint64_t seen = 0;
     next = cursor;
     do {
@@ -1013,7 +999,7 @@ void ZScan(CommandContext& ctx) {
         ++seen;
         visit(member, score);
       });
-    } while (next != 0 && --budget > 0 && seen < static_cast<uint64_t>(count));
+    } while (next != 0 && --budget > 0 && seen < static_cast<uint64_t>(opt.count));
   }
   ctx.out->ArrayHeader(2);
   ctx.out->Bulk(std::to_string(next));
