@@ -40,7 +40,6 @@ struct ScopeBuffers {
   std::vector<size_t> states, key_pos;
   std::vector<uint64_t> hashes;  // of each key
   storage::HeldShards held;
-  bool in_use = false;
 };
 thread_local ScopeBuffers tl_scope;
 // EXEC's record under construction on this thread.
@@ -142,7 +141,6 @@ Persistence::Scope::~Scope() {
   storage::tl_key_hash = {};
   // Unlock in reverse order; UnlockShard runs the WATCH release hook while still locked.
   for (auto it = b.want.rbegin(); it != b.want.rend(); ++it) storage::UnlockShard(it->shard);
-  b.in_use = false;
 }
 
 void Persistence::Begin(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx,
@@ -193,7 +191,6 @@ void Persistence::Begin(const cmd::CommandSpec& spec, const cmd::CommandContext&
   scope->saved_ = storage::tl_held_shards;
   storage::tl_held_shards = &b.held;
   scope->active_ = true;
-  b.in_use = true;
   if (rewriting_.load(std::memory_order_acquire) && (spec.flags & cmd::kWrite)) {
     if (scope->whole_) {
       for (size_t i = 0; i < shards_.size(); ++i) CaptureIfPending(i);

@@ -288,10 +288,7 @@ bool Wal::Recover(const ReplayFn& fn, std::string* error) {
           "segments are kept aside as *.corrupt and a rewrite will write a new base",
           path.c_str(), end.offset, end.reason.c_str());
       ::rename(path.c_str(), (path + ".corrupt").c_str());
-      for (uint64_t seg : segs) {
-        std::string p = SegmentPath(seg);
-        ::rename(p.c_str(), (p + ".corrupt").c_str());
-      }
+      SetAside(segs, 0);
       segs.clear();
       bases = {};
       needs_rewrite_ = true;
@@ -363,26 +360,17 @@ bool Wal::Recover(const ReplayFn& fn, std::string* error) {
         "WAL: %s damaged at offset %zu (%s): loaded the records before it (up to LSN %llu); "
         "later records are set aside as *.corrupt",
         path.c_str(), end.offset, end.reason.c_str(), static_cast<unsigned long long>(last));
-    std::string copy = path + ".corrupt";
-    {
-      std::string e2;
-      int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      int out = ::open(copy.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      int werr = 0;
-      bool ok = in >= 0 && out >= 0 && WriteAll(out, f.data, f.size, 0, &werr);
-      if (in >= 0) ::close(in);
-      if (out >= 0) ::close(out);
-      if (!ok) {
-        *error = Format("can't copy %s aside", path.c_str());
-        return false;
-      }
+    int out = ::open((path + ".corrupt").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int werr = 0;
+    bool copied = out >= 0 && WriteAll(out, f.data, f.size, 0, &werr);  // from the mapping
+    if (out >= 0) ::close(out);
+    if (!copied) {
+      *error = Format("can't copy %s aside", path.c_str());
+      return false;
     }
     if (end.offset < kFileHeaderSize) ::unlink(path.c_str());
     else if (!TruncateFile(path, end.offset, error)) return false;
-    for (size_t j = i + 1; j < segs.size(); ++j) {
-      std::string p = SegmentPath(segs[j]);
-      ::rename(p.c_str(), (p + ".corrupt").c_str());
-    }
+    SetAside(segs, i + 1);
     break;
   }
 
@@ -396,6 +384,14 @@ bool Wal::Recover(const ReplayFn& fn, std::string* error) {
     rewrite_base_size_.store(stats_.current_size);
   }
   return true;
+}
+
+// Renames segments[from..] to *.corrupt (records that cannot be replayed after damage).
+void Wal::SetAside(const std::vector<uint64_t>& segments, size_t from) const {
+  for (size_t j = from; j < segments.size(); ++j) {
+    std::string p = SegmentPath(segments[j]);
+    ::rename(p.c_str(), (p + ".corrupt").c_str());
+  }
 }
 
 // Rebuilds the list of closed segments and the size figures from the directory.
@@ -483,7 +479,7 @@ void Wal::Stop() {
   }
   thread_.join();
   started_ = false;
-  CloseSegment(policy() != FsyncPolicy::kNo || true);  // a clean stop always syncs
+  CloseSegment(true);  // a clean stop always syncs, whatever the policy
 }
 
 
@@ -492,26 +488,11 @@ char* Wal::ReserveLocked(size_t size) {
   return queue_.WritePtr();
 }
 
-// Completes the record reserved at rec (its payload is in place): header, accounting, wake-up.
+// Completes the record reserved at rec (its payload is in place), given its CRC.
 uint64_t Wal::CommitLocked(char* rec, size_t size, uint32_t payload_crc, bool was_empty) {
-  RecordHeader h;
-  h.len = static_cast<uint32_t>(size);
-  h.lsn = last_lsn_.load(std::memory_order_relaxed) + 1;
-  h.crc = RecordCrc(payload_crc, h.lsn, h.len);
-  EncodeRecordHeader(rec, h);
-  queue_.Commit(kRecordHeaderSize + size);
-  ++queued_records_;
-  queued_bytes_.store(queue_.ReadableBytes(), std::memory_order_relaxed);
-  last_lsn_.store(h.lsn, std::memory_order_release);
-  // The writer is woken by Kick() when the event loop finished its round of callbacks, so one
-  // group commit takes every record of that round (as Redis writes its AOF buffer before the
-  // loop sleeps). Callers outside a loop, or a burst that fills half a batch, wake it here.
-  if (writer_waiting_ && ((was_empty && !kick_pending_.load(std::memory_order_relaxed)) ||
-                          queue_.ReadableBytes() >= opts_.batch_max_bytes / 2)) {
-    writer_waiting_ = false;
-    cv_.notify_one();
-  }
-  return h.lsn;
+  uint64_t lsn = last_lsn_.load(std::memory_order_relaxed) + 1;
+  uint32_t len = static_cast<uint32_t>(size);
+  return PublishLocked(rec, {len, RecordCrc(payload_crc, lsn, len), lsn}, was_empty);
 }
 
 uint64_t Wal::CommitInPlaceLocked(char* rec, size_t size, bool was_empty) {
@@ -522,19 +503,29 @@ uint64_t Wal::CommitInPlaceLocked(char* rec, size_t size, bool was_empty) {
   char* tail = rec + kRecordHeaderSize + size;
   std::memcpy(tail, &lsn, 8);
   std::memcpy(tail + 8, &len, 4);
-  uint32_t crc = Crc32c(rec + kRecordHeaderSize, size + 12);
-  RecordHeader h{len, crc, lsn};
+  return PublishLocked(rec, {len, Crc32c(rec + kRecordHeaderSize, size + 12), lsn}, was_empty);
+}
+
+// The header, the queue's accounting, the new last LSN, and the writer's wake-up. The writer is
+// woken by Kick() when the event loop finished its round of callbacks, so one group commit
+// takes every record of that round (as Redis writes its AOF buffer before the loop sleeps).
+// Callers outside a loop, or a burst that fills half a batch, wake it here.
+uint64_t Wal::PublishLocked(char* rec, const RecordHeader& h, bool was_empty) {
   EncodeRecordHeader(rec, h);
-  queue_.Commit(kRecordHeaderSize + size);
+  queue_.Commit(kRecordHeaderSize + h.len);
   ++queued_records_;
   queued_bytes_.store(queue_.ReadableBytes(), std::memory_order_relaxed);
-  last_lsn_.store(lsn, std::memory_order_release);
-  if (writer_waiting_ && ((was_empty && !kick_pending_.load(std::memory_order_relaxed)) ||
-                          queue_.ReadableBytes() >= opts_.batch_max_bytes / 2)) {
-    writer_waiting_ = false;
-    cv_.notify_one();
-  }
-  return lsn;
+  last_lsn_.store(h.lsn, std::memory_order_release);
+  if ((was_empty && !loop_kicks_.load(std::memory_order_relaxed)) ||
+      queue_.ReadableBytes() >= opts_.batch_max_bytes / 2)
+    WakeWriterLocked();
+  return h.lsn;
+}
+
+void Wal::WakeWriterLocked() {
+  if (!writer_waiting_) return;
+  writer_waiting_ = false;
+  cv_.notify_one();
 }
 
 uint64_t Wal::Append(std::string_view payload, uint32_t payload_crc) {
@@ -548,10 +539,7 @@ uint64_t Wal::Append(std::string_view payload, uint32_t payload_crc) {
 void Wal::Kick() {
   if (queued_bytes_.load(std::memory_order_relaxed) == 0) return;
   std::lock_guard<std::mutex> lock(mu_);
-  if (writer_waiting_ && queue_.ReadableBytes() > 0) {
-    writer_waiting_ = false;
-    cv_.notify_one();
-  }
+  if (queue_.ReadableBytes() > 0) WakeWriterLocked();
 }
 
 void Wal::RotateAfter(uint64_t lsn) {

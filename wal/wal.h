@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/buffer.h"
+#include "wal/record.h"
 
 namespace strata::wal {
 
@@ -85,7 +86,7 @@ class Wal {
   // Event loops call this once per loop iteration (libuv check phase): wakes the writer if
   // records wait. While set_loop_kicks(true), Append leaves waking to Kick.
   void Kick();
-  void set_loop_kicks(bool on) { kick_pending_.store(on); }
+  void set_loop_kicks(bool on) { loop_kicks_.store(on); }
   bool over_limit() const { return queued_bytes_.load(std::memory_order_relaxed) > opts_.queue_max_bytes; }
 
   uint64_t last_lsn() const { return last_lsn_.load(std::memory_order_acquire); }
@@ -134,6 +135,9 @@ class Wal {
   uint64_t CommitLocked(char* rec, size_t size, uint32_t payload_crc, bool was_empty);
   // The same, checksumming payload and tail in one pass (12 spare bytes after the payload).
   uint64_t CommitInPlaceLocked(char* rec, size_t size, bool was_empty);
+  uint64_t PublishLocked(char* rec, const RecordHeader& h, bool was_empty);
+  void WakeWriterLocked();
+  void SetAside(const std::vector<uint64_t>& segments, size_t from) const;
   struct Segment {
     uint64_t first_lsn;
     std::string path;
@@ -166,7 +170,7 @@ class Wal {
   uint64_t queued_records_ = 0;
   std::atomic<uint64_t> queued_bytes_{0};
   bool writer_waiting_ = false;
-  std::atomic<bool> kick_pending_{false};  // loops call Kick(): Append need not wake the writer
+  std::atomic<bool> loop_kicks_{false};  // loops call Kick(): Append need not wake the writer
   bool stop_ = false;
   uint64_t rotate_after_ = 0;   // 0: none requested
 
@@ -201,7 +205,7 @@ uint64_t Wal::AppendInPlace(size_t size, Fill&& fill) {
   std::lock_guard<std::mutex> lock(mu_);
   bool was_empty = queue_.ReadableBytes() == 0;
   char* rec = ReserveLocked(size + 12);  // + room for the CRC's LSN/length tail
-  fill(rec + 16);                        // kRecordHeaderSize (wal/record.h)
+  fill(rec + kRecordHeaderSize);
   return CommitInPlaceLocked(rec, size, was_empty);
 }
 
