@@ -342,6 +342,23 @@ struct RangeSpec {
   ZLexRange lex;               // kLex
 };
 
+// Fills spec's bounds (of spec.type) from argv[min_idx] and argv[max_idx]: ranks, scores or
+// lex items. False after writing Redis's error.
+bool ParseRangeSpec(CommandContext& ctx, size_t min_idx, size_t max_idx, RangeSpec* spec) {
+  switch (spec->type) {
+    case RangeType::kScore:
+      if (ParseScoreRange(ctx.arg(min_idx), ctx.arg(max_idx), &spec->score)) return true;
+      ctx.out->Error(kMinMaxNotFloat);
+      return false;
+    case RangeType::kLex:
+      if (ParseLexRange(ctx.arg(min_idx), ctx.arg(max_idx), &spec->lex)) return true;
+      ctx.out->Error(kMinMaxNotLex);
+      return false;
+    default:
+      return IntArg(ctx, min_idx, &spec->start) && IntArg(ctx, max_idx, &spec->end);
+  }
+}
+
 // The elements in [first, last] of a contiguous walk: starting at the first element inside the
 // range (the last one when reverse), as long as elements stay inside, like Redis's
 // genericZrangeby{score,lex}Command. offset/limit as Redis's LIMIT (limit < 0: no limit; a
@@ -438,14 +455,7 @@ void ZRangeGeneric(CommandContext& ctx, size_t argc_start, bool store, RangeType
 
   RangeSpec spec;
   spec.type = type;
-  if (type == RangeType::kRank) {
-    if (!IntArg(ctx, minidx, &spec.start) || !IntArg(ctx, maxidx, &spec.end)) return;
-  } else if (type == RangeType::kScore) {
-    if (!ParseScoreRange(ctx.arg(minidx), ctx.arg(maxidx), &spec.score))
-      return ctx.out->Error(kMinMaxNotFloat);
-  } else if (!ParseLexRange(ctx.arg(minidx), ctx.arg(maxidx), &spec.lex)) {
-    return ctx.out->Error(kMinMaxNotLex);
-  }
+  if (!ParseRangeSpec(ctx, minidx, maxidx, &spec)) return;
 
   if (!store) {
     KeyRef k = ctx.db().Ref(ctx.arg(argc_start));
@@ -495,12 +505,7 @@ void ZRevRangeByLex(CommandContext& ctx) { ZRangeGeneric(ctx, 1, false, RangeTyp
 void CountGeneric(CommandContext& ctx, RangeType type) {
   RangeSpec spec;
   spec.type = type;
-  if (type == RangeType::kScore) {
-    if (!ParseScoreRange(ctx.arg(2), ctx.arg(3), &spec.score))
-      return ctx.out->Error(kMinMaxNotFloat);
-  } else if (!ParseLexRange(ctx.arg(2), ctx.arg(3), &spec.lex)) {
-    return ctx.out->Error(kMinMaxNotLex);
-  }
+  if (!ParseRangeSpec(ctx, 2, 3, &spec)) return;
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
   ZSetObject* z;
@@ -529,14 +534,7 @@ void ZLexCount(CommandContext& ctx) { CountGeneric(ctx, RangeType::kLex); }
 void RemRangeGeneric(CommandContext& ctx, RangeType type) {
   RangeSpec spec;
   spec.type = type;
-  if (type == RangeType::kRank) {
-    if (!IntArg(ctx, 2, &spec.start) || !IntArg(ctx, 3, &spec.end)) return;
-  } else if (type == RangeType::kScore) {
-    if (!ParseScoreRange(ctx.arg(2), ctx.arg(3), &spec.score))
-      return ctx.out->Error(kMinMaxNotFloat);
-  } else if (!ParseLexRange(ctx.arg(2), ctx.arg(3), &spec.lex)) {
-    return ctx.out->Error(kMinMaxNotLex);
-  }
+  if (!ParseRangeSpec(ctx, 2, 3, &spec)) return;
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
   ZSetObject* z;
