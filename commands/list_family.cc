@@ -111,6 +111,13 @@ bool WrongType(CommandContext& ctx, Status st) {
   return true;
 }
 
+// The list at k (nullptr if absent); false after replying WRONGTYPE. Caller holds k's lock.
+bool LookupList(CommandContext& ctx, const KeyRef& k, ListObject** list) {
+  Status st;
+  *list = list_ops::FindList(k, ctx.now_ms, &st);
+  return !WrongType(ctx, st);
+}
+
 // Redis's getLongFromObjectOrReply.
 bool IntArg(CommandContext& ctx, size_t i, int64_t* v) {
   if (ParseInt64(ctx.arg(i), v)) return true;
@@ -157,12 +164,12 @@ void ReplyAndPop(CommandContext& ctx, ListObject* list, End end, size_t n) {
 void PushGeneric(CommandContext& ctx, End end, bool only_existing) {
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  Status st;
-  ListObject* list = list_ops::FindList(k, ctx.now_ms, &st);
-  if (WrongType(ctx, st)) return;
+  ListObject* list;
+  if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr) {
     if (only_existing) return ctx.out->Integer(0);
-    list = list_ops::FindOrCreateList(k, ctx.now_ms, &st);
+    Status st;
+    list = list_ops::FindOrCreateList(k, ctx.now_ms, &st);  // absent: creates it
   }
   for (size_t i = 2; i < ctx.argc; ++i) {
     end == End::kLeft ? list->PushFront(ctx.arg(i)) : list->PushBack(ctx.arg(i));
@@ -189,9 +196,8 @@ void PopGeneric(CommandContext& ctx, End end, const char* name) {
   if (has_count && !IntArgAtLeast(ctx, 2, 0, err::kPositiveCount, &count)) return;
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  Status st;
-  ListObject* list = list_ops::FindList(k, ctx.now_ms, &st);
-  if (WrongType(ctx, st)) return;
+  ListObject* list;
+  if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr) return has_count ? ctx.out->NullArray() : ctx.out->NullBulk();
   if (!has_count) {
     ListObject::Cursor c = list->At(end == End::kLeft ? 0 : -1);
@@ -238,9 +244,8 @@ void LMPop(CommandContext& ctx) {
   }
   lock.LockAll();
   for (const KeyRef& k : keys) {
-    Status st;
-    ListObject* list = list_ops::FindList(k, ctx.now_ms, &st);
-    if (WrongType(ctx, st)) return;
+    ListObject* list;
+    if (!LookupList(ctx, k, &list)) return;
     if (list == nullptr) continue;
     size_t n = std::min<size_t>(static_cast<uint64_t>(count), list->size());
     ctx.out->ArrayHeader(2);
@@ -258,9 +263,8 @@ void LMPop(CommandContext& ctx) {
 void LLen(CommandContext& ctx) {
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  Status st;
-  ListObject* list = list_ops::FindList(k, ctx.now_ms, &st);
-  if (WrongType(ctx, st)) return;
+  ListObject* list;
+  if (!LookupList(ctx, k, &list)) return;
   ctx.out->Integer(list != nullptr ? static_cast<int64_t>(list->size()) : 0);
 }
 
@@ -280,9 +284,8 @@ void LRange(CommandContext& ctx) {
   if (!IntArg(ctx, 2, &start) || !IntArg(ctx, 3, &end)) return;
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  Status st;
-  ListObject* list = list_ops::FindList(k, ctx.now_ms, &st);
-  if (WrongType(ctx, st)) return;
+  ListObject* list;
+  if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr || !ClampRange(static_cast<int64_t>(list->size()), &start, &end)) {
     return ctx.out->ArrayHeader(0);
   }
@@ -295,9 +298,8 @@ void LRange(CommandContext& ctx) {
 void LIndex(CommandContext& ctx) {
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  Status st;
-  ListObject* list = list_ops::FindList(k, ctx.now_ms, &st);
-  if (WrongType(ctx, st)) return;
+  ListObject* list;
+  if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr) return ctx.out->NullBulk();
   int64_t index;
   if (!IntArg(ctx, 2, &index)) return;
@@ -325,9 +327,8 @@ void LPos(CommandContext& ctx) {
   }
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  Status st;
-  ListObject* list = list_ops::FindList(k, ctx.now_ms, &st);
-  if (WrongType(ctx, st)) return;
+  ListObject* list;
+  if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr) return count != -1 ? ctx.out->ArrayHeader(0) : ctx.out->NullBulk();
 
   bool from_tail = rank < 0;
@@ -364,9 +365,8 @@ void LPos(CommandContext& ctx) {
 void LSet(CommandContext& ctx) {
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  Status st;
-  ListObject* list = list_ops::FindList(k, ctx.now_ms, &st);
-  if (WrongType(ctx, st)) return;
+  ListObject* list;
+  if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr) return ctx.out->Error(err::kNoSuchKey);
   int64_t index;
   if (!IntArg(ctx, 2, &index)) return;
@@ -387,9 +387,8 @@ void LInsert(CommandContext& ctx) {
   }
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  Status st;
-  ListObject* list = list_ops::FindList(k, ctx.now_ms, &st);
-  if (WrongType(ctx, st)) return;
+  ListObject* list;
+  if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr) return ctx.out->Integer(0);
   if (!list->InsertAtPivot(ListObject::Needle(ctx.arg(3)), ctx.arg(4), after)) {
     return ctx.out->Integer(-1);
@@ -404,9 +403,8 @@ void LRem(CommandContext& ctx) {
   if (!IntArg(ctx, 2, &count)) return;
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  Status st;
-  ListObject* list = list_ops::FindList(k, ctx.now_ms, &st);
-  if (WrongType(ctx, st)) return;
+  ListObject* list;
+  if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr) return ctx.out->Integer(0);
   size_t removed = list->Remove(ListObject::Needle(ctx.arg(3)), count);
   if (removed > 0) list_ops::EraseIfEmpty(k, list, ctx.now_ms);
@@ -420,9 +418,8 @@ void LTrim(CommandContext& ctx) {
   if (!IntArg(ctx, 2, &start) || !IntArg(ctx, 3, &end)) return;
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  Status st;
-  ListObject* list = list_ops::FindList(k, ctx.now_ms, &st);
-  if (WrongType(ctx, st)) return;
+  ListObject* list;
+  if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr) return ctx.out->Ok();
   int64_t len = static_cast<int64_t>(list->size());
   size_t ltrim, rtrim;
