@@ -31,7 +31,14 @@ class CommandRunner {
   CommandRunner& operator=(const CommandRunner&) = delete;
 
   // Runs one command; returns its reply bytes.
-  std::string Run(std::vector<std::string> args) {
+  std::string Run(std::vector<std::string> args) { return RunDirty(std::move(args)).reply; }
+
+  // A command's reply and the number of changes it reported (ctx.dirty).
+  struct DirtyRun {
+    std::string reply;
+    uint64_t dirty;
+  };
+  DirtyRun RunDirty(std::vector<std::string> args) {
     std::vector<std::string_view> argv(args.begin(), args.end());
     cmd::CommandContext ctx;
     ctx.argv = argv.data();
@@ -44,9 +51,9 @@ class CommandRunner {
     writer_.set_resp3(client_.resp == 3);
     cmd::Resolved r = cmd::Resolve(registry_, ctx);
     if (r.ok && r.spec->handler != nullptr) r.spec->handler(ctx);
-    std::string reply(buf_.Readable());
+    DirtyRun out{std::string(buf_.Readable()), ctx.dirty};
     buf_.Clear();
-    return reply;
+    return out;
   }
 
   void Advance(int64_t ms) { now_ms += ms; }

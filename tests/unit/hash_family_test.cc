@@ -49,29 +49,6 @@ std::map<std::string, std::string> Contents(const HashObject& h) {
   return out;
 }
 
-struct HashDirtyRun {
-  std::string reply;
-  uint64_t dirty;
-};
-
-// Runs a command like CommandRunner::Run, also returning ctx.dirty.
-HashDirtyRun RunWithDirty(CommandRunner& r, std::vector<std::string> args) {
-  std::vector<std::string_view> argv(args.begin(), args.end());
-  strata::Buffer buf;
-  strata::protocol::ReplyWriter writer(&buf);
-  strata::cmd::CommandContext ctx;
-  ctx.argv = argv.data();
-  ctx.argc = argv.size();
-  ctx.out = &writer;
-  ctx.client = &r.client();
-  ctx.keyspace = &r.keyspace();
-  ctx.registry = &r.registry();
-  ctx.now_ms = r.now_ms;
-  strata::cmd::Resolved res = strata::cmd::Resolve(r.registry(), ctx);
-  if (res.ok) res.spec->handler(ctx);
-  return {std::string(buf.Readable()), ctx.dirty};
-}
-
 std::vector<std::string> HSetArgs(const std::string& key, int n, const std::string& prefix = "f") {
   std::vector<std::string> args = {"HSET", key};
   for (int i = 0; i < n; ++i) {
@@ -370,18 +347,18 @@ TEST_CASE("HSCAN") {
 
 TEST_CASE("hash writes report their changes in ctx.dirty") {
   CommandRunner r;
-  CHECK(RunWithDirty(r, {"HSET", "h", "a", "1", "b", "2"}).dirty == 2);
-  CHECK(RunWithDirty(r, {"HSET", "h", "a", "1"}).dirty == 1);  // Redis counts every pair
-  CHECK(RunWithDirty(r, {"HSETNX", "h", "a", "1"}).dirty == 0);
-  CHECK(RunWithDirty(r, {"HSETNX", "h", "c", "1"}).dirty == 1);
-  CHECK(RunWithDirty(r, {"HDEL", "h", "zz"}).dirty == 0);
-  CHECK(RunWithDirty(r, {"HDEL", "h", "a", "b", "zz"}).dirty == 2);
-  CHECK(RunWithDirty(r, {"HDEL", "missing", "a"}).dirty == 0);
-  CHECK(RunWithDirty(r, {"HINCRBY", "h", "n", "1"}).dirty == 1);
-  CHECK(RunWithDirty(r, {"HINCRBY", "h", "n", "x"}).dirty == 0);
-  CHECK(RunWithDirty(r, {"HINCRBYFLOAT", "h", "n", "1.5"}).dirty == 1);
-  CHECK(RunWithDirty(r, {"HSET", "h", "a"}).dirty == 0);
-  CHECK(RunWithDirty(r, {"HGETALL", "h"}).dirty == 0);
+  CHECK(r.RunDirty({"HSET", "h", "a", "1", "b", "2"}).dirty == 2);
+  CHECK(r.RunDirty({"HSET", "h", "a", "1"}).dirty == 1);  // Redis counts every pair
+  CHECK(r.RunDirty({"HSETNX", "h", "a", "1"}).dirty == 0);
+  CHECK(r.RunDirty({"HSETNX", "h", "c", "1"}).dirty == 1);
+  CHECK(r.RunDirty({"HDEL", "h", "zz"}).dirty == 0);
+  CHECK(r.RunDirty({"HDEL", "h", "a", "b", "zz"}).dirty == 2);
+  CHECK(r.RunDirty({"HDEL", "missing", "a"}).dirty == 0);
+  CHECK(r.RunDirty({"HINCRBY", "h", "n", "1"}).dirty == 1);
+  CHECK(r.RunDirty({"HINCRBY", "h", "n", "x"}).dirty == 0);
+  CHECK(r.RunDirty({"HINCRBYFLOAT", "h", "n", "1.5"}).dirty == 1);
+  CHECK(r.RunDirty({"HSET", "h", "a"}).dirty == 0);
+  CHECK(r.RunDirty({"HGETALL", "h"}).dirty == 0);
 }
 
 TEST_CASE("hashes expire lazily") {

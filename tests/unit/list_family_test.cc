@@ -70,29 +70,6 @@ std::string RandomValue(std::mt19937& rng) {
   }
 }
 
-// A command's reply and the dirty count it reported (CommandRunner::Run hides ctx.dirty).
-struct DirtyRun {
-  std::string reply;
-  uint64_t dirty;
-};
-
-DirtyRun RunDirty(CommandRunner& r, std::vector<std::string> args) {
-  std::vector<std::string_view> argv(args.begin(), args.end());
-  strata::Buffer buf;
-  strata::protocol::ReplyWriter writer(&buf);
-  strata::cmd::CommandContext ctx;
-  ctx.argv = argv.data();
-  ctx.argc = argv.size();
-  ctx.out = &writer;
-  ctx.client = &r.client();
-  ctx.keyspace = &r.keyspace();
-  ctx.registry = &r.registry();
-  ctx.now_ms = r.now_ms;
-  strata::cmd::Resolved res = strata::cmd::Resolve(r.registry(), ctx);
-  if (res.ok) res.spec->handler(ctx);
-  return {std::string(buf.Readable()), ctx.dirty};
-}
-
 }  // namespace
 
 TEST_CASE("list object matches a deque under random edits at every node size") {
@@ -326,21 +303,21 @@ TEST_CASE("LMOVE / RPOPLPUSH / LMPOP") {
 
 TEST_CASE("list writes report their changes in ctx.dirty") {
   CommandRunner r;
-  CHECK(RunDirty(r, {"RPUSH", "l", "a", "b", "a"}).dirty == 3);
-  CHECK(RunDirty(r, {"LPUSHX", "none", "a"}).dirty == 0);
-  CHECK(RunDirty(r, {"LREM", "l", "0", "zz"}).dirty == 0);
-  CHECK(RunDirty(r, {"LREM", "l", "0", "a"}).dirty == 2);
-  CHECK(RunDirty(r, {"LINSERT", "l", "AFTER", "zz", "x"}).dirty == 0);
-  CHECK(RunDirty(r, {"LINSERT", "l", "AFTER", "b", "x"}).dirty == 1);
-  CHECK(RunDirty(r, {"LTRIM", "l", "0", "-1"}).dirty == 0);
-  CHECK(RunDirty(r, {"LSET", "l", "0", "y"}).dirty == 1);
-  CHECK(RunDirty(r, {"LPOP", "none"}).dirty == 0);
-  CHECK(RunDirty(r, {"LPOP", "l", "0"}).dirty == 0);
-  CHECK(RunDirty(r, {"LMOVE", "none", "l", "LEFT", "LEFT"}).dirty == 0);
-  CHECK(RunDirty(r, {"LMOVE", "l", "m", "LEFT", "LEFT"}).dirty > 0);
-  CHECK(RunDirty(r, {"LMPOP", "2", "l", "m", "LEFT", "COUNT", "3"}).dirty == 1);
-  CHECK(RunDirty(r, {"RPOP", "m", "3"}).dirty == 1);
-  CHECK(RunDirty(r, {"LMPOP", "1", "m", "LEFT"}).dirty == 0);
+  CHECK(r.RunDirty({"RPUSH", "l", "a", "b", "a"}).dirty == 3);
+  CHECK(r.RunDirty({"LPUSHX", "none", "a"}).dirty == 0);
+  CHECK(r.RunDirty({"LREM", "l", "0", "zz"}).dirty == 0);
+  CHECK(r.RunDirty({"LREM", "l", "0", "a"}).dirty == 2);
+  CHECK(r.RunDirty({"LINSERT", "l", "AFTER", "zz", "x"}).dirty == 0);
+  CHECK(r.RunDirty({"LINSERT", "l", "AFTER", "b", "x"}).dirty == 1);
+  CHECK(r.RunDirty({"LTRIM", "l", "0", "-1"}).dirty == 0);
+  CHECK(r.RunDirty({"LSET", "l", "0", "y"}).dirty == 1);
+  CHECK(r.RunDirty({"LPOP", "none"}).dirty == 0);
+  CHECK(r.RunDirty({"LPOP", "l", "0"}).dirty == 0);
+  CHECK(r.RunDirty({"LMOVE", "none", "l", "LEFT", "LEFT"}).dirty == 0);
+  CHECK(r.RunDirty({"LMOVE", "l", "m", "LEFT", "LEFT"}).dirty > 0);
+  CHECK(r.RunDirty({"LMPOP", "2", "l", "m", "LEFT", "COUNT", "3"}).dirty == 1);
+  CHECK(r.RunDirty({"RPOP", "m", "3"}).dirty == 1);
+  CHECK(r.RunDirty({"LMPOP", "1", "m", "LEFT"}).dirty == 0);
 }
 
 TEST_CASE("lists expire lazily and keep their TTL across edits") {

@@ -50,30 +50,6 @@ struct IntsetLimit {
   ~IntsetLimit() { strata::storage::Limits().set_max_intset_entries = 512; }
 };
 
-struct DirtyRun {
-  std::string reply;
-  uint64_t dirty;
-};
-
-// Runs one command like CommandRunner::Run and also returns ctx.dirty.
-DirtyRun RunDirty(CommandRunner& r, std::vector<std::string> args) {
-  std::vector<std::string_view> argv(args.begin(), args.end());
-  strata::Buffer buf;
-  strata::protocol::ReplyWriter writer(&buf);
-  writer.set_resp3(r.client().resp == 3);
-  strata::cmd::CommandContext ctx;
-  ctx.argv = argv.data();
-  ctx.argc = argv.size();
-  ctx.out = &writer;
-  ctx.client = &r.client();
-  ctx.keyspace = &r.keyspace();
-  ctx.registry = &r.registry();
-  ctx.now_ms = r.now_ms;
-  strata::cmd::Resolved res = strata::cmd::Resolve(r.registry(), ctx);
-  if (res.ok) res.spec->handler(ctx);
-  return {std::string(buf.Readable()), ctx.dirty};
-}
-
 std::vector<std::string> Range(int from, int to, const std::string& prefix = "") {
   std::vector<std::string> v;
   for (int i = from; i < to; ++i) v.push_back(prefix + std::to_string(i));
@@ -325,12 +301,12 @@ TEST_CASE("set SMOVE") {
   CommandRunner r;
   r.Run({"SADD", "a", "1", "x"});
   r.Run({"SADD", "b", "2"});
-  CHECK(RunDirty(r, {"SMOVE", "a", "b", "1"}).dirty == 2);
+  CHECK(r.RunDirty({"SMOVE", "a", "b", "1"}).dirty == 2);
   CHECK(r.Run({"SMEMBERS", "b"}) == BulkArray({"1", "2"}));
   CHECK(r.Run({"SMEMBERS", "a"}) == BulkArray({"x"}));
   CHECK(r.Run({"SMOVE", "a", "b", "nope"}) == Int(0));
   r.Run({"SADD", "b", "x"});
-  DirtyRun d = RunDirty(r, {"SMOVE", "a", "b", "x"});  // already in b: only a changes
+  auto d = r.RunDirty({"SMOVE", "a", "b", "x"});  // already in b: only a changes
   CHECK(d.reply == Int(1));
   CHECK(d.dirty == 1);
   CHECK(r.Run({"EXISTS", "a"}) == Int(0));
@@ -351,11 +327,11 @@ TEST_CASE("set SPOP") {
   CHECK(r.Run({"SPOP", "s", "abc"}) == Err("ERR value is out of range, must be positive"));
   CHECK(r.Run({"SPOP", "s", "1", "2"}) == kSyntaxErr);
   r.Run(Cmd({"SADD", "s"}, Range(0, 100)));
-  CHECK(RunDirty(r, {"SPOP", "s", "0"}).dirty == 0);
+  CHECK(r.RunDirty({"SPOP", "s", "0"}).dirty == 0);
   std::set<std::string> popped;
   // Few members (one at a time), most members (survivors rebuilt), then all of them.
   for (int n : {3, 80, 1}) {
-    DirtyRun d = RunDirty(r, {"SPOP", "s", std::to_string(n)});
+    auto d = r.RunDirty({"SPOP", "s", std::to_string(n)});
     CHECK(d.dirty == static_cast<uint64_t>(n));
     std::vector<std::string> got;
     REQUIRE(ParseBulkArray(d.reply, &got));
@@ -367,13 +343,13 @@ TEST_CASE("set SPOP") {
   REQUIRE(ParseBulkArray(r.Run({"SMEMBERS", "s"}), &rest));
   for (const std::string& m : rest) CHECK(popped.insert(m).second);
   CHECK(popped.size() == 100);
-  DirtyRun all = RunDirty(r, {"SPOP", "s", "1000"});
+  auto all = r.RunDirty({"SPOP", "s", "1000"});
   CHECK(all.dirty == 16);
   CHECK(SortedReply(all.reply) == Sorted(rest));
   CHECK(r.Run({"EXISTS", "s"}) == Int(0));
 
   r.Run({"SADD", "one", "v"});
-  CHECK(RunDirty(r, {"SPOP", "one"}).reply == Bulk("v"));
+  CHECK(r.RunDirty({"SPOP", "one"}).reply == Bulk("v"));
   CHECK(r.Run({"EXISTS", "one"}) == Int(0));
 
   // A hashtable whose survivors are all integers is rebuilt as an intset (Redis's case 3),
@@ -475,14 +451,14 @@ TEST_CASE("set SINTER / SINTERSTORE / SINTERCARD") {
   CHECK(r.Run({"SINTER", "a", "missing"}) == kEmptySet2);
   CHECK(SortedReply(r.Run({"SINTER", "c", "a", "b"})) == std::vector<std::string>{"3", "4"});
 
-  CHECK(RunDirty(r, {"SINTERSTORE", "d", "a", "c"}).reply == Int(2));
+  CHECK(r.RunDirty({"SINTERSTORE", "d", "a", "c"}).reply == Int(2));
   CHECK(r.Run({"OBJECT", "ENCODING", "d"}) == Bulk("intset"));  // the result is built afresh
   CHECK(r.Run({"SMEMBERS", "d"}) == BulkArray({"3", "4"}));
-  DirtyRun del = RunDirty(r, {"SINTERSTORE", "d", "a", "missing"});
+  auto del = r.RunDirty({"SINTERSTORE", "d", "a", "missing"});
   CHECK(del.reply == Int(0));
   CHECK(del.dirty == 1);
   CHECK(r.Run({"EXISTS", "d"}) == Int(0));
-  CHECK(RunDirty(r, {"SINTERSTORE", "d", "a", "missing"}).dirty == 0);
+  CHECK(r.RunDirty({"SINTERSTORE", "d", "a", "missing"}).dirty == 0);
   r.Run({"SET", "str", "v"});
   r.Run({"EXPIRE", "str", "100"});
   CHECK(r.Run({"SINTERSTORE", "str", "a", "b"}) == Int(2));  // any type is overwritten
@@ -523,7 +499,7 @@ TEST_CASE("set SUNION / SDIFF and their STORE forms") {
   CHECK(r.Run({"SDIFFSTORE", "d", "u", "c"}) == Int(3));
   CHECK(r.Run({"OBJECT", "ENCODING", "d"}) == Bulk("intset"));
   CHECK(r.Run({"SMEMBERS", "d"}) == BulkArray({"1", "2", "3"}));
-  CHECK(RunDirty(r, {"SDIFFSTORE", "d", "a", "a"}).dirty == 1);
+  CHECK(r.RunDirty({"SDIFFSTORE", "d", "a", "a"}).dirty == 1);
   CHECK(r.Run({"EXISTS", "d"}) == Int(0));
   CHECK(r.Run({"SUNIONSTORE", "b", "b", "a"}) == Int(4));
   CHECK(r.Run({"SMEMBERS", "b"}) == BulkArray({"1", "2", "3", "4"}));
@@ -583,17 +559,17 @@ TEST_CASE("set SSCAN") {
 
 TEST_CASE("set writes report their changes in ctx.dirty") {
   CommandRunner r;
-  CHECK(RunDirty(r, {"SADD", "s", "a", "b", "a"}).dirty == 2);
-  CHECK(RunDirty(r, {"SADD", "s", "a"}).dirty == 0);
-  CHECK(RunDirty(r, {"SREM", "s", "zz"}).dirty == 0);
-  CHECK(RunDirty(r, {"SREM", "s", "a", "zz"}).dirty == 1);
-  CHECK(RunDirty(r, {"SMOVE", "s", "t", "zz"}).dirty == 0);
-  CHECK(RunDirty(r, {"SPOP", "missing"}).dirty == 0);
-  CHECK(RunDirty(r, {"SPOP", "s"}).dirty == 1);
-  CHECK(RunDirty(r, {"SUNIONSTORE", "u", "missing"}).dirty == 0);
+  CHECK(r.RunDirty({"SADD", "s", "a", "b", "a"}).dirty == 2);
+  CHECK(r.RunDirty({"SADD", "s", "a"}).dirty == 0);
+  CHECK(r.RunDirty({"SREM", "s", "zz"}).dirty == 0);
+  CHECK(r.RunDirty({"SREM", "s", "a", "zz"}).dirty == 1);
+  CHECK(r.RunDirty({"SMOVE", "s", "t", "zz"}).dirty == 0);
+  CHECK(r.RunDirty({"SPOP", "missing"}).dirty == 0);
+  CHECK(r.RunDirty({"SPOP", "s"}).dirty == 1);
+  CHECK(r.RunDirty({"SUNIONSTORE", "u", "missing"}).dirty == 0);
   r.Run({"SADD", "s", "1"});
-  CHECK(RunDirty(r, {"SUNIONSTORE", "u", "s"}).dirty == 1);
-  CHECK(RunDirty(r, {"SINTER", "s", "u"}).dirty == 0);
+  CHECK(r.RunDirty({"SUNIONSTORE", "u", "s"}).dirty == 1);
+  CHECK(r.RunDirty({"SINTER", "s", "u"}).dirty == 0);
 }
 
 TEST_CASE("set commands are registered with Redis 7.0's arity, flags and key positions") {

@@ -81,30 +81,6 @@ unsigned Add(ZSetObject& z, double score, const std::string& m) {
   return out;
 }
 
-struct DirtyRun {
-  std::string reply;
-  uint64_t dirty;
-};
-
-// Runs one command like CommandRunner::Run and also returns ctx.dirty.
-DirtyRun RunDirty(CommandRunner& r, std::vector<std::string> args) {
-  std::vector<std::string_view> argv(args.begin(), args.end());
-  strata::Buffer buf;
-  strata::protocol::ReplyWriter writer(&buf);
-  writer.set_resp3(r.client().resp == 3);
-  strata::cmd::CommandContext ctx;
-  ctx.argv = argv.data();
-  ctx.argc = argv.size();
-  ctx.out = &writer;
-  ctx.client = &r.client();
-  ctx.keyspace = &r.keyspace();
-  ctx.registry = &r.registry();
-  ctx.now_ms = r.now_ms;
-  strata::cmd::Resolved res = strata::cmd::Resolve(r.registry(), ctx);
-  if (res.ok) res.spec->handler(ctx);
-  return {std::string(buf.Readable()), ctx.dirty};
-}
-
 ZSetObject* FindZ(CommandRunner& r, const std::string& key) {
   strata::storage::KeyRef k = r.keyspace().db(0).Ref(key);
   strata::storage::ShardLock lock(k);
@@ -535,22 +511,22 @@ TEST_CASE("zset ZRANDMEMBER with a huge negative count stops at the reply cap") 
 
 TEST_CASE("zset writes report their changes in ctx.dirty") {
   CommandRunner r;
-  CHECK(RunDirty(r, {"ZADD", "z", "1", "a", "2", "b"}).dirty == 2);
-  CHECK(RunDirty(r, {"ZADD", "z", "1", "a"}).dirty == 0);
-  CHECK(RunDirty(r, {"ZADD", "z", "CH", "1", "a", "3", "b"}).dirty == 1);
-  CHECK(RunDirty(r, {"ZINCRBY", "z", "0", "a"}).dirty == 0);
-  CHECK(RunDirty(r, {"ZADD", "z", "NX", "5", "a"}).dirty == 0);
-  CHECK(RunDirty(r, {"ZREM", "z", "zz"}).dirty == 0);
-  CHECK(RunDirty(r, {"ZREMRANGEBYSCORE", "z", "10", "20"}).dirty == 0);
-  CHECK(RunDirty(r, {"ZPOPMIN", "z", "0"}).dirty == 0);
-  CHECK(RunDirty(r, {"ZPOPMIN", "missing"}).dirty == 0);
-  CHECK(RunDirty(r, {"ZUNIONSTORE", "u", "1", "missing"}).dirty == 0);
-  CHECK(RunDirty(r, {"ZUNIONSTORE", "u", "1", "z"}).dirty == 1);
-  CHECK(RunDirty(r, {"ZUNIONSTORE", "u", "1", "missing"}).dirty == 1);  // deletes u
-  CHECK(RunDirty(r, {"ZUNION", "1", "z"}).dirty == 0);
-  CHECK(RunDirty(r, {"ZRANGESTORE", "u", "z", "0", "0"}).dirty == 1);
-  CHECK(RunDirty(r, {"ZPOPMAX", "z", "5"}).dirty == 2);
-  CHECK(RunDirty(r, {"ZMPOP", "1", "u", "MIN"}).dirty == 1);
+  CHECK(r.RunDirty({"ZADD", "z", "1", "a", "2", "b"}).dirty == 2);
+  CHECK(r.RunDirty({"ZADD", "z", "1", "a"}).dirty == 0);
+  CHECK(r.RunDirty({"ZADD", "z", "CH", "1", "a", "3", "b"}).dirty == 1);
+  CHECK(r.RunDirty({"ZINCRBY", "z", "0", "a"}).dirty == 0);
+  CHECK(r.RunDirty({"ZADD", "z", "NX", "5", "a"}).dirty == 0);
+  CHECK(r.RunDirty({"ZREM", "z", "zz"}).dirty == 0);
+  CHECK(r.RunDirty({"ZREMRANGEBYSCORE", "z", "10", "20"}).dirty == 0);
+  CHECK(r.RunDirty({"ZPOPMIN", "z", "0"}).dirty == 0);
+  CHECK(r.RunDirty({"ZPOPMIN", "missing"}).dirty == 0);
+  CHECK(r.RunDirty({"ZUNIONSTORE", "u", "1", "missing"}).dirty == 0);
+  CHECK(r.RunDirty({"ZUNIONSTORE", "u", "1", "z"}).dirty == 1);
+  CHECK(r.RunDirty({"ZUNIONSTORE", "u", "1", "missing"}).dirty == 1);  // deletes u
+  CHECK(r.RunDirty({"ZUNION", "1", "z"}).dirty == 0);
+  CHECK(r.RunDirty({"ZRANGESTORE", "u", "z", "0", "0"}).dirty == 1);
+  CHECK(r.RunDirty({"ZPOPMAX", "z", "5"}).dirty == 2);
+  CHECK(r.RunDirty({"ZMPOP", "1", "u", "MIN"}).dirty == 1);
 }
 
 TEST_CASE("zset_ops::Pop pops from either end and deletes the emptied key") {
