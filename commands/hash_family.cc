@@ -53,18 +53,18 @@ uint64_t RandomBelow(uint64_t n) { return Rng()() % n; }
 
 // ---- lookups ----
 
-// The hash at k for reading, or nullptr when the key is missing. A key of another type
-// replies WRONGTYPE and sets *wrong_type.
-HashObject* FindHash(CommandContext& ctx, const KeyRef& k, bool* wrong_type) {
-  *wrong_type = false;
+// The hash at k for reading in *h (nullptr when the key is missing). A key of another type
+// replies WRONGTYPE and returns false (the shape of LookupSet/LookupZSet/LookupList).
+bool LookupHash(CommandContext& ctx, const KeyRef& k, HashObject** h) {
+  *h = nullptr;
   Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
-  if (e == nullptr) return nullptr;
+  if (e == nullptr) return true;
   if (e->type() != ObjType::kHash) {
-    *wrong_type = true;
     ctx.out->Error(err::kWrongType);
-    return nullptr;
+    return false;
   }
-  return static_cast<HashObject*>(e->obj());
+  *h = static_cast<HashObject*>(e->obj());
+  return true;
 }
 
 // One command's writes to the hash at one key (caller holds the shard lock):
@@ -242,9 +242,8 @@ void HIncrByFloat(CommandContext& ctx) {
 void HGet(CommandContext& ctx) {
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  bool wrong;
-  HashObject* h = FindHash(ctx, k, &wrong);
-  if (wrong) return;
+  HashObject* h;
+  if (!LookupHash(ctx, k, &h)) return;
   std::string_view value;
   if (h == nullptr || !h->Get(ctx.arg(2), &value)) return ctx.out->NullBulk();
   ctx.out->Bulk(value);
@@ -253,9 +252,8 @@ void HGet(CommandContext& ctx) {
 void HMGet(CommandContext& ctx) {
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  bool wrong;
-  HashObject* h = FindHash(ctx, k, &wrong);
-  if (wrong) return;
+  HashObject* h;
+  if (!LookupHash(ctx, k, &h)) return;
   ctx.out->ArrayHeader(ctx.argc - 2);
   for (size_t i = 2; i < ctx.argc; ++i) {
     std::string_view value;
@@ -270,27 +268,24 @@ void HMGet(CommandContext& ctx) {
 void HLen(CommandContext& ctx) {
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  bool wrong;
-  HashObject* h = FindHash(ctx, k, &wrong);
-  if (wrong) return;
+  HashObject* h;
+  if (!LookupHash(ctx, k, &h)) return;
   ctx.out->Integer(h != nullptr ? static_cast<int64_t>(h->size()) : 0);
 }
 
 void HExists(CommandContext& ctx) {
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  bool wrong;
-  HashObject* h = FindHash(ctx, k, &wrong);
-  if (wrong) return;
+  HashObject* h;
+  if (!LookupHash(ctx, k, &h)) return;
   ctx.out->Integer(h != nullptr && h->Contains(ctx.arg(2)) ? 1 : 0);
 }
 
 void HStrLen(CommandContext& ctx) {
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  bool wrong;
-  HashObject* h = FindHash(ctx, k, &wrong);
-  if (wrong) return;
+  HashObject* h;
+  if (!LookupHash(ctx, k, &h)) return;
   std::string_view value;
   bool found = h != nullptr && h->Get(ctx.arg(2), &value);
   ctx.out->Integer(found ? static_cast<int64_t>(value.size()) : 0);
@@ -302,9 +297,8 @@ enum GetAllWhat : uint32_t { kFields = 1, kValues = 2 };
 void GetAllGeneric(CommandContext& ctx, uint32_t what) {
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  bool wrong;
-  HashObject* h = FindHash(ctx, k, &wrong);
-  if (wrong) return;
+  HashObject* h;
+  if (!LookupHash(ctx, k, &h)) return;
   bool both = what == (kFields | kValues);
   size_t n = h != nullptr ? h->size() : 0;
   both ? ctx.out->MapHeader(n) : ctx.out->ArrayHeader(n);
@@ -335,9 +329,8 @@ void ReplyRandomPair(CommandContext& ctx, bool with_values, std::string_view fie
 void HRandFieldWithCount(CommandContext& ctx, int64_t l, bool with_values) {
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  bool wrong;
-  HashObject* h = FindHash(ctx, k, &wrong);
-  if (wrong) return;
+  HashObject* h;
+  if (!LookupHash(ctx, k, &h)) return;
   if (h == nullptr) return ctx.out->ArrayHeader(0);
   bool unique = l >= 0;
   uint64_t count = unique ? static_cast<uint64_t>(l) : 0 - static_cast<uint64_t>(l);
@@ -424,9 +417,8 @@ void HRandField(CommandContext& ctx) {
   }
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  bool wrong;
-  HashObject* h = FindHash(ctx, k, &wrong);
-  if (wrong) return;
+  HashObject* h;
+  if (!LookupHash(ctx, k, &h)) return;
   if (h == nullptr) return ctx.out->NullBulk();
   if (h->is_listpack()) {
     std::string_view field, value;
@@ -449,9 +441,8 @@ void HScan(CommandContext& ctx) {
   if (!ParseScanCursor(ctx.arg(2), &cursor)) return ctx.out->Error(err::kInvalidCursor);
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
-  bool wrong;
-  HashObject* h = FindHash(ctx, k, &wrong);
-  if (wrong) return;
+  HashObject* h;
+  if (!LookupHash(ctx, k, &h)) return;
   if (h == nullptr) return ctx.out->Raw(kEmptyScan);
 
   ScanOptions opt;
