@@ -1,6 +1,7 @@
 # strata: a Redis-protocol key-value server with tiered storage.
 #   make          build the server and the unit tests (installs missing Debian packages first)
-#   make run      build and start the server (ARGS="--port 7000 ..." passes directives)
+#   make run      build and start the server on the embedded default (WAL + SQLite);
+#                 ARGS="--port 7000 ..." passes directives (--backend none: cache only)
 #   make test     build and run every test suite; last line: "N passed, M failed"
 #   make bench-quick   this server vs redis-server, pinned, SET/GET at -P 1 and -P 16
 #   make bench-cpu | bench-disk | bench-mem | bench-instr   the sweeps (docs/BENCHMARKS.md)
@@ -9,9 +10,16 @@ OPT      ?= -O2
 CXXFLAGS ?= $(OPT) -g
 CXXFLAGS += -std=c++17 -Wall -Wextra -pthread -I. -MMD -MP
 LDLIBS   += -luv -ljemalloc -lxxhash -lpthread -ldl -lrt
+# The backing tier: SQLite, the MySQL C API (libmariadb) and abseil's flat_hash_set (key index).
+# Evaluated once per make run; `make`/`make test` build in a sub-make, after deps installed them.
+BACKEND_PKGS   := sqlite3 libmariadb absl_flat_hash_set
+BACKEND_CFLAGS := $(shell pkg-config --cflags $(BACKEND_PKGS) 2>/dev/null)
+BACKEND_LIBS   := $(shell pkg-config --libs $(BACKEND_PKGS) 2>/dev/null)
+CXXFLAGS += $(BACKEND_CFLAGS)
+LDLIBS   += $(BACKEND_LIBS)
 BUILD    := build
 
-LIB_SRC  := $(wildcard common/*.cc protocol/*.cc storage/*.cc commands/*.cc wal/*.cc) \
+LIB_SRC  := $(wildcard common/*.cc protocol/*.cc storage/*.cc commands/*.cc wal/*.cc backend/*.cc) \
             $(filter-out server/main.cc,$(wildcard server/*.cc))
 LIB_OBJ  := $(LIB_SRC:%.cc=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/unit/*.cc)
@@ -36,8 +44,9 @@ $(SERVER): $(BUILD)/server/main.o $(LIB_OBJ)
 $(UNIT): $(TEST_OBJ) $(LIB_OBJ)
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
+# The embedded default: WAL + SQLite file under the working directory.
 run: all
-	$(SERVER) $(ARGS)
+	$(SERVER) --backend sqlite --appendonly yes $(ARGS)
 
 test:
 	@scripts/install-deps.sh test

@@ -15,6 +15,7 @@
 #include "commands/command.h"
 #include "common/errors.h"
 #include "common/strutil.h"
+#include "storage/eviction.h"
 
 namespace strata::cmd {
 
@@ -417,16 +418,32 @@ void ObjectRefCount(CommandContext& ctx) {
 void ObjectIdleTime(CommandContext& ctx) {
   KeyRef k = ctx.db().Ref(ctx.arg(2));
   ShardLock lock(k);
-  if (ObjectLookup(ctx, k) == nullptr) return;
-  ctx.out->Integer(0);  // access times are not tracked yet
+  // OBJECT must not count as an access (Redis looks up with LOOKUP_NOTOUCH), but Shard::Find
+  // touches the entry: put back the access bits it had before the lookup.
+  Entry* peek = k.shard->dict().Find(k.key, k.hash);
+  uint16_t access = peek != nullptr ? peek->access() : 0;
+  Entry* e = ObjectLookup(ctx, k);
+  if (e == nullptr) return;
+  e->set_access(access);
+  // Redis checks the key first, then the policy (object.c).
+  if (storage::LfuMode()) {
+    return ctx.out->Error(
+        "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+        "switching between policies at runtime LRU and LFU data will take some time to adjust.");
+  }
+  ctx.out->Integer(static_cast<int64_t>(storage::IdleSeconds(*e)));
 }
 
 void ObjectFreq(CommandContext& ctx) {
   KeyRef k = ctx.db().Ref(ctx.arg(2));
   ShardLock lock(k);
-  if (ObjectLookup(ctx, k) == nullptr) return;
-  // No LFU policy exists yet, so frequency is never tracked: Redis's error for that case.
-  ctx.out->Error(err::kLfuNotSelected);
+  Entry* peek = k.shard->dict().Find(k.key, k.hash);  // not an access: see ObjectIdleTime
+  uint16_t access = peek != nullptr ? peek->access() : 0;
+  Entry* e = ObjectLookup(ctx, k);
+  if (e == nullptr) return;
+  e->set_access(access);
+  if (!storage::LfuMode()) return ctx.out->Error(err::kLfuNotSelected);
+  ctx.out->Integer(storage::LfuCounter(*e));
 }
 
 void ObjectHelp(CommandContext& ctx) {

@@ -25,6 +25,10 @@ class Buffer {
     read_pos_ += n;
     if (read_pos_ == size_) read_pos_ = size_ = 0;
   }
+  // Drops written bytes after the first n readable ones (a reply taken back).
+  void Truncate(size_t n) {
+    if (n < ReadableBytes()) size_ = read_pos_ + n;
+  }
 
   // Free space after the written bytes. EnsureWritable may move the data (views into it die).
   char* WritePtr() { return data_ + size_; }

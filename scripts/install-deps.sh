@@ -4,8 +4,11 @@
 # Usage: scripts/install-deps.sh [build|test|bench]   (each set includes the ones before it)
 set -euo pipefail
 
-build_pkgs=(g++ make pkg-config libuv1-dev libjemalloc-dev libxxhash-dev doctest-dev)
-test_pkgs=(redis-tools redis-server python3 python3-redis tmux)
+build_pkgs=(g++ make pkg-config libuv1-dev libjemalloc-dev libxxhash-dev doctest-dev
+            libsqlite3-dev libmariadb-dev libabsl-dev)
+# mariadb-server-core/-client-core: mariadbd, mariadb-install-db and the mariadb client, with no
+# maintainer scripts (the backend tests start their own server in a temporary directory).
+test_pkgs=(redis-tools redis-server python3 python3-redis tmux mariadb-server-core mariadb-client-core)
 bench_pkgs=(python3-psutil python3-matplotlib valgrind)
 
 want=("${build_pkgs[@]}")

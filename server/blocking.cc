@@ -5,6 +5,8 @@
 #include "protocol/reply_writer.h"
 #include "server/connection.h"
 #include "server/persistence.h"
+#include "server/tiering.h"
+#include "storage/tier.h"
 #include "server/server.h"
 #include "server/worker.h"
 
@@ -89,7 +91,19 @@ void BlockingRegistry::ServeKey(Server* server, size_t db, const std::string& ke
     uint64_t wait_lsn = 0;
     if (Persistence* wal = server->persistence(); wal != nullptr) {
       Persistence::Scope scope;  // logged like any write (server/persistence.h)
-      wal->Begin(*bc->spec, ctx, &scope);
+      if (!wal->Begin(*bc->spec, ctx, &scope, /*check_tier=*/true)) {
+        // A key of the command (BLMOVE's destination) was evicted to the backend: load it on
+        // the client's loop, then serve this key again. Everyone behind keeps waiting.
+        std::vector<storage::TierMiss> misses;
+        misses.swap(storage::tl_tier_misses.list);
+        bc->worker->Post([server, db, key, misses = std::move(misses)](Worker& w) mutable {
+          server->tiering()->Load(w.loop(), std::move(misses),
+                                  [server, db, key](bool, const std::string&) {
+                                    server->blocking().ServeKey(server, db, key);
+                                  });
+        });
+        break;
+      }
       bc->spec->handler(ctx);
       wait_lsn = wal->End(*bc->spec, ctx, &scope);
     } else {

@@ -26,6 +26,7 @@ struct Config::Row {
   int64_t min = 0, max = INT64_MAX;
   std::vector<std::string> choices;     // kEnum
   std::function<bool(const std::string&, std::string*)> check;  // extra validation (strings)
+  bool secret = false;                  // never shown by CONFIG GET (mysql-password)
 
   Row(std::string n, Kind k, bool rt) : name(std::move(n)), kind(k), runtime(rt) {}
 };
@@ -249,6 +250,32 @@ Config::Config() {
   num("wal-batch-max-bytes", &wal_batch_max_bytes, false, 4096, 1LL << 30, K::kMemory);
   num("wal-queue-max", &wal_queue_max, false, 65536, INT64_MAX, K::kMemory);
   num("wal-segment-size", &wal_segment_size, false, 4096, 1LL << 40, K::kMemory);
+  num("wal-max-size", &wal_max_size, true, 0, INT64_MAX, K::kMemory);
+  // The backing tier (docs/TIERING.md); chosen at start-up.
+  enm("backend", &backend_, false, {"none", "sqlite", "mysql"});
+  str("sqlite-file", &sqlite_file_, false);
+  str("mysql-host", &mysql_host_, false);
+  num("mysql-port", &mysql_port, false, 1, 65535);
+  str("mysql-socket", &mysql_socket_, false);
+  str("mysql-user", &mysql_user_, false);
+  str("mysql-password", &mysql_password_, false);
+  rows_.back().secret = true;
+  str("mysql-database", &mysql_database_, false, [](const std::string& v, std::string* e) {
+    for (char c : v)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$')) {
+        *e = "mysql-database must be a plain identifier (letters, digits, _ and $)";
+        return false;
+      }
+    if (!v.empty()) return true;
+    *e = "mysql-database can't be empty";
+    return false;
+  });
+  num("mysql-pool-size", &mysql_pool_size, false, 1, 1024);
+  num("backend-batch-max", &backend_batch_max, false, 1, 10000);
+  num("checkpoint-interval", &checkpoint_interval, true, 10, 3600 * 1000);
+  num("maxmemory-samples", &maxmemory_samples, true, 1, 64);
+  num("lfu-log-factor", &lfu_log_factor, true, 0, INT32_MAX);
+  num("lfu-decay-time", &lfu_decay_time, true, 0, INT32_MAX);
 
   char cwd[4096];
   if (getcwd(cwd, sizeof(cwd)) != nullptr) dir_ = cwd;
@@ -386,7 +413,7 @@ std::string Config::Render(const Row& row) const {
 std::vector<std::pair<std::string, std::string>> Config::Get(const std::string& pattern) const {
   std::vector<std::pair<std::string, std::string>> out;
   for (const Row& r : rows_) {
-    if (r.name == "requirepass" && false) continue;
+    if (r.secret) continue;
     if (GlobMatch(pattern, r.name, true)) out.emplace_back(r.name, Render(r));
   }
   return out;

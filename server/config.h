@@ -57,6 +57,15 @@ class Config {
   std::atomic<int64_t> wal_batch_max_bytes{4LL << 20};
   std::atomic<int64_t> wal_queue_max{64LL << 20};
   std::atomic<int64_t> wal_segment_size{64LL << 20};
+  std::atomic<int64_t> wal_max_size{1LL << 30};  // with a backend: refuse writes beyond it
+  // Backing tier (server/tiering.h) and eviction.
+  std::atomic<int64_t> mysql_port{3306};
+  std::atomic<int64_t> mysql_pool_size{20};
+  std::atomic<int64_t> backend_batch_max{1000};
+  std::atomic<int64_t> checkpoint_interval{1000};  // milliseconds
+  std::atomic<int64_t> maxmemory_samples{5};
+  std::atomic<int64_t> lfu_log_factor{10};
+  std::atomic<int64_t> lfu_decay_time{1};
 
   // Strings (read with Copy*, under mu_).
   std::string bind() const;
@@ -94,6 +103,13 @@ class Config {
   std::string wal_load_corrupt_ = "no";
   std::string pidfile_;
   std::string config_file_;
+  std::string backend_ = "none";
+  std::string sqlite_file_ = "strata.sqlite";
+  std::string mysql_host_ = "127.0.0.1";
+  std::string mysql_socket_;
+  std::string mysql_user_ = "root";
+  std::string mysql_password_;
+  std::string mysql_database_ = "strata";
   std::string client_output_buffer_limit_ =
       "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60";
   std::function<void(const std::string&)> on_change_;

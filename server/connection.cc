@@ -10,6 +10,7 @@
 #include "common/format.h"
 #include "common/log.h"
 #include "server/persistence.h"
+#include "server/tiering.h"
 #include "server/worker.h"
 
 namespace strata::server {
@@ -79,7 +80,14 @@ void Connection::Close() {
   uv_close(reinterpret_cast<uv_handle_t*>(&handle_), OnClosed);
 }
 
-void Connection::OnClosed(uv_handle_t* h) { delete static_cast<Connection*>(h->data); }
+void Connection::OnClosed(uv_handle_t* h) {
+  auto* c = static_cast<Connection*>(h->data);
+  if (c->parked_) {  // a read-through job still refers to it
+    c->free_after_load_ = true;
+    return;
+  }
+  delete c;
+}
 
 void Connection::OnAlloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
   auto* c = static_cast<Connection*>(h->data);
@@ -117,7 +125,7 @@ void Connection::ProcessInput() {
   t0_us_ = batch_us_;
   last_interaction_ms.store(batch_ms_, std::memory_order_relaxed);
 
-  while (in_.ReadableBytes() > 0 && !close_after_reply_ && !closing_ && !blocked_) {
+  while (in_.ReadableBytes() > 0 && !close_after_reply_ && !closing_ && !blocked_ && !parked_) {
     if (Persistence* p = worker_->server()->persistence(); p != nullptr && p->wal().over_limit()) {
       // The WAL queue is full: stop reading until the writer drains it (Worker::OnWalAsync).
       if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
@@ -156,7 +164,11 @@ void Connection::ProcessInput() {
       close_after_reply_ = true;
       break;
     }
-    if (!parser_.args().empty()) Execute(parser_.args());
+    if (!parser_.args().empty() && !Execute(parser_.args())) {
+      parked_size_ = consumed;  // stays in in_: parsed and run again after the load
+      Park();
+      break;
+    }
     in_.Consume(consumed);
   }
   if (in_.ReadableBytes() == 0) in_.ShrinkIfIdle(64 * 1024);
@@ -182,7 +194,7 @@ cmd::CommandContext Connection::MakeContext(const std::string_view* argv, size_t
   return ctx;
 }
 
-void Connection::Execute(const std::vector<std::string_view>& args) {
+bool Connection::Execute(const std::vector<std::string_view>& args) {
   Server* srv = worker_->server();
   cmd::CommandContext ctx = MakeContext(args.data(), args.size());
   Bump(worker_->commands_processed);
@@ -196,6 +208,9 @@ void Connection::Execute(const std::vector<std::string_view>& args) {
              srv->persistence()->wal().write_errno() != 0) {
     refusal_text = srv->persistence()->WriteRefusal();  // the log cannot write: no new writes
     refusal = refusal_text.c_str();
+  } else if (r.ok && (spec->flags & cmd::kWrite) && srv->tiering() != nullptr &&
+             !(refusal_text = srv->tiering()->Refusal(*spec, ctx)).empty()) {
+    refusal = refusal_text.c_str();  // WAL over wal-max-size, or a key the backend can't hold
   } else if (r.ok && client_.subscriptions > 0 && client_.resp == 2 &&
              !(spec->flags & cmd::kPubSubContext)) {
     refusal_text = Format("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
@@ -208,15 +223,32 @@ void Connection::Execute(const std::vector<std::string_view>& args) {
     Bump(worker_->error_replies);
     if (spec != nullptr) Bump(worker_->cmd_stats[spec->id].rejected);
     if (multi_) multi_error_ = true;  // EXEC will answer EXECABORT
-    return;
+    return true;
   }
   if (multi_ && !(spec->flags & cmd::kNoMulti)) {
     queue_.push_back({spec, std::vector<std::string>(args.begin(), args.end())});
     writer_.SimpleString("QUEUED");
-    return;
+    return true;
   }
-  Run(spec, ctx);
+  bool may_grow = spec->flags & cmd::kDenyOom;
+  if (multi_ && spec->name == "exec")  // Redis: EXEC is refused if a queued command could grow
+    for (const QueuedCommand& q : queue_) may_grow |= (q.spec->flags & cmd::kDenyOom) != 0;
+  if (may_grow) {
+    Server::MemoryVerdict m = srv->CheckMemory();
+    if (m == Server::MemoryVerdict::kWait) {
+      park_for_memory_ = true;
+      return false;
+    }
+    if (m == Server::MemoryVerdict::kOom) {
+      writer_.Error("OOM command not allowed when used memory > 'maxmemory'.");
+      Bump(worker_->error_replies);
+      Bump(worker_->cmd_stats[spec->id].rejected);
+      return true;
+    }
+  }
+  if (!Run(spec, ctx)) return false;
   if (!ready_keys_.empty()) ServeReadyKeys();
+  return true;
 }
 
 namespace {
@@ -274,28 +306,49 @@ void Connection::HoldReplyUntil(uint64_t reply_pos, uint64_t lsn) {
   holds_.push_back({reply_pos, lsn});
 }
 
-void Connection::Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx) {
+bool Connection::Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx) {
   CommandStats& st = worker_->cmd_stats[spec->id];
   size_t reply_at = out_.ReadableBytes();
   last_cmd_id.store(spec->id, std::memory_order_relaxed);
   running_spec_ = spec;
 
+  // Backing tier: lookups that miss a key the backend may hold are collected (Shard::Find); a
+  // write checks its keys before it runs (Begin), a read runs and is taken back.
+  storage::TierMisses& misses = storage::tl_tier_misses;
+  bool tiered = worker_->server()->tiering() != nullptr && !in_exec_;
+  if (tiered) {
+    misses.list.clear();
+    misses.collect = true;
+  }
+  bool ran = true;
   Persistence* wal = worker_->server()->persistence();
   if (wal != nullptr && !in_exec_ && wal->LogsOnRelease(*spec)) {
     Persistence::ReleaseLogger logger(wal, ctx);  // logs when the handler releases its key
     Invoke(spec, ctx, &logger);
   } else if (wal != nullptr && !in_exec_ && wal->Wraps(*spec)) {
     uint64_t reply_pos = out_sent_ + out_.ReadableBytes();
-    uint64_t wait;
+    uint64_t wait = 0;
     {
       Persistence::Scope scope;  // holds the command's shards until it is logged
-      wal->Begin(*spec, ctx, &scope);
-      Invoke(spec, ctx, nullptr);
-      wait = wal->End(*spec, ctx, &scope);
+      ran = wal->Begin(*spec, ctx, &scope, tiered);
+      if (ran) {
+        Invoke(spec, ctx, nullptr);
+        wait = wal->End(*spec, ctx, &scope);
+      }
     }
-    HoldReplyUntil(reply_pos, wait);
+    if (ran && !(tiered && !misses.list.empty())) HoldReplyUntil(reply_pos, wait);
   } else {
     Invoke(spec, ctx, nullptr);
+  }
+  if (tiered) {
+    misses.collect = false;
+    if (!misses.list.empty()) {
+      if (!ran || !(spec->flags & cmd::kWrite)) {
+        out_.Truncate(reply_at);  // a read that saw a key as missing: run it again later
+        return false;
+      }
+      misses.list.clear();  // a write's keys were all checked before it ran
+    }
   }
 
   // Clients blocked on a key this command wrote get served once it is done.
@@ -321,6 +374,44 @@ void Connection::Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx) {
   resp.store(client_.resp, std::memory_order_relaxed);
   writer_.set_resp3(client_.resp == 3);
   if (client_.close_after_reply) close_after_reply_ = true;
+  return true;
+}
+
+void Connection::Park() {
+  parked_ = true;
+  if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
+  reading_ = false;
+  auto resume = [this](bool ok, const std::string& error) { OnLoaded(ok, error); };
+  if (park_for_memory_) {
+    park_for_memory_ = false;
+    worker_->server()->tiering()->WaitForCheckpoint(worker_->loop(), resume);
+    return;
+  }
+  std::vector<storage::TierMiss> keys;
+  keys.swap(storage::tl_tier_misses.list);
+  worker_->server()->tiering()->Load(worker_->loop(), std::move(keys),
+                                     [this](bool ok, const std::string& error) {
+                                       OnLoaded(ok, error);
+                                     });
+}
+
+void Connection::OnLoaded(bool ok, const std::string& error) {
+  parked_ = false;
+  if (free_after_load_) {
+    delete this;
+    return;
+  }
+  if (closing_) return;
+  if (!ok) {  // the backend did not answer: this command fails, the next ones run
+    writer_.Error("ERR backend unavailable: " + error);
+    Bump(worker_->error_replies);
+    in_.Consume(parked_size_);
+  }
+  if (!reading_ && !paused_ && !wal_paused_)
+    reading_ = uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), OnAlloc, OnRead) == 0;
+  ProcessInput();
+  Flush();
+  MaybeFinish();
 }
 
 void Connection::UnwatchAll() {
@@ -370,6 +461,25 @@ void Connection::Exec() {
   // Record what is held so the queued commands' own locks are skipped.
   held.shards.assign(lock.locked().begin(), lock.locked().end());
   std::sort(held.shards.begin(), held.shards.end());
+
+  // Backing tier: every key the transaction writes must be in memory before any command runs.
+  // If some are not, EXEC is taken back (Run) and runs again once they are loaded.
+  if (Tiering* tier = srv->tiering(); tier != nullptr) {
+    const storage::HeldShards* saved = storage::tl_held_shards;
+    storage::tl_held_shards = &held;
+    bool missing = false;
+    for (const QueuedCommand& q : queue) {
+      std::vector<std::string_view> argv(q.args.begin(), q.args.end());
+      cmd::CommandContext ctx = MakeContext(argv.data(), argv.size());
+      missing |= tier->CollectMissing(*q.spec, ctx);
+    }
+    storage::tl_held_shards = saved;
+    if (missing) {
+      queue_.swap(queue);
+      multi_ = true;
+      return;  // the locks go; nothing ran and nothing was replied
+    }
+  }
 
   // WATCH: abort if a watched key changed, or has expired since it was watched.
   bool abort = watch_.dirty.load();

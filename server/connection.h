@@ -97,10 +97,16 @@ class Connection : public cmd::Blocker {
   static void OnClosed(uv_handle_t* h);
 
   void ProcessInput();
-  // Resolves and checks one request; queues it inside MULTI, otherwise runs it.
-  void Execute(const std::vector<std::string_view>& args);
+  // Resolves and checks one request; queues it inside MULTI, otherwise runs it. False: the
+  // command did not run because keys must be read through first; it stays in the input and
+  // runs again once they are loaded (Park).
+  bool Execute(const std::vector<std::string_view>& args);
   cmd::CommandContext MakeContext(const std::string_view* argv, size_t argc);
-  void Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx);
+  bool Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx);  // false: parked
+  // Backing tier: waits (without blocking the loop) for the keys in storage::tl_tier_misses to
+  // be read through, then processes the input again, from the parked command on.
+  void Park();
+  void OnLoaded(bool ok, const std::string& error);
   void Invoke(const cmd::CommandSpec* spec, cmd::CommandContext& ctx,
               storage::ReleaseHook* on_release);
   // Under appendfsync always: the reply starting at reply_pos (and all after it) waits until
@@ -142,6 +148,10 @@ class Connection : public cmd::Blocker {
   bool wal_paused_ = false;    // stopped reading because the WAL queue is full
   bool writing_ = false;
   bool reading_ = false;
+  bool parked_ = false;          // waiting for a read-through (the command is not consumed)
+  bool park_for_memory_ = false;  // ... or for a checkpoint to make keys evictable
+  size_t parked_size_ = 0;       // its bytes in in_, dropped if the read fails
+  bool free_after_load_ = false;  // closed while parked: the load's callback frees this
   bool paused_ = false;  // stopped reading because of output back-pressure
   bool closing_ = false;
   bool close_after_reply_ = false;

@@ -1,4 +1,6 @@
 // strata-server [config-file] [--directive value ...]   (like redis-server)
+#include <mysql.h>
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,6 +14,8 @@
 
 int main(int argc, char** argv) {
   using namespace strata;
+  // The MySQL C API's global state, once, before any thread could open a connection.
+  mysql_library_init(0, nullptr, nullptr);
   server::Config config;
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && (args[0] == "-v" || args[0] == "--version")) {

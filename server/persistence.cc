@@ -12,6 +12,7 @@
 #include "common/format.h"
 #include "common/log.h"
 #include "server/server.h"
+#include "server/tiering.h"
 #include "storage/hash_object.h"
 #include "storage/list_object.h"
 #include "storage/set_object.h"
@@ -58,7 +59,9 @@ Persistence::Persistence(Server* server, wal::Options opts)
       wal_(std::make_unique<wal::Wal>(std::move(opts))),
       num_shards_(server->keyspace().num_shards()),
       num_dbs_(server->keyspace().num_dbs()),
-      shards_(num_shards_ * num_dbs_) {}
+      shards_(num_shards_ * num_dbs_) {
+  tiered_ = server->tiering() != nullptr;
+}
 
 Persistence::~Persistence() { Stop(); }
 
@@ -93,7 +96,10 @@ void Persistence::Apply(std::string_view payload) {
     ctx.now_ms = c.time_ms;
     out.Clear();
     cmd::Resolved r = cmd::Resolve(server_->registry(), ctx);
+    Tiering* tier = server_->tiering();
+    if (r.ok && tier != nullptr) tier->LoadForReplay(*r.spec, client.db_index, ctx.argv, ctx.argc);
     if (r.ok) r.spec->handler(ctx);
+    if (r.ok && tier != nullptr && ctx.dirty > 0) tier->MarkWritten(*r.spec, ctx);
     if (!r.ok || (out.ReadableBytes() > 0 && out.ReadPtr()[0] == '-')) {
       if (++replay_errors_ <= 5)
         strata::Log(LogLevel::kWarning, "WAL: replaying '%.*s' replied %.*s",
@@ -105,14 +111,26 @@ void Persistence::Apply(std::string_view payload) {
 
 bool Persistence::Load(std::string* error) {
   int64_t t0 = NowMs();
-  bool ok = wal_->Recover([this](uint64_t, std::string_view payload, bool) { Apply(payload); },
-                          error);
+  // With a backend, every record at or below its checkpoint LSN is in it already (each row
+  // holds the LSN of the checkpoint that wrote it): replay is idempotent by skipping them.
+  uint64_t skip_through = tiered_ ? server_->tiering()->checkpoint_lsn() : 0;
+  bool ok = wal_->Recover(
+      [this, skip_through](uint64_t lsn, std::string_view payload, bool) {
+        if (lsn <= skip_through) {
+          ++skipped_records_;
+          return;
+        }
+        Apply(payload);
+      },
+      error);
+  if (ok) wal_->ContinueAfter(skip_through);
   load_ms_ = NowMs() - t0;
   if (!ok) return false;
   strata::Log(LogLevel::kNotice,
-              "WAL loaded: %" PRIu64 " records, %" PRIu64 " commands, up to LSN %" PRIu64
-              " in %.3f seconds%s",
-              loaded_records_, loaded_commands_, wal_->last_lsn(), load_ms_ / 1000.0,
+              "WAL loaded: %" PRIu64 " records, %" PRIu64 " commands (%" PRIu64
+              " records already in the backend skipped), up to LSN %" PRIu64 " in %.3f seconds%s",
+              loaded_records_, loaded_commands_, skipped_records_, wal_->last_lsn(),
+              load_ms_ / 1000.0,
               replay_errors_ > 0 ? " (some commands replied errors, see above)" : "");
   return true;
 }
@@ -143,8 +161,8 @@ Persistence::Scope::~Scope() {
   for (auto it = b.want.rbegin(); it != b.want.rend(); ++it) storage::UnlockShard(it->shard);
 }
 
-void Persistence::Begin(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx,
-                        Scope* scope) {
+bool Persistence::Begin(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx,
+                        Scope* scope, bool check_tier) {
   ScopeBuffers& b = tl_scope;
   b.want.clear();
   b.states.clear();
@@ -198,6 +216,9 @@ void Persistence::Begin(const cmd::CommandSpec& spec, const cmd::CommandContext&
       for (size_t i : b.states) CaptureIfPending(i);
     }
   }
+  if (check_tier && tiered_ && (spec.flags & cmd::kWrite))
+    return !server_->tiering()->CollectMissing(spec, ctx);
+  return true;
 }
 
 uint64_t Persistence::Log(const std::string_view* argv, size_t argc,
@@ -240,6 +261,7 @@ uint64_t Persistence::End(const cmd::CommandSpec& spec, const cmd::CommandContex
   uint64_t lsn = 0;
   if ((spec.flags & cmd::kWrite) && ctx.dirty > 0) {
     lsn = Log(ctx.argv, ctx.argc, ctx);
+    if (tiered_) server_->tiering()->MarkWritten(spec, ctx);
     if (scope->whole_) {
       for (ShardState& st : shards_) {
         st.max_lsn = lsn;
@@ -305,6 +327,7 @@ void Persistence::BeforeExec(const std::vector<storage::Shard*>& locked, bool al
 void Persistence::AddExecCommand(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx) {
   bool write = (spec.flags & cmd::kWrite) && ctx.dirty > 0;
   if (write) {
+    if (tiered_) server_->tiering()->MarkWritten(spec, ctx);
     uint32_t db = static_cast<uint32_t>(ctx.client->db_index);
     if (ctx.log_as.empty()) {
       tl_exec_payload.Add(db, ctx.now_ms, ctx.argv, ctx.argc);
@@ -356,6 +379,10 @@ uint64_t Persistence::EndExec() {
 // ---- rewrite ----
 
 bool Persistence::StartRewrite(std::string* error) {
+  if (tiered_) {  // checkpoints compact the log: one now does what a rewrite would
+    server_->tiering()->Kick();
+    return true;
+  }
   bool expected = false;
   if (!rewriting_.compare_exchange_strong(expected, true)) {
     *error = "ERR Background append only file rewriting already in progress";

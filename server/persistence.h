@@ -66,9 +66,11 @@ class Persistence {
   // appended there, so the order is still the apply order. Its acquire hook captures a shard
   // for a running rewrite before the handler can change it. Under `always` Begin/End are used
   // (the reply's wait needs the key's slot).
+  // With a backing tier every write takes Begin/End: its keys must be checked (read through)
+  // and marked dirty under the locks it runs under.
   bool LogsOnRelease(const cmd::CommandSpec& spec) const {
     return (spec.flags & cmd::kWrite) && !spec.whole_keyspace && spec.first_key > 0 &&
-           spec.last_key == spec.first_key && !always();
+           spec.last_key == spec.first_key && !always() && !tiered_;
   }
   class ReleaseLogger : public storage::ReleaseHook, public storage::AcquireHook {
    public:
@@ -104,7 +106,11 @@ class Persistence {
     bool whole_ = false;
     bool active_ = false;
   };
-  void Begin(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx, Scope* scope);
+  // With check_tier (the dispatcher), a write whose keys must first be read through from the
+  // backend is not to run: false, with the keys in storage::tl_tier_misses (the scope still
+  // unlocks).
+  bool Begin(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx, Scope* scope,
+             bool check_tier = false);
   // Logs the command if it changed something; returns the LSN its reply must wait for under
   // `always` (0: none). Unlocks.
   uint64_t End(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx, Scope* scope);
@@ -155,12 +161,14 @@ class Persistence {
   void RewriteThread(uint64_t lsn);
 
   Server* server_;
+  bool tiered_ = false;  // a backing tier: mark writes dirty, replay above its checkpoint only
   std::unique_ptr<wal::Wal> wal_;
   size_t num_shards_, num_dbs_;
   std::vector<ShardState> shards_;
 
   // Replay statistics.
   uint64_t loaded_records_ = 0, loaded_commands_ = 0, replay_errors_ = 0;
+  uint64_t skipped_records_ = 0;  // at or below the backend's checkpoint
   int64_t load_ms_ = 0;
 
   std::atomic<bool> rewriting_{false};

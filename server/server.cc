@@ -14,9 +14,11 @@
 
 #include "common/format.h"
 #include "common/log.h"
+#include "common/memory.h"
 #include "common/strutil.h"
 #include "server/connection.h"
 #include "server/persistence.h"
+#include "server/tiering.h"
 #include "server/pubsub.h"
 #include "server/worker.h"
 
@@ -41,6 +43,7 @@ Server::Server(Config* config) : config_(config) {
   RegisterPubSubFamily(registry_);
   RegisterTransactionFamily(registry_);
   pubsub_ = std::make_unique<PubSub>(this);
+  evictor_ = std::make_unique<storage::Evictor>(*keyspace_);
   auto apply_limits = [this](const std::string& name) {
     if (name != "client-output-buffer-limit") return;
     std::istringstream in(config_->GetString(name));
@@ -69,6 +72,24 @@ Server::Server(Config* config) : config_(config) {
 Server::~Server() = default;
 
 bool Server::StartPersistence() {
+  std::string error;
+  if (config_->GetString("backend") != "none") {
+    // The backing tier needs the WAL: it is what makes a write durable before its checkpoint.
+    if (config_->GetString("appendonly") != "yes") {
+      Log(LogLevel::kNotice, "backend %s needs the write-ahead log: appendonly yes",
+          config_->GetString("backend").c_str());
+      config_->LoadArgs({"--appendonly", "yes"}, &error);
+    }
+    // Read-through jobs run on libuv's threadpool, one pooled connection each; the pool is
+    // sized before its first use.
+    setenv("UV_THREADPOOL_SIZE", std::to_string(config_->mysql_pool_size.load()).c_str(), 1);
+    tiering_ = std::make_unique<Tiering>(this);
+    if (!tiering_->Open(&error)) {
+      Log(LogLevel::kWarning, "Can't open the %s backend: %s",
+          config_->GetString("backend").c_str(), error.c_str());
+      return false;
+    }
+  }
   if (config_->GetString("appendonly") != "yes") return true;
   wal::Options o;
   o.dir = config_->dir() + "/" + config_->GetString("appenddirname");
@@ -81,7 +102,6 @@ bool Server::StartPersistence() {
   o.load_truncated = config_->GetString("aof-load-truncated") == "yes";
   o.load_corrupt = config_->GetString("wal-load-corrupt") == "yes";
   persistence_ = std::make_unique<Persistence>(this, o);
-  std::string error;
   if (!persistence_->Load(&error)) {
     Log(LogLevel::kWarning, "Can't load the append only file: %s", error.c_str());
     return false;
@@ -128,6 +148,7 @@ bool Server::Start() {
       Log(LogLevel::kWarning, "Can't open the append only file: %s", error.c_str());
       return false;
     }
+    if (tiering_) tiering_->Start(persistence_.get());
   }
 
   uv_loop_init(&loop_);
@@ -155,10 +176,42 @@ bool Server::Start() {
 void Server::Run() {
   uv_run(&loop_, UV_RUN_DEFAULT);
   for (auto& w : workers_) w->Join();
+  if (tiering_) tiering_->Stop();  // a last checkpoint
   if (persistence_) persistence_->Stop();  // writes and syncs what is queued
   uv_loop_close(&loop_);
   Log(LogLevel::kNotice, "strata is now ready to exit, bye bye...");
 }
+
+Server::MemoryVerdict Server::CheckMemory() {
+  const int64_t max = config_->maxmemory.load(std::memory_order_relaxed);
+  if (max <= 0) return MemoryVerdict::kOk;
+  size_t used = UsedMemoryEstimate();
+  if (used <= static_cast<size_t>(max)) return MemoryVerdict::kOk;
+  // Over by the estimate: take the exact figure (microseconds; only when over).
+  used = RefreshUsedMemory();
+  if (used <= static_cast<size_t>(max)) return MemoryVerdict::kOk;
+  auto policy = static_cast<storage::EvictionPolicy>(policy_.load(std::memory_order_relaxed));
+  size_t over = used - static_cast<size_t>(max);
+  size_t freed = 0;
+  if (policy != storage::EvictionPolicy::kNoEviction) {
+    storage::EvictFilter clean;
+    if (tiering_) {  // only keys whose value the backend has
+      Tiering* t = tiering_.get();
+      clean = [t](const storage::Entry& e) { return t->Clean(e); };
+    }
+    freed = evictor_->EvictBytes(over, 128, policy,
+                                 static_cast<size_t>(config_->maxmemory_samples.load()), clean,
+                                 nullptr);
+  }
+  if (freed >= over) return MemoryVerdict::kOk;
+  if (tiering_ && policy != storage::EvictionPolicy::kNoEviction) {
+    tiering_->Kick();  // dirty keys fill memory: write them back so they can go
+    return MemoryVerdict::kWait;
+  }
+  return MemoryVerdict::kOom;
+}
+
+uint64_t Server::evicted_keys() const { return evictor_->evicted_keys(); }
 
 void Server::RequestShutdown() { uv_async_send(&shutdown_async_); }
 
@@ -188,7 +241,17 @@ void Server::OnStatsTimer(uv_timer_t* h) {
     s->inst_ops_ = static_cast<int64_t>((ops - s->last_ops_) * 1000 / (now - s->last_ops_ms_));
   s->last_ops_ = ops;
   s->last_ops_ms_ = now;
-  if (s->persistence_)
+  // Eviction: the access clock, the policy (its LFU mode), and an exact used-memory figure.
+  storage::SetAccessClock(now);
+  storage::EvictionPolicy pol = storage::EvictionPolicy::kNoEviction;
+  storage::ParseEvictionPolicy(s->config_->maxmemory_policy(), &pol);
+  s->policy_.store(static_cast<int>(pol), std::memory_order_relaxed);
+  storage::SetLfuMode(storage::IsLfuPolicy(pol));
+  storage::SetLfuParams(static_cast<int>(s->config_->lfu_log_factor.load()),
+                        static_cast<int>(s->config_->lfu_decay_time.load()));
+  if (s->config_->maxmemory.load() > 0) RefreshUsedMemory();
+  if (s->tiering_) s->tiering_->Cron();
+  if (s->persistence_ && !s->tiering_)  // with a backend, checkpoints keep the log short
     s->persistence_->Cron(s->config_->auto_aof_rewrite_percentage.load(),
                           s->config_->auto_aof_rewrite_min_size.load());
 }
@@ -289,23 +352,6 @@ std::string HumanBytes(uint64_t n) {
   return u == 0 ? Format("%lluB", static_cast<unsigned long long>(n)) : Format("%.2f%s", d, units[u]);
 }
 
-uint64_t RssBytes() {
-  std::ifstream f("/proc/self/statm");
-  uint64_t pages = 0, rss = 0;
-  f >> pages >> rss;
-  return rss * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
-uint64_t AllocatedBytes() {
-  // jemalloc's own count (glibc's mallinfo would not see its arenas); refresh its stats first.
-  uint64_t epoch = 1;
-  size_t sz = sizeof(epoch);
-  mallctl("epoch", &epoch, &sz, &epoch, sz);
-  size_t allocated = 0;
-  sz = sizeof(allocated);
-  if (mallctl("stats.allocated", &allocated, &sz, nullptr, 0) != 0) return 0;
-  return allocated;
-}
 }  // namespace
 
 std::string Server::Info(const std::string& section_in) {
@@ -351,15 +397,21 @@ std::string Server::Info(const std::string& section_in) {
     out += "\r\n";
   }
   if (want("memory")) {
-    uint64_t used = AllocatedBytes(), rss = RssBytes();
+    MemoryStats ms = ReadMemoryStats();
+    uint64_t used = ms.allocated, rss = RssBytes();
     line("# Memory");
     line(Format("used_memory:%llu", static_cast<unsigned long long>(used)));
     line("used_memory_human:" + HumanBytes(used));
     line(Format("used_memory_rss:%llu", static_cast<unsigned long long>(rss)));
     line("used_memory_rss_human:" + HumanBytes(rss));
     line(Format("maxmemory:%lld", static_cast<long long>(config_->maxmemory.load())));
+    line("maxmemory_human:" + HumanBytes(static_cast<uint64_t>(config_->maxmemory.load())));
     line("maxmemory_policy:" + config_->maxmemory_policy());
-    line("mem_allocator:jemalloc");
+    line(Format("allocator_allocated:%zu", ms.allocated));
+    line(Format("allocator_active:%zu", ms.active));
+    line(Format("allocator_resident:%zu", ms.resident));
+    line(Format("mem_fragmentation_ratio:%.2f", used > 0 ? static_cast<double>(rss) / used : 0.0));
+    line("mem_allocator:" + AllocatorVersion());
     out += "\r\n";
   }
   if (want("persistence")) {
@@ -378,6 +430,11 @@ std::string Server::Info(const std::string& section_in) {
     }
     out += "\r\n";
   }
+  if (tiering_ && want("backend")) {
+    line("# Backend");
+    out += tiering_->Info();
+    out += "\r\n";
+  }
   if (want("stats")) {
     line("# Stats");
     line(Format("total_connections_received:%llu",
@@ -390,7 +447,7 @@ std::string Server::Info(const std::string& section_in) {
     line(Format("rejected_connections:%llu",
                 static_cast<unsigned long long>(st.rejected_connections)));
     line(Format("expired_keys:%llu", static_cast<unsigned long long>(keyspace_->ExpiredKeys())));
-    line("evicted_keys:0");
+    line(Format("evicted_keys:%llu", static_cast<unsigned long long>(evicted_keys())));
     line(Format("total_error_replies:%llu", static_cast<unsigned long long>(st.error_replies)));
     line(Format("pubsub_channels:%zu", pubsub_->registry().Count(SubKind::kChannel)));
     line(Format("pubsub_patterns:%zu", pubsub_->registry().Count(SubKind::kPattern)));

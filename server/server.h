@@ -17,6 +17,7 @@
 #include "server/blocking.h"
 #include "server/config.h"
 #include "server/transaction.h"
+#include "storage/eviction.h"
 #include "storage/keyspace.h"
 
 namespace strata::server {
@@ -25,6 +26,7 @@ class Worker;
 class Connection;
 class PubSub;
 class Persistence;
+class Tiering;
 
 // Counters of one command on one worker; written by that worker only, read by any.
 struct CommandStats {
@@ -64,6 +66,15 @@ class Server {
   BlockingRegistry& blocking() { return blocking_; }
   // The WAL glue; nullptr with appendonly no.
   Persistence* persistence() { return persistence_.get(); }
+  // The backing tier (server/tiering.h); nullptr with backend none.
+  Tiering* tiering() { return tiering_.get(); }
+  // maxmemory, before a command that may grow memory (kDenyOom): evicts by maxmemory-policy
+  // if over the limit. kWait: a backing tier holds only dirty keys in memory; the caller waits
+  // for a checkpoint (Tiering::WaitForCheckpoint) and tries again.
+  enum class MemoryVerdict { kOk, kOom, kWait };
+  MemoryVerdict CheckMemory();
+  uint64_t evicted_keys() const;
+
   // Loop thread of c, from Connection::Close: drops the client's subscriptions and waits.
   void OnClientClosed(Connection& c);
 
@@ -98,6 +109,9 @@ class Server {
   cmd::CommandRegistry registry_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<PubSub> pubsub_;
+  std::unique_ptr<storage::Evictor> evictor_;
+  std::atomic<int> policy_{0};  // storage::EvictionPolicy, refreshed by the stats timer
+  std::unique_ptr<Tiering> tiering_;       // destroyed after persistence_ (declared first)
   std::unique_ptr<Persistence> persistence_;
   WatchRegistry watches_;
   BlockingRegistry blocking_;

@@ -2,6 +2,7 @@
 //
 // Layout (32-byte header with padding, then data):
 //   next_ (8) | expire_ms_ (8) | key_len_ (4) | val_len_ (4) | type_ (1) | flags_ (1) | access_ (2)
+//   | epoch_ (4)
 //   | key bytes | value bytes (strings)  or  | Object* (collections, aligned copy)
 // A 16-byte key with a 16-byte value fits jemalloc's 64-byte class with no other allocation:
 // this is where the per-key memory advantage over Redis (robj + sds key + sds value + dictEntry)
@@ -20,6 +21,7 @@ enum class ObjType : uint8_t { kString = 0, kList, kHash, kSet, kZSet };
 const char* TypeName(ObjType t);  // "string", "list", ... as TYPE replies
 
 constexpr int64_t kNoExpire = -1;
+constexpr uint32_t kEpochUnmarked = 0xffffffffu;
 
 // Collections (lists, hashes, ...) live behind a pointer; the next issue fills this in.
 class Object {
@@ -68,8 +70,17 @@ class Entry {
     flags_ = on ? (flags_ | kFlagRawEncoding) : (flags_ & ~kFlagRawEncoding);
   }
 
+  // Eviction: an LRU clock (seconds) or, under an LFU policy, an 8-bit decay time and an 8-bit
+  // logarithmic counter (storage/eviction.h).
   uint16_t access() const { return access_; }
   void set_access(uint16_t a) { access_ = a; }
+
+  // Backing tier: the checkpoint epoch of the last write to this key (storage/tier.h). The entry
+  // is clean (its value is in the backend) when epoch <= the last committed checkpoint's epoch;
+  // 0 = loaded from the backend; kEpochUnmarked (new entries) is never clean until a write
+  // marks it. Lives in what was padding: the header stays 32 bytes.
+  uint32_t epoch() const { return epoch_; }
+  void set_epoch(uint32_t e) { epoch_ = e; }
 
   Entry* next = nullptr;  // bucket chain; owned by Dict
 
@@ -86,7 +97,9 @@ class Entry {
   uint8_t type_ = 0;
   uint8_t flags_ = 0;
   uint16_t access_ = 0;
+  uint32_t epoch_ = 0xffffffffu;  // kEpochUnmarked
 };
+static_assert(sizeof(Entry) == 32, "the entry header is 32 bytes");
 
 // Strings up to 4 GiB - 1 fit val_len_; proto-max-bulk-len caps values at 512 MiB by default.
 constexpr size_t kMaxStringLen = 0xffffffffu;

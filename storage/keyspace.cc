@@ -4,6 +4,9 @@
 
 #include <algorithm>
 
+#include "storage/eviction.h"
+#include "storage/tier.h"
+
 namespace strata::storage {
 
 // ---- locking hooks ----
@@ -21,6 +24,9 @@ bool HeldShards::Holds(const Shard* s) const {
 void LockShard(Shard* s) {
   if (tl_held_shards != nullptr && tl_held_shards->Holds(s)) return;
   s->mu.lock();
+  // A checkpoint's instant passed and this shard is not captured yet: capture it before this
+  // thread can change it (copy-on-write at shard granularity, storage/tier.h).
+  if (s->tier != nullptr && s->tier->capture_pending) CaptureShard(s);
   if (tl_acquire_hook != nullptr) tl_acquire_hook->OnAcquire(s);
 }
 
@@ -38,11 +44,19 @@ void Shard::Unaccount(const Entry* e) {
 
 Entry* Shard::Find(std::string_view key, uint64_t hash, int64_t now_ms) {
   Entry* e = dict_.Find(key, hash);
-  if (e == nullptr || !e->IsExpired(now_ms)) return e;
+  if (e == nullptr) {
+    if (tier != nullptr) OnMiss(key, hash);
+    return nullptr;
+  }
+  if (!e->IsExpired(now_ms)) {
+    TouchEntry(e);  // LRU clock / LFU counter for eviction and OBJECT IDLETIME/FREQ
+    return e;
+  }
   dict_.Unlink(key, hash);
   Unaccount(e);
   ++stats_.expired_keys;
   Entry::Free(e);
+  if (tier != nullptr) OnDeleted(key, hash);
   return nullptr;
 }
 
@@ -52,11 +66,14 @@ void Shard::Put(Entry* e, uint64_t hash) {
     Replace(old, e, hash);
     return;
   }
+  InitAccess(e);
   dict_.Insert(e, hash);
   if (e->HasExpire()) ++volatile_keys_;
 }
 
 void Shard::Replace(Entry* old_e, Entry* new_e, uint64_t hash) {
+  // An overwritten key starts a fresh LRU idle time but keeps its LFU frequency (as Redis).
+  if (LfuMode()) new_e->set_access(old_e->access()); else InitAccess(new_e, false);
   dict_.Replace(old_e, new_e, hash);
   Unaccount(old_e);
   if (new_e->HasExpire()) ++volatile_keys_;
@@ -70,6 +87,7 @@ bool Shard::Erase(std::string_view key, uint64_t hash, int64_t now_ms) {
   bool live = !e->IsExpired(now_ms);
   if (!live) ++stats_.expired_keys;
   Entry::Free(e);
+  if (tier != nullptr) OnDeleted(key, hash);
   return live;
 }
 
@@ -77,7 +95,75 @@ Entry* Shard::Take(std::string_view key, uint64_t hash, int64_t now_ms) {
   if (Find(key, hash, now_ms) == nullptr) return nullptr;
   Entry* e = dict_.Unlink(key, hash);
   Unaccount(e);
+  if (tier != nullptr) OnDeleted(key, hash);
   return e;
+}
+
+// ---- backing tier ----
+
+thread_local TierMisses tl_tier_misses;
+
+void Shard::OnMiss(std::string_view key, uint64_t hash) {
+  TierMisses& m = tl_tier_misses;
+  if (m.collect && tier->index.contains(hash)) m.list.push_back({this, hash, std::string(key)});
+}
+
+void Shard::OnDeleted(std::string_view key, uint64_t hash) {
+  tier->index.erase(hash);
+  tier->dirty.emplace_back(key);  // the checkpoint deletes its row
+}
+
+void Shard::MarkWritten(std::string_view key, uint64_t hash) {
+  if (tier == nullptr) return;
+  uint32_t epoch = tier->shared->epoch.load(std::memory_order_relaxed);
+  Entry* e = dict_.Find(key, hash);
+  if (e != nullptr) {
+    if (e->epoch() == epoch) return;  // already listed in this epoch
+    e->set_epoch(epoch);
+  } else {
+    tier->index.erase(hash);
+  }
+  tier->dirty.emplace_back(key);
+}
+
+bool Shard::NeedsLoad(std::string_view key, uint64_t hash, int64_t now_ms) {
+  if (tier == nullptr) return false;
+  bool collect = tl_tier_misses.collect;
+  tl_tier_misses.collect = false;  // this is the check itself, not a handler's lookup
+  bool absent = Find(key, hash, now_ms) == nullptr;
+  tl_tier_misses.collect = collect;
+  return absent && tier->index.contains(hash);
+}
+
+bool Shard::InstallLoaded(Entry* e, uint64_t hash) {
+  std::string_view key = e->key();
+  if (tier == nullptr || !tier->index.contains(hash) || dict_.Find(key, hash) != nullptr) {
+    Entry::Free(e);
+    return false;
+  }
+  e->set_epoch(0);  // clean: the backend has it
+  InitAccess(e);
+  dict_.Insert(e, hash);
+  if (e->HasExpire()) ++volatile_keys_;
+  if (tier->evicted > 0) --tier->evicted;
+  return true;
+}
+
+void Shard::ForgetLoaded(uint64_t hash) {
+  if (tier == nullptr) return;
+  if (tier->index.erase(hash) > 0 && tier->evicted > 0) --tier->evicted;
+}
+
+void Shard::Evict(Entry* e) {
+  std::string_view key = e->key();
+  uint64_t hash = HashKey(key);
+  dict_.Unlink(key, hash);
+  Unaccount(e);
+  if (tier != nullptr) {
+    tier->index.insert(hash);  // already there for a clean key; a read brings it back
+    ++tier->evicted;
+  }
+  Entry::Free(e);
 }
 
 void Shard::SetExpire(Entry* e, int64_t expire_ms) {
@@ -104,8 +190,10 @@ std::pair<size_t, size_t> Shard::ExpireStep(int64_t now_ms, size_t want_volatile
   expire_cursor_ = cursor;
   for (Entry* e : dead) {
     std::string_view key = e->key();
-    dict_.Unlink(key, HashKey(key));
+    uint64_t hash = HashKey(key);
+    dict_.Unlink(key, hash);
     Unaccount(e);
+    if (tier != nullptr) OnDeleted(key, hash);  // before the key's bytes are freed
     Entry::Free(e);
     ++expired;
   }
@@ -117,6 +205,12 @@ void Shard::Clear() {
   dict_.Clear();
   volatile_keys_ = 0;
   expire_cursor_ = 0;
+  if (tier != nullptr) {  // FLUSHDB/FLUSHALL: the checkpoint empties the database's rows
+    tier->index.clear();
+    tier->dirty.clear();
+    tier->evicted = 0;
+    tier->flushed = true;
+  }
 }
 
 // ---- Db ----
@@ -138,6 +232,7 @@ size_t Db::Size() {
   for (auto& s : shards_) {
     ShardLock lock(s.get());
     n += s->size();
+    if (s->tier != nullptr) n += s->tier->evicted;  // keys only in the backend
   }
   return n;
 }
@@ -165,6 +260,20 @@ Keyspace::Keyspace(size_t num_dbs, size_t num_shards) : num_shards_(num_shards) 
   for (size_t i = 0; i < num_dbs; ++i) {
     dbs_.push_back(std::make_unique<Db>(num_shards));
     for (size_t j = 0; j < num_shards; ++j) dbs_[i]->shard(j).id = i * num_shards + j;
+  }
+}
+
+Keyspace::~Keyspace() = default;
+
+void Keyspace::EnableTier(TierShared* shared) {
+  for (size_t d = 0; d < dbs_.size(); ++d) {
+    for (size_t i = 0; i < num_shards_; ++i) {
+      auto t = std::make_unique<ShardTier>();
+      t->shared = shared;
+      t->db = static_cast<uint32_t>(d);
+      dbs_[d]->shard(i).tier = t.get();
+      tiers_.push_back(std::move(t));
+    }
   }
 }
 

@@ -21,6 +21,9 @@
 
 namespace strata::storage {
 
+struct ShardTier;   // storage/tier.h
+struct TierShared;
+
 struct KeyspaceStats {
   uint64_t expired_keys = 0;   // removed because their TTL passed (lazily or actively)
 };
@@ -30,6 +33,8 @@ class Shard {
   std::mutex mu;
   // Position in the keyspace: database * shards + index (set by Keyspace).
   size_t id = 0;
+  // Backing tier state (storage/tier.h); null without a backend. Owned by the Keyspace.
+  ShardTier* tier = nullptr;
 
   // The live entry for key, or nullptr. An expired entry is deleted on the way (lazy expiry).
   Entry* Find(std::string_view key, uint64_t hash, int64_t now_ms);
@@ -42,6 +47,20 @@ class Shard {
   // Removes and returns an entry without freeing it (RENAME/MOVE); nullptr if absent or expired.
   Entry* Take(std::string_view key, uint64_t hash, int64_t now_ms);
   void SetExpire(Entry* e, int64_t expire_ms);
+
+  // ---- backing tier (no-ops without one; storage/tier.h) ----
+  // After a write that may have changed key: marks it dirty in the current epoch.
+  void MarkWritten(std::string_view key, uint64_t hash);
+  // True if key is not in memory but the backend may hold it (a read-through is needed).
+  bool NeedsLoad(std::string_view key, uint64_t hash, int64_t now_ms);
+  // Read-through result: installs e (clean) unless the key is in memory meanwhile or no longer
+  // in the index (deleted meanwhile); frees e otherwise. True if installed.
+  bool InstallLoaded(Entry* e, uint64_t hash);
+  // Read-through found no live row: the key is not in the backend after all.
+  void ForgetLoaded(uint64_t hash);
+  // Eviction: drops a clean entry from memory only (the backend keeps it). Without a backend,
+  // the same as deleting it.
+  void Evict(Entry* e);
 
   // Active expiry (Redis's sampling idea over a sweep cursor): walks buckets from where the last
   // step stopped until `want_volatile` keys with a TTL were seen or `max_buckets` buckets were
@@ -56,6 +75,8 @@ class Shard {
 
  private:
   void Unaccount(const Entry* e);
+  void OnMiss(std::string_view key, uint64_t hash);  // tier: collect a read-through
+  void OnDeleted(std::string_view key, uint64_t hash);  // tier: the key left memory for good
 
   Dict dict_;
   size_t volatile_keys_ = 0;
@@ -91,15 +112,20 @@ class Db {
 class Keyspace {
  public:
   Keyspace(size_t num_dbs, size_t num_shards);
+  ~Keyspace();
   size_t num_dbs() const { return dbs_.size(); }
   size_t num_shards() const { return num_shards_; }
   Db& db(size_t i) { return *dbs_[i]; }
   void FlushAll();
   uint64_t ExpiredKeys();
+  // Gives every shard its backing-tier state (start-up, before any command).
+  void EnableTier(TierShared* shared);
+  bool tiered() const { return !tiers_.empty(); }
 
  private:
   size_t num_shards_;
   std::vector<std::unique_ptr<Db>> dbs_;
+  std::vector<std::unique_ptr<ShardTier>> tiers_;
 };
 
 // Transactions and watched keys hook into shard locking through two thread-local pointers,

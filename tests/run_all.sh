@@ -2,6 +2,8 @@
 # Runs every test suite and ends with one line: "TOTAL_PASSED passed, TOTAL_FAILED failed".
 #   1. the doctest unit binary (build/unit_tests): counts test cases from its summary line
 #   2. the end-to-end suite (tests/integration/run.py) against STRATA_SERVER_KIND (default strata)
+# Both run with a throwaway MariaDB (tests/mariadb.sh, in $tmp/mdb) whose STRATA_TEST_MYSQL_*
+# variables are exported; it is stopped at exit. If it cannot start, that counts as 1 failed.
 # A suite that is missing, crashes, times out or prints no summary counts as at least 1 failed.
 # Exit status: 0 iff nothing failed.
 # Environment: UNIT_TESTS_BIN (default build/unit_tests), STRATA_SERVER_KIND, STRATA_SERVER_BIN,
@@ -15,9 +17,32 @@ UNIT_TIMEOUT=${UNIT_TIMEOUT:-100}
 INTEGRATION_TIMEOUT=${INTEGRATION_TIMEOUT:-190}
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+mariadb_dir=
+# Stop MariaDB (by the pid tests/mariadb.sh recorded) before removing $tmp, which holds its data.
+cleanup() {
+  [ -n "$mariadb_dir" ] && bash tests/mariadb.sh stop "$mariadb_dir" >/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT   # run the EXIT trap on Ctrl-C / SIGTERM too
+trap 'exit 143' TERM
 
 strip_colors() { sed -e 's/\x1b\[[0-9;]*m//g'; }
+
+# ---- throwaway MariaDB for the MySQL backend tests (unit and integration) -----------------------
+# Its socket lives under $tmp/mdb; tests/mariadb.sh falls back to a short /tmp/strata-mdb.* dir when
+# that path would be too long for a unix socket.
+mariadb_failed=0
+echo "=== MariaDB: tests/mariadb.sh start $tmp/mdb ==="
+mariadb_dir=$tmp/mdb
+if bash tests/mariadb.sh start "$mariadb_dir" && [ -f "$mariadb_dir/env" ]; then
+  # shellcheck source=/dev/null
+  source "$mariadb_dir/env"
+else
+  echo "MariaDB could not start (see above); MySQL backend tests will not run: counting 1 failed"
+  mariadb_failed=1
+fi
+echo
 
 # ---- unit tests ---------------------------------------------------------------------------------
 unit_passed=0
@@ -69,11 +94,12 @@ fi
 
 # ---- summary ------------------------------------------------------------------------------------
 total_passed=$((unit_passed + it_passed))
-total_failed=$((unit_failed + it_failed))
+total_failed=$((unit_failed + it_failed + mariadb_failed))
 source bench/tests/run_suite.sh  # bench tool unit tests (bench/**): adds to total_passed/total_failed
 echo
 echo "=== summary ==="
 echo "unit:        $unit_passed passed, $unit_failed failed"
 echo "integration: $it_passed passed, $it_failed failed, $it_skipped skipped"
+[ "$mariadb_failed" -ne 0 ] && echo "mariadb:     failed to start (counted as 1 failed)"
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]

@@ -786,4 +786,29 @@ bool Wal::InstallBase(const std::string& tmp_path, uint64_t lsn, std::string* er
   return true;
 }
 
+void Wal::ContinueAfter(uint64_t lsn) {
+  if (last_lsn() >= lsn) return;
+  last_lsn_.store(lsn);
+  written_lsn_.store(lsn);
+  synced_lsn_.store(lsn);
+}
+
+void Wal::DropThrough(uint64_t lsn) {
+  std::unique_lock<std::mutex> lock(mu_);
+  // The rotation asked for at the checkpoint's instant is normally done by now; give the
+  // writer a moment if not (the segment holding lsn can only go once it is closed).
+  done_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return current_first_ > lsn || stop_; });
+  RecomputeSizesLocked();  // the list of closed segments as of now (a rotation may just have run)
+  // A closed segment ends where the next one (or the current one) begins.
+  for (size_t i = 0; i < closed_.size(); ++i) {
+    uint64_t next_first = i + 1 < closed_.size() ? closed_[i + 1].first_lsn : current_first_;
+    if (next_first != 0 && next_first - 1 <= lsn) ::unlink(closed_[i].path.c_str());
+  }
+  if (base_lsn_ != 0 && base_lsn_ <= lsn) {
+    ::unlink(BasePath(base_lsn_).c_str());
+    base_lsn_ = 0;
+  }
+  RecomputeSizesLocked();
+}
+
 }  // namespace strata::wal

@@ -122,6 +122,15 @@ class Wal {
   // Size of the log when the last rewrite finished (or at start): auto-aof-rewrite's reference.
   uint64_t rewrite_base_size() const { return rewrite_base_size_.load(); }
 
+  // ---- backing tier (server/tiering.h) ----
+  // Start-up, after Recover and before Start: the backend's checkpoint covers LSNs up to lsn, so
+  // new records must number after it even when no segment is left to say so.
+  void ContinueAfter(uint64_t lsn);
+  // Everything at or below lsn is in the backend: deletes the closed segments (and a base) that
+  // hold nothing above it. The segment being written is never deleted: the checkpointer calls
+  // RotateAfter(lsn) at its instant so the records after lsn start a new one.
+  void DropThrough(uint64_t lsn);
+
   // Testing: make every write fail with this errno until cleared with 0 (DEBUG WAL-FAIL).
   void InjectWriteError(int err) { inject_errno_.store(err); }
   // Testing: the writer sleeps this long before each write() (DEBUG WAL-DELAY), so the queue

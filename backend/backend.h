@@ -1,0 +1,119 @@
+// The backing tier's interface: a SQL table that holds every key, written behind by the
+// checkpointer and read through on misses (server/tiering.h drives it).
+//
+// Schema (version 1; created if missing; `strata_meta` records the version so a later change can
+// migrate it):
+//   strata_kv(db INT, k <binary key>, type SMALLINT, v <blob>, expire_ms BIGINT NULL, lsn BIGINT,
+//             PRIMARY KEY (db, k))
+//   strata_meta(name VARCHAR(64) PRIMARY KEY, value BIGINT)   rows: schema_version, checkpoint_lsn
+// `type` is storage::ObjType (0 string, 1 list, 2 hash, 3 set, 4 zset). A string's `v` is its raw
+// bytes, so any SQL tool can read it; collections use storage/codec.h's documented encoding.
+// `expire_ms` is absolute Unix time in milliseconds, NULL for no TTL. `lsn` is the checkpoint LSN
+// that wrote the row: every WAL record above it is replayed at start-up, none at or below.
+//
+// Threads: Open/Close/LoadCheckpoint/ScanKeys on the main thread at start-up and shutdown; Get
+// from any thread (the libuv threadpool), each call checking a connection out of the pool for
+// its duration; the Checkpoint* calls from the checkpointer thread only, on a dedicated writer
+// connection. Errors never throw: false + a message, and the implementation reconnects (and
+// re-prepares its statements) on the next call.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace strata::backend {
+
+constexpr int kSchemaVersion = 1;
+
+struct Row {
+  uint32_t db = 0;
+  std::string key;
+  uint8_t type = 0;         // storage::ObjType
+  std::string value;        // raw bytes (strings) or storage/codec.h encoding (collections)
+  int64_t expire_ms = -1;   // absolute Unix ms; -1 = no TTL (NULL in SQL)
+  uint64_t lsn = 0;
+};
+
+// Counters for INFO; any thread.
+struct Stats {
+  std::atomic<uint64_t> get_calls{0}, get_keys{0}, get_found{0}, get_errors{0};
+  std::atomic<uint64_t> rows_upserted{0}, rows_deleted{0}, commits{0}, write_errors{0};
+  std::atomic<uint64_t> reconnects{0};
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const char* name() const = 0;  // "sqlite" | "mysql"
+  // Longest key the table can hold (MySQL: the primary key's VARBINARY length); the server
+  // refuses longer keys in writes rather than failing a checkpoint later. 0 = no limit.
+  virtual size_t max_key_len() const = 0;
+
+  // Connects (all pool connections and the writer), creates the tables if missing, checks the
+  // schema version. False + error (start-up fails with it).
+  virtual bool Open(std::string* error) = 0;
+  // Closes every connection. Idempotent.
+  virtual void Close() = 0;
+
+  // The checkpoint LSN stored by the last committed checkpoint (0 for a fresh table).
+  virtual bool LoadCheckpoint(uint64_t* lsn, std::string* error) = 0;
+  // Streams the key of every row whose expiry is NULL or after now_ms (start-up: the key index).
+  virtual bool ScanKeys(int64_t now_ms,
+                        const std::function<void(uint32_t db, std::string_view key)>& fn,
+                        std::string* error) = 0;
+
+  // Read-through: the rows of `keys` in database db. out->size() == keys.size() afterwards;
+  // (*out)[i] is empty when key i has no row. One query per up-to-kGetBatch keys.
+  virtual bool Get(uint32_t db, const std::vector<std::string>& keys,
+                   std::vector<std::optional<Row>>* out, std::string* error) = 0;
+
+  // Checkpoint: Begin, then any number of Flush/Upsert/Delete calls (each batched into
+  // multi-row statements of at most batch_max rows), then Commit, which also stores
+  // checkpoint_lsn in strata_meta, all in one transaction. On any false: call Rollback.
+  virtual bool CheckpointBegin(std::string* error) = 0;
+  virtual bool CheckpointFlushDb(uint32_t db, std::string* error) = 0;  // DELETE every row of db
+  virtual bool CheckpointUpsert(const std::vector<Row>& rows, std::string* error) = 0;
+  virtual bool CheckpointDelete(uint32_t db, const std::vector<std::string>& keys,
+                                std::string* error) = 0;
+  virtual bool CheckpointCommit(uint64_t checkpoint_lsn, std::string* error) = 0;
+  virtual void CheckpointRollback() = 0;
+
+  // A cheap round trip on the writer connection (reconnecting if needed).
+  virtual bool Ping(std::string* error) = 0;
+
+  Stats& stats() { return stats_; }
+
+ protected:
+  Stats stats_;
+};
+
+struct SqliteOptions {
+  std::string path;          // the database file (created if missing)
+  size_t readers = 4;        // read connections in the pool (WAL journal mode: concurrent reads)
+  size_t batch_max = 1000;   // backend-batch-max
+};
+std::unique_ptr<Backend> MakeSqliteBackend(const SqliteOptions& opts);
+
+struct MysqlOptions {
+  std::string host = "127.0.0.1";
+  int port = 3306;
+  std::string socket;        // used instead of host/port when set
+  std::string user = "root";
+  std::string password;
+  std::string database = "strata";  // created if missing (CREATE DATABASE IF NOT EXISTS)
+  size_t pool_size = 20;     // read connections, opened at Open; the writer is one more
+  size_t batch_max = 1000;   // rows per multi-row statement (<= 65535 / 6 placeholders)
+  int connect_timeout_s = 2;
+};
+std::unique_ptr<Backend> MakeMysqlBackend(const MysqlOptions& opts);
+
+// Keys per SELECT in Get (bigger requests are split).
+constexpr size_t kGetBatch = 64;
+
+}  // namespace strata::backend

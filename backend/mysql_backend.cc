@@ -1,0 +1,719 @@
+// The MySQL/MariaDB backend over the MySQL C API (libmariadb): a pool of read connections for
+// Get and one writer connection (autocommit off) for the checkpoint transactions.
+//
+// Statement shapes, each prepared once per connection (again after a reconnect):
+//   readers: SELECT k,type,v,expire_ms,lsn ... WHERE db=? AND k IN (?, x kGetBatch), unused
+//            placeholders padded by repeating the last key; plus a `k = ?` form for one key.
+//   writer:  a multi-row INSERT ... ON DUPLICATE KEY UPDATE of batch_max rows and a
+//            DELETE ... WHERE db=? AND k IN (?, x batch_max); a shorter last batch uses a
+//            statement prepared for its size, kept until a different size is needed (padding
+//            would resend a row's value, possibly megabytes, up to batch_max times).
+//   Upsert batches are also cut so one statement stays under half of max_allowed_packet.
+// Only standard MySQL SQL (VALUES(col) in ON DUPLICATE KEY UPDATE works on MySQL 8 and MariaDB).
+//
+// Reconnects: a connection whose last call failed with a connection error (client errors
+// 2000-2999 such as 2006 gone away and 2013 lost connection, 1243 unknown prepared statement,
+// 1927 killed, 4031 idle timeout, 1053 shutdown) or failed to connect is closed and reconnected,
+// with its statements re-prepared, at the start of its next call (Stats::reconnects counts the
+// reconnects that succeeded). Calls with nothing to lose retry once at once when the failure
+// came from a connection that had been working (a stale connection): Get, LoadCheckpoint,
+// CheckpointBegin and Ping. A call inside a checkpoint transaction does not retry (the
+// transaction is gone): it returns false, the caller rolls back, and its next CheckpointBegin
+// reconnects. ScanKeys does not retry either (it may have delivered keys already).
+//
+// The password is only handed to mysql_real_connect; nothing here logs it.
+#include <mysql.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <type_traits>
+
+#include "backend/sql_common.h"
+#include "common/format.h"
+#include "common/log.h"
+
+namespace strata::backend {
+namespace {
+
+constexpr size_t kMaxKeyLen = 3000;           // k VARBINARY(3000): (db, k) fits InnoDB's 3072
+constexpr unsigned kReaderIoTimeoutS = 10;    // per network read/write of a Get
+constexpr unsigned kWriterIoTimeoutS = 120;   // a checkpoint statement may take long to run
+constexpr size_t kMaxPlaceholders = 65535;
+constexpr size_t kDefaultPacket = 16u << 20;  // max_allowed_packet when it can't be read
+
+// libmariadb's my_bool is char, MySQL 8's libmysqlclient uses bool.
+using MyBool = std::remove_pointer_t<decltype(MYSQL_BIND::is_null)>;
+
+bool IsConnectionError(unsigned err) {
+  return (err >= 2000 && err < 3000) || err == 1243 || err == 1927 || err == 4031 ||
+         err == 1053;
+}
+
+const char* const kSchema[] = {
+    "CREATE TABLE IF NOT EXISTS strata_kv ("
+    "db INT NOT NULL, k VARBINARY(3000) NOT NULL, type SMALLINT NOT NULL, v LONGBLOB NOT NULL, "
+    "expire_ms BIGINT NULL, lsn BIGINT UNSIGNED NOT NULL, PRIMARY KEY (db, k)) ENGINE=InnoDB",
+    "CREATE TABLE IF NOT EXISTS strata_meta ("
+    "name VARCHAR(64) NOT NULL PRIMARY KEY, value BIGINT NOT NULL) ENGINE=InnoDB",
+    "INSERT INTO strata_meta (name, value) VALUES ('schema_version', 1), ('checkpoint_lsn', 0) "
+    "ON DUPLICATE KEY UPDATE name = name",
+};
+
+// "(?,?),(?,?)"-style lists.
+std::string Placeholders(size_t groups, const char* group) {
+  std::string s;
+  for (size_t i = 0; i < groups; ++i) {
+    if (i > 0) s += ',';
+    s += group;
+  }
+  return s;
+}
+
+std::string GetSql(size_t n) {
+  std::string sql = "SELECT k, type, v, expire_ms, lsn FROM strata_kv WHERE db = ? AND k ";
+  return sql + (n == 1 ? "= ?" : "IN (" + Placeholders(n, "?") + ")");
+}
+
+std::string UpsertSql(size_t n) {
+  return "INSERT INTO strata_kv (db, k, type, v, expire_ms, lsn) VALUES " +
+         Placeholders(n, "(?,?,?,?,?,?)") +
+         " ON DUPLICATE KEY UPDATE type = VALUES(type), v = VALUES(v), "
+         "expire_ms = VALUES(expire_ms), lsn = VALUES(lsn)";
+}
+
+std::string DeleteSql(size_t n) {
+  return "DELETE FROM strata_kv WHERE db = ? AND k IN (" + Placeholders(n, "?") + ")";
+}
+
+// Database names are spliced into CREATE DATABASE: letters, digits, '_' and '$' only.
+bool ValidDatabaseName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '$';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void BindBlob(MYSQL_BIND* b, const std::string& s) {
+  b->buffer_type = MYSQL_TYPE_BLOB;
+  b->buffer = const_cast<char*>(s.data());  // input buffers are only read
+  b->buffer_length = s.size();
+}
+
+template <typename T>
+void BindInt(MYSQL_BIND* b, enum_field_types type, const T* v) {
+  b->buffer_type = type;
+  b->buffer = const_cast<T*>(v);
+  b->is_unsigned = std::is_unsigned<T>::value;
+}
+
+enum class Role { kSetup, kReader, kWriter };
+
+// A statement prepared for n rows (or keys).
+struct SizedStmt {
+  MYSQL_STMT* stmt = nullptr;
+  size_t n = 0;
+};
+
+// One server connection and its prepared statements. Used by one thread at a time (a pool
+// checkout or the writer's mutex). Failures mark it broken; Ensure reconnects it.
+class MysqlConn {
+ public:
+  MysqlConn(const MysqlOptions& opts, Role role, size_t batch_max)
+      : opts_(opts), role_(role), batch_max_(batch_max) {}
+  ~MysqlConn() { Disconnect(); }
+  MysqlConn(const MysqlConn&) = delete;
+  MysqlConn& operator=(const MysqlConn&) = delete;
+
+  // True when the last call left the connection usable (a retry would reuse it).
+  bool healthy() const { return my_ != nullptr && !broken_; }
+
+  // Connected, statements prepared: reconnects first when the connection is down.
+  bool Ensure(Stats* stats, std::string* error) {
+    if (healthy()) return true;
+    Disconnect();
+    if (!Connect(error)) return false;
+    if (connected_before_) {
+      stats->reconnects.fetch_add(1, std::memory_order_relaxed);
+      Log(LogLevel::kNotice, "MySQL backend: %s connection re-established",
+          role_ == Role::kWriter ? "writer" : "reader");
+    }
+    connected_before_ = true;
+    return true;
+  }
+
+  void Disconnect() {
+    for (SizedStmt* s : {&get1_, &getn_, &upsert_full_, &upsert_part_, &delete_full_,
+                         &delete_part_}) {
+      if (s->stmt != nullptr) mysql_stmt_close(s->stmt);
+      *s = SizedStmt();
+    }
+    if (my_ != nullptr) mysql_close(my_);
+    my_ = nullptr;
+    broken_ = false;
+    txn_ = false;
+  }
+
+  // Error helpers: "mysql <what>: <message> (<errno>)"; a connection error marks it broken.
+  bool Fail(const char* what, std::string* error) {
+    return FailWith(mysql_errno(my_), mysql_error(my_), what, error);
+  }
+  bool FailStmt(MYSQL_STMT* s, const char* what, std::string* error) {
+    return FailWith(mysql_stmt_errno(s), mysql_stmt_error(s), what, error);
+  }
+
+  // A text-protocol statement whose result (if any) is discarded.
+  bool Query(const std::string& sql, const char* what, std::string* error) {
+    if (mysql_real_query(my_, sql.data(), sql.size()) != 0) return Fail(what, error);
+    MYSQL_RES* res = mysql_store_result(my_);
+    if (res != nullptr) mysql_free_result(res);
+    return mysql_errno(my_) == 0 || Fail(what, error);
+  }
+
+  // A one-value text query; *found false (and true returned) when it gave no row or NULL.
+  bool QueryInt(const std::string& sql, const char* what, int64_t* v, bool* found,
+                std::string* error) {
+    if (mysql_real_query(my_, sql.data(), sql.size()) != 0) return Fail(what, error);
+    MYSQL_RES* res = mysql_store_result(my_);
+    if (res == nullptr) return Fail(what, error);
+    MYSQL_ROW row = mysql_fetch_row(res);
+    *found = row != nullptr && row[0] != nullptr;
+    if (*found) *v = std::strtoll(row[0], nullptr, 10);
+    mysql_free_result(res);
+    return true;
+  }
+
+  MYSQL* my() const { return my_; }
+  bool txn() const { return txn_; }
+  void set_txn(bool on) { txn_ = on; }
+  size_t max_statement_bytes() const { return max_statement_bytes_; }
+
+  bool GetBatch(uint32_t db, const std::vector<std::string>& keys, size_t begin, size_t end,
+                std::vector<std::optional<Row>>* out, std::string* error);
+  bool UpsertBatch(const Row* rows, size_t n, std::string* error);
+  bool DeleteBatch(uint32_t db, const std::string* keys, size_t n, uint64_t* deleted,
+                   std::string* error);
+
+ private:
+  bool FailWith(unsigned err, const char* msg, const char* what, std::string* error) {
+    *error = Format("mysql %s: %s (%u)", what, msg, err);
+    if (IsConnectionError(err)) broken_ = true;
+    return false;
+  }
+  bool Connect(std::string* error);
+  bool Prepare(SizedStmt* s, const std::string& sql, size_t n, std::string* error) {
+    s->stmt = mysql_stmt_init(my_);
+    if (s->stmt == nullptr) return Fail("statement init", error);
+    if (mysql_stmt_prepare(s->stmt, sql.data(), sql.size()) != 0) {
+      FailStmt(s->stmt, "prepare", error);
+      mysql_stmt_close(s->stmt);
+      *s = SizedStmt();
+      return false;
+    }
+    s->n = n;
+    return true;
+  }
+  // The statement for n rows: the full-batch one or the last-batch one, re-prepared on a new n.
+  MYSQL_STMT* Sized(SizedStmt* full, SizedStmt* part, size_t n, std::string (*sql)(size_t),
+                    std::string* error) {
+    if (n == full->n) return full->stmt;
+    if (n == part->n) return part->stmt;
+    if (part->stmt != nullptr) mysql_stmt_close(part->stmt);
+    *part = SizedStmt();
+    return Prepare(part, sql(n), n, error) ? part->stmt : nullptr;
+  }
+  bool FetchRows(MYSQL_STMT* s, uint32_t db, const std::vector<std::string>& keys, size_t begin,
+                 size_t end, std::vector<std::optional<Row>>* out, std::string* error);
+
+  const MysqlOptions& opts_;
+  const Role role_;
+  const size_t batch_max_;
+  MYSQL* my_ = nullptr;
+  bool broken_ = false;            // a connection error: reconnect before the next use
+  bool connected_before_ = false;  // the next successful Connect is a reconnect
+  bool txn_ = false;               // writer: a checkpoint transaction is open and intact
+  size_t max_statement_bytes_ = kDefaultPacket / 2;
+  SizedStmt get1_, getn_;                                             // readers
+  SizedStmt upsert_full_, upsert_part_, delete_full_, delete_part_;  // writer
+  std::vector<MYSQL_BIND> binds_;                                     // writer's scratch
+};
+
+bool MysqlConn::Connect(std::string* error) {
+  my_ = mysql_init(nullptr);
+  if (my_ == nullptr) {
+    *error = "mysql: out of memory";
+    return false;
+  }
+  unsigned connect_s = static_cast<unsigned>(std::max(1, opts_.connect_timeout_s));
+  unsigned io_s = role_ == Role::kWriter ? kWriterIoTimeoutS : kReaderIoTimeoutS;
+  MyBool no = 0;
+  mysql_options(my_, MYSQL_OPT_CONNECT_TIMEOUT, &connect_s);
+  mysql_options(my_, MYSQL_OPT_READ_TIMEOUT, &io_s);
+  mysql_options(my_, MYSQL_OPT_WRITE_TIMEOUT, &io_s);
+  mysql_options(my_, MYSQL_OPT_RECONNECT, &no);  // we reconnect ourselves, re-preparing
+  // Strict: an over-long key or value is an error, never silently truncated.
+  mysql_options(my_, MYSQL_INIT_COMMAND,
+                "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'");
+  bool unix_socket = !opts_.socket.empty();
+  const char* db = role_ == Role::kSetup ? nullptr : opts_.database.c_str();
+  if (mysql_real_connect(my_, unix_socket ? nullptr : opts_.host.c_str(), opts_.user.c_str(),
+                         opts_.password.c_str(), db, unix_socket ? 0 : opts_.port,
+                         unix_socket ? opts_.socket.c_str() : nullptr, 0) == nullptr) {
+    std::string where = unix_socket ? opts_.socket : Format("%s:%d", opts_.host.c_str(),
+                                                            opts_.port);
+    *error = Format("mysql connect to %s as %s: %s (%u)", where.c_str(), opts_.user.c_str(),
+                    mysql_error(my_), mysql_errno(my_));
+    mysql_close(my_);
+    my_ = nullptr;
+    return false;
+  }
+  bool ok = true;
+  if (role_ == Role::kReader) {
+    ok = Prepare(&get1_, GetSql(1), 1, error) && Prepare(&getn_, GetSql(kGetBatch), kGetBatch,
+                                                          error);
+  } else if (role_ == Role::kWriter) {
+    int64_t packet = 0;
+    bool found = false;
+    ok = mysql_autocommit(my_, 0) == 0 || Fail("autocommit off", error);
+    ok = ok && QueryInt("SELECT @@max_allowed_packet", "max_allowed_packet", &packet, &found,
+                        error);
+    if (ok && found && packet > 0) max_statement_bytes_ = static_cast<size_t>(packet) / 2;
+    ok = ok && Prepare(&upsert_full_, UpsertSql(batch_max_), batch_max_, error) &&
+         Prepare(&delete_full_, DeleteSql(batch_max_), batch_max_, error);
+  }
+  if (!ok) Disconnect();  // leaves my_ null: the next Ensure connects again
+  return ok;
+}
+
+bool MysqlConn::GetBatch(uint32_t db, const std::vector<std::string>& keys, size_t begin,
+                         size_t end, std::vector<std::optional<Row>>* out, std::string* error) {
+  size_t n = end - begin;
+  MYSQL_STMT* s = n == 1 ? get1_.stmt : getn_.stmt;
+  size_t slots = n == 1 ? 1 : kGetBatch;
+  MYSQL_BIND params[1 + kGetBatch];
+  std::memset(params, 0, sizeof(params));
+  BindInt(&params[0], MYSQL_TYPE_LONG, &db);
+  for (size_t j = 0; j < slots; ++j) BindBlob(&params[1 + j], keys[begin + std::min(j, n - 1)]);
+  if (mysql_stmt_bind_param(s, params) != 0 || mysql_stmt_execute(s) != 0) {
+    return FailStmt(s, "get", error);
+  }
+  bool ok = FetchRows(s, db, keys, begin, end, out, error);
+  mysql_stmt_free_result(s);
+  return ok;
+}
+
+// Streams the result rows (no client-side copy of the whole result): fetch learns each blob's
+// length, fetch_column copies it straight into the Row's string.
+bool MysqlConn::FetchRows(MYSQL_STMT* s, uint32_t db, const std::vector<std::string>& keys,
+                          size_t begin, size_t end, std::vector<std::optional<Row>>* out,
+                          std::string* error) {
+  unsigned long key_len = 0, value_len = 0;
+  int16_t type = 0;
+  int64_t expire_ms = 0;
+  uint64_t lsn = 0;
+  MyBool expire_null = 0;
+  MYSQL_BIND res[5];
+  std::memset(res, 0, sizeof(res));
+  res[0].buffer_type = MYSQL_TYPE_BLOB;
+  res[0].length = &key_len;
+  BindInt(&res[1], MYSQL_TYPE_SHORT, &type);
+  res[2].buffer_type = MYSQL_TYPE_BLOB;
+  res[2].length = &value_len;
+  BindInt(&res[3], MYSQL_TYPE_LONGLONG, &expire_ms);
+  res[3].is_null = &expire_null;
+  BindInt(&res[4], MYSQL_TYPE_LONGLONG, &lsn);
+  if (mysql_stmt_bind_result(s, res) != 0) return FailStmt(s, "get bind", error);
+  for (;;) {
+    int rc = mysql_stmt_fetch(s);
+    if (rc == MYSQL_NO_DATA) return true;
+    if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) return FailStmt(s, "get fetch", error);
+    Row row;
+    row.db = db;
+    row.type = static_cast<uint8_t>(type);
+    row.expire_ms = expire_null ? -1 : expire_ms;
+    row.lsn = lsn;
+    row.key.resize(key_len);
+    row.value.resize(value_len);
+    unsigned column = 0;
+    for (std::string* dst : {&row.key, &row.value}) {
+      if (!dst->empty()) {
+        unsigned long got = 0;
+        MYSQL_BIND b;
+        std::memset(&b, 0, sizeof(b));
+        b.buffer_type = MYSQL_TYPE_BLOB;
+        b.buffer = dst->data();
+        b.buffer_length = dst->size();
+        b.length = &got;
+        if (mysql_stmt_fetch_column(s, &b, column, 0) != 0) {
+          return FailStmt(s, "get fetch column", error);
+        }
+      }
+      column += 2;  // k is column 0, v column 2
+    }
+    PlaceRow(keys, begin, end, std::move(row), out);
+  }
+}
+
+bool MysqlConn::UpsertBatch(const Row* rows, size_t n, std::string* error) {
+  MYSQL_STMT* s = Sized(&upsert_full_, &upsert_part_, n, UpsertSql, error);
+  if (s == nullptr) return false;
+  binds_.assign(n * 6, MYSQL_BIND{});
+  for (size_t i = 0; i < n; ++i) {
+    const Row& r = rows[i];
+    MYSQL_BIND* b = &binds_[i * 6];
+    BindInt(&b[0], MYSQL_TYPE_LONG, &r.db);
+    BindBlob(&b[1], r.key);
+    BindInt(&b[2], MYSQL_TYPE_TINY, &r.type);
+    BindBlob(&b[3], r.value);
+    if (r.expire_ms < 0) {
+      b[4].buffer_type = MYSQL_TYPE_NULL;
+    } else {
+      BindInt(&b[4], MYSQL_TYPE_LONGLONG, &r.expire_ms);
+    }
+    BindInt(&b[5], MYSQL_TYPE_LONGLONG, &r.lsn);
+  }
+  if (mysql_stmt_bind_param(s, binds_.data()) != 0 || mysql_stmt_execute(s) != 0) {
+    return FailStmt(s, "upsert", error);
+  }
+  return true;
+}
+
+bool MysqlConn::DeleteBatch(uint32_t db, const std::string* keys, size_t n, uint64_t* deleted,
+                            std::string* error) {
+  MYSQL_STMT* s = Sized(&delete_full_, &delete_part_, n, DeleteSql, error);
+  if (s == nullptr) return false;
+  binds_.assign(n + 1, MYSQL_BIND{});
+  BindInt(&binds_[0], MYSQL_TYPE_LONG, &db);
+  for (size_t i = 0; i < n; ++i) BindBlob(&binds_[1 + i], keys[i]);
+  if (mysql_stmt_bind_param(s, binds_.data()) != 0 || mysql_stmt_execute(s) != 0) {
+    return FailStmt(s, "delete", error);
+  }
+  *deleted += mysql_stmt_affected_rows(s);
+  return true;
+}
+
+class MysqlBackend final : public Backend {
+ public:
+  explicit MysqlBackend(const MysqlOptions& opts)
+      : opts_(opts),
+        batch_max_(std::clamp<size_t>(opts.batch_max, 1, kMaxPlaceholders / 6)) {}
+  ~MysqlBackend() override { Close(); }
+
+  const char* name() const override { return "mysql"; }
+  size_t max_key_len() const override { return kMaxKeyLen; }
+
+  bool Open(std::string* error) override;
+  void Close() override;
+  bool LoadCheckpoint(uint64_t* lsn, std::string* error) override;
+  bool ScanKeys(int64_t now_ms, const std::function<void(uint32_t, std::string_view)>& fn,
+                std::string* error) override;
+  bool Get(uint32_t db, const std::vector<std::string>& keys,
+           std::vector<std::optional<Row>>* out, std::string* error) override;
+  bool CheckpointBegin(std::string* error) override;
+  bool CheckpointFlushDb(uint32_t db, std::string* error) override;
+  bool CheckpointUpsert(const std::vector<Row>& rows, std::string* error) override;
+  bool CheckpointDelete(uint32_t db, const std::vector<std::string>& keys,
+                        std::string* error) override;
+  bool CheckpointCommit(uint64_t checkpoint_lsn, std::string* error) override;
+  void CheckpointRollback() override;
+  bool Ping(std::string* error) override;
+
+ private:
+  bool Setup(std::string* error);
+  // Runs op on c (connected first); once more on a fresh connection when it failed because a
+  // connection that had been working was stale.
+  template <typename Op>
+  bool WithRetry(MysqlConn& c, std::string* error, const Op& op) {
+    for (int attempt = 0;; ++attempt) {
+      bool was_healthy = c.healthy();
+      if (c.Ensure(&stats_, error) && op()) return true;
+      if (attempt > 0 || !was_healthy || c.healthy()) return false;
+    }
+  }
+  // The writer inside an intact checkpoint transaction. Caller holds writer_mu_.
+  bool InTxn(std::string* error) {
+    if (writer_ && writer_->txn()) return true;
+    *error = "mysql: no checkpoint transaction (CheckpointBegin failed or was not called, or a "
+             "statement in it failed: roll back and begin again)";
+    return false;
+  }
+  bool WriteFailed() {
+    stats_.write_errors.fetch_add(1, std::memory_order_relaxed);
+    if (writer_) writer_->set_txn(false);
+    return false;
+  }
+
+  const MysqlOptions opts_;
+  const size_t batch_max_;
+  ConnPool<MysqlConn> readers_;
+  std::mutex writer_mu_;               // the writer connection is used under it
+  std::unique_ptr<MysqlConn> writer_;  // guarded by writer_mu_
+  // Rows written by the open checkpoint transaction, added to stats_ at commit.
+  uint64_t pending_upserted_ = 0, pending_deleted_ = 0;  // guarded by writer_mu_
+};
+
+// Creates the database and the tables if missing and checks the schema version, on a
+// connection of its own.
+bool MysqlBackend::Setup(std::string* error) {
+  if (!ValidDatabaseName(opts_.database)) {
+    *error = Format("mysql: database name '%s' is not allowed (use letters, digits, _ and $)",
+                    opts_.database.c_str());
+    return false;
+  }
+  MysqlConn c(opts_, Role::kSetup, batch_max_);
+  if (!c.Ensure(&stats_, error)) return false;
+  if (!c.Query("CREATE DATABASE IF NOT EXISTS `" + opts_.database + "`", "create database",
+               error)) {
+    return false;
+  }
+  if (mysql_select_db(c.my(), opts_.database.c_str()) != 0) return c.Fail("use", error);
+  for (const char* sql : kSchema) {
+    if (!c.Query(sql, "create schema", error)) return false;
+  }
+  int64_t version = 0;
+  bool found = false;
+  if (!c.QueryInt("SELECT value FROM strata_meta WHERE name = 'schema_version'",
+                  "schema_version", &version, &found, error)) {
+    return false;
+  }
+  return CheckSchemaVersion(found ? version : 0, error);
+}
+
+bool MysqlBackend::Open(std::string* error) {
+  Close();
+  if (!Setup(error)) return false;
+  {
+    std::lock_guard<std::mutex> lock(writer_mu_);
+    writer_ = std::make_unique<MysqlConn>(opts_, Role::kWriter, batch_max_);
+    if (!writer_->Ensure(&stats_, error)) {
+      writer_.reset();
+      return false;
+    }
+  }
+  readers_.Reopen();
+  size_t n = opts_.pool_size > 0 ? opts_.pool_size : 1;
+  for (size_t i = 0; i < n; ++i) {
+    auto c = std::make_unique<MysqlConn>(opts_, Role::kReader, batch_max_);
+    if (!c->Ensure(&stats_, error)) {
+      Close();
+      return false;
+    }
+    readers_.Add(std::move(c));
+  }
+  return true;
+}
+
+void MysqlBackend::Close() {
+  readers_.Close();
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  writer_.reset();
+}
+
+bool MysqlBackend::LoadCheckpoint(uint64_t* lsn, std::string* error) {
+  Borrowed<MysqlConn> c(&readers_);
+  if (!c.ok()) {
+    *error = "mysql backend is not open";
+    return false;
+  }
+  int64_t v = 0;
+  bool found = false;
+  bool ok = WithRetry(*c, error, [&] {
+    return c->QueryInt("SELECT value FROM strata_meta WHERE name = 'checkpoint_lsn'",
+                       "checkpoint_lsn", &v, &found, error);
+  });
+  *lsn = ok && found ? static_cast<uint64_t>(v) : 0;
+  return ok;
+}
+
+bool MysqlBackend::ScanKeys(int64_t now_ms,
+                            const std::function<void(uint32_t, std::string_view)>& fn,
+                            std::string* error) {
+  Borrowed<MysqlConn> c(&readers_);
+  if (!c.ok()) {
+    *error = "mysql backend is not open";
+    return false;
+  }
+  if (!c->Ensure(&stats_, error)) return false;
+  std::string sql = Format(
+      "SELECT db, k FROM strata_kv WHERE expire_ms IS NULL OR expire_ms > %" PRId64, now_ms);
+  MYSQL* my = c->my();
+  if (mysql_real_query(my, sql.data(), sql.size()) != 0) return c->Fail("scan", error);
+  MYSQL_RES* res = mysql_use_result(my);  // rows stream from the server, one at a time
+  if (res == nullptr) return c->Fail("scan", error);
+  while (MYSQL_ROW row = mysql_fetch_row(res)) {
+    unsigned long* len = mysql_fetch_lengths(res);
+    fn(static_cast<uint32_t>(std::strtoul(row[0], nullptr, 10)),
+       std::string_view(row[1], len[1]));
+  }
+  bool ok = mysql_errno(my) == 0 || c->Fail("scan", error);
+  mysql_free_result(res);
+  return ok;
+}
+
+bool MysqlBackend::Get(uint32_t db, const std::vector<std::string>& keys,
+                       std::vector<std::optional<Row>>* out, std::string* error) {
+  out->assign(keys.size(), std::nullopt);
+  stats_.get_calls.fetch_add(1, std::memory_order_relaxed);
+  stats_.get_keys.fetch_add(keys.size(), std::memory_order_relaxed);
+  bool ok = false;
+  {
+    Borrowed<MysqlConn> c(&readers_);
+    if (!c.ok()) {
+      *error = "mysql backend is not open";
+    } else {
+      ok = WithRetry(*c, error, [&] {
+        out->assign(keys.size(), std::nullopt);  // a retry starts over
+        for (size_t begin = 0; begin < keys.size(); begin += kGetBatch) {
+          size_t end = std::min(keys.size(), begin + kGetBatch);
+          if (!c->GetBatch(db, keys, begin, end, out, error)) return false;
+        }
+        return true;
+      });
+    }
+  }
+  if (!ok) {
+    stats_.get_errors.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  stats_.get_found.fetch_add(CountFound(*out), std::memory_order_relaxed);
+  return true;
+}
+
+bool MysqlBackend::CheckpointBegin(std::string* error) {
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  if (!writer_) {
+    *error = "mysql backend is not open";
+    return WriteFailed();
+  }
+  pending_upserted_ = pending_deleted_ = 0;
+  writer_->set_txn(false);
+  // With autocommit off a transaction starts with the next statement; ROLLBACK first ends
+  // anything a caller left open (START TRANSACTION would commit it) and, as a round trip,
+  // finds a writer that went stale while idle, which then reconnects here.
+  bool ok = WithRetry(*writer_, error, [&] {
+    return mysql_rollback(writer_->my()) == 0 || writer_->Fail("begin", error);
+  });
+  if (!ok) return WriteFailed();
+  writer_->set_txn(true);
+  return true;
+}
+
+bool MysqlBackend::CheckpointFlushDb(uint32_t db, std::string* error) {
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  if (!InTxn(error)) return WriteFailed();
+  if (!writer_->Query(Format("DELETE FROM strata_kv WHERE db = %" PRIu32, db), "flush", error)) {
+    return WriteFailed();
+  }
+  pending_deleted_ += mysql_affected_rows(writer_->my());
+  return true;
+}
+
+bool MysqlBackend::CheckpointUpsert(const std::vector<Row>& rows, std::string* error) {
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  if (!InTxn(error)) return WriteFailed();
+  for (const Row& r : rows) {
+    if (r.key.size() > kMaxKeyLen) {
+      *error = Format("mysql upsert: key of %zu bytes is longer than %zu", r.key.size(),
+                      kMaxKeyLen);
+      return WriteFailed();
+    }
+  }
+  // Batches of at most batch_max rows, cut earlier so a statement stays under the packet limit.
+  const size_t limit = writer_->max_statement_bytes();
+  size_t begin = 0;
+  while (begin < rows.size()) {
+    size_t end = begin, bytes = 0;
+    while (end < rows.size() && end - begin < batch_max_) {
+      size_t row_bytes = rows[end].key.size() + rows[end].value.size() + 64;
+      if (end > begin && bytes + row_bytes > limit) break;
+      bytes += row_bytes;
+      ++end;
+    }
+    if (!writer_->UpsertBatch(&rows[begin], end - begin, error)) return WriteFailed();
+    begin = end;
+  }
+  pending_upserted_ += rows.size();
+  return true;
+}
+
+bool MysqlBackend::CheckpointDelete(uint32_t db, const std::vector<std::string>& keys,
+                                    std::string* error) {
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  if (!InTxn(error)) return WriteFailed();
+  for (size_t begin = 0; begin < keys.size(); begin += batch_max_) {
+    size_t n = std::min(batch_max_, keys.size() - begin);
+    if (!writer_->DeleteBatch(db, &keys[begin], n, &pending_deleted_, error)) {
+      return WriteFailed();
+    }
+  }
+  return true;
+}
+
+bool MysqlBackend::CheckpointCommit(uint64_t checkpoint_lsn, std::string* error) {
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  if (!InTxn(error)) return WriteFailed();
+  std::string sql = Format(
+      "INSERT INTO strata_meta (name, value) VALUES ('%s', %" PRIu64
+      ") ON DUPLICATE KEY UPDATE value = VALUES(value)",
+      kMetaCheckpointLsn, checkpoint_lsn);
+  if (!writer_->Query(sql, "storing checkpoint_lsn", error)) return WriteFailed();
+  if (mysql_commit(writer_->my()) != 0) {
+    writer_->Fail("commit", error);
+    return WriteFailed();
+  }
+  writer_->set_txn(false);
+  stats_.rows_upserted.fetch_add(pending_upserted_, std::memory_order_relaxed);
+  stats_.rows_deleted.fetch_add(pending_deleted_, std::memory_order_relaxed);
+  stats_.commits.fetch_add(1, std::memory_order_relaxed);
+  pending_upserted_ = pending_deleted_ = 0;
+  return true;
+}
+
+void MysqlBackend::CheckpointRollback() {
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  pending_upserted_ = pending_deleted_ = 0;
+  if (!writer_) return;
+  writer_->set_txn(false);
+  // A broken connection's transaction died with it; the next Begin reconnects.
+  std::string ignored;
+  if (writer_->healthy() && mysql_rollback(writer_->my()) != 0) {
+    writer_->Fail("rollback", &ignored);
+  }
+}
+
+bool MysqlBackend::Ping(std::string* error) {
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  if (!writer_) {
+    *error = "mysql backend is not open";
+    return false;
+  }
+  // A reconnect would end an open checkpoint transaction: only ping then, never retry.
+  if (writer_->txn()) {
+    if (mysql_ping(writer_->my()) == 0) return true;
+    writer_->Fail("ping", error);
+    if (!writer_->healthy()) writer_->set_txn(false);  // the transaction died with it
+    return false;
+  }
+  return WithRetry(*writer_, error, [&] {
+    return mysql_ping(writer_->my()) == 0 || writer_->Fail("ping", error);
+  });
+}
+
+}  // namespace
+
+// mysql_library_init is not thread-safe and mysql_init would run it implicitly, racing when
+// pool connections are opened from several threads: run it once here (main() also calls it;
+// a second call is a no-op).
+std::unique_ptr<Backend> MakeMysqlBackend(const MysqlOptions& opts) {
+  static std::once_flag once;
+  std::call_once(once, [] { mysql_library_init(0, nullptr, nullptr); });
+  return std::make_unique<MysqlBackend>(opts);
+}
+
+}  // namespace strata::backend
