@@ -233,7 +233,7 @@ bool Connection::Execute(const std::vector<std::string_view>& args) {
   bool may_grow = spec->flags & cmd::kDenyOom;
   if (multi_ && spec->name == "exec")  // Redis: EXEC is refused if a queued command could grow
     for (const QueuedCommand& q : queue_) may_grow |= (q.spec->flags & cmd::kDenyOom) != 0;
-  if (may_grow) {
+  if (may_grow && srv->config().maxmemory.load(std::memory_order_relaxed) > 0) {
     Server::MemoryVerdict m = srv->CheckMemory();
     if (m == Server::MemoryVerdict::kWait) {
       park_for_memory_ = true;

@@ -76,13 +76,8 @@ bool Tiering::Open(std::string* error) {
 
 // ---- keys of a write ----
 
-void Tiering::ForEachWriteKey(const cmd::CommandSpec& spec, size_t db,
-                              const std::string_view* argv, size_t argc,
-                              const std::function<void(size_t, std::string_view)>& fn) {
-  std::vector<size_t> pos;
-  cmd::KeyPositions(spec, argc, &pos);
-  for (size_t p : pos) fn(db, argv[p]);
-  // MOVE key db / COPY src dst DB db: the key in the other database.
+void Tiering::OtherDbKey(const cmd::CommandSpec& spec, const std::string_view* argv, size_t argc,
+                         const std::function<void(size_t, std::string_view)>& fn) {
   int64_t target;
   if (spec.name == "move" && argc == 3 && ParseInt64(argv[2], &target) && target >= 0) {
     fn(static_cast<size_t>(target), argv[1]);

@@ -57,9 +57,21 @@ class Tiering {
   // ---- the dispatcher (caller holds the command's shards) ----
   // Calls fn(db, key) for every key a write command may change: its key arguments in db, plus
   // MOVE's and COPY ... DB's key in the target database.
+  template <typename Fn>
   static void ForEachWriteKey(const cmd::CommandSpec& spec, size_t db,
-                              const std::string_view* argv, size_t argc,
-                              const std::function<void(size_t, std::string_view)>& fn);
+                              const std::string_view* argv, size_t argc, Fn&& fn) {
+    if (spec.first_key > 0 && spec.last_key == spec.first_key && !spec.whole_keyspace) {
+      if (static_cast<size_t>(spec.first_key) < argc) fn(db, argv[spec.first_key]);  // most
+      return;
+    }
+    std::vector<size_t> pos;
+    cmd::KeyPositions(spec, argc, &pos);
+    for (size_t p : pos) fn(db, argv[p]);
+    OtherDbKey(spec, argv, argc, fn);
+  }
+  // MOVE key db / COPY src dst DB db: the key in the other database, if any.
+  static void OtherDbKey(const cmd::CommandSpec& spec, const std::string_view* argv, size_t argc,
+                         const std::function<void(size_t, std::string_view)>& fn);
   // Adds to storage::tl_tier_misses the keys of a write that must be read through first;
   // true if there are any.
   bool CollectMissing(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx);

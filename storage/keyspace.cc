@@ -73,7 +73,13 @@ void Shard::Put(Entry* e, uint64_t hash) {
 
 void Shard::Replace(Entry* old_e, Entry* new_e, uint64_t hash) {
   // An overwritten key starts a fresh LRU idle time but keeps its LFU frequency (as Redis).
-  if (LfuMode()) new_e->set_access(old_e->access()); else InitAccess(new_e, false);
+  if (internal::g_lfu_mode.load(std::memory_order_relaxed))
+    new_e->set_access(old_e->access());
+  else
+    TouchEntry(new_e, false);
+  // Same key: still dirty (or clean) in the same checkpoint epoch, so a key rewritten many
+  // times between two checkpoints is listed once (Shard::MarkWritten).
+  new_e->set_epoch(old_e->epoch());
   dict_.Replace(old_e, new_e, hash);
   Unaccount(old_e);
   if (new_e->HasExpire()) ++volatile_keys_;

@@ -1043,3 +1043,54 @@ TEST_CASE("WAL: load_corrupt with a damaged base keeps the damaged data aside") 
   }
   CHECK_MESSAGE(found, "records logged after the damaged base were deleted");
 }
+
+TEST_CASE("WAL: backing tier: DropThrough deletes only segments wholly checkpointed; ContinueAfter") {
+  TempDir dir;
+  Options o = Opts(dir.path, FsyncPolicy::kEverySec);
+  std::string err;
+  {
+    Wal w(o);
+    std::vector<Rec> got;
+    REQUIRE(RecoverInto(w, &got, &err));
+    REQUIRE(w.Start(&err));
+    for (int i = 0; i < 5; ++i) AppendPayload(w, MakePayload(i, 20));  // LSNs 1..5
+    w.RotateAfter(5);  // a checkpoint's instant at LSN 5
+    for (int i = 5; i < 8; ++i) AppendPayload(w, MakePayload(i, 20));  // LSNs 6..8
+    w.DropThrough(5);  // its commit: waits for the rotation, deletes the segment 1..5
+    std::vector<std::string> segs = ListFiles(dir.path, ".log");
+    REQUIRE(segs.size() == 1);
+    CHECK(EndsWith(segs[0], ".00000000000000000006.log"));
+    w.RotateAfter(8);
+    AppendPayload(w, MakePayload(8, 20));  // LSN 9, in a new segment
+    w.DropThrough(7);  // the segment 6..8 holds LSN 8, above 7: it stays
+    segs = ListFiles(dir.path, ".log");
+    REQUIRE(segs.size() == 2);
+    CHECK(EndsWith(segs[0], ".00000000000000000006.log"));
+    CHECK(EndsWith(segs[1], ".00000000000000000009.log"));
+    w.DropThrough(8);  // now it goes; the current segment is never deleted
+    segs = ListFiles(dir.path, ".log");
+    REQUIRE(segs.size() == 1);
+    CHECK(EndsWith(segs[0], ".00000000000000000009.log"));
+    w.Stop();
+  }
+  {
+    // Recovery starts from the first remaining segment.
+    Wal w(o);
+    std::vector<Rec> got;
+    REQUIRE(RecoverInto(w, &got, &err));
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].lsn == 9);
+  }
+  {
+    // Everything checkpointed and no segment left: LSNs continue after the checkpoint.
+    for (const std::string& f : ListFiles(dir.path, ".log")) ::unlink(f.c_str());
+    Wal w(o);
+    std::vector<Rec> got;
+    REQUIRE(RecoverInto(w, &got, &err));
+    CHECK(w.last_lsn() == 0);
+    w.ContinueAfter(42);
+    REQUIRE(w.Start(&err));
+    CHECK(AppendPayload(w, "next") == 43);
+    w.Stop();
+  }
+}
