@@ -398,7 +398,19 @@ bool Tiering::Write(const Pass& pass, std::string* error) {
 
 bool Tiering::Checkpoint(bool final) {
   Pass pass;
-  if (!Instant(&pass)) return true;
+  if (!Instant(&pass)) {
+    // Nothing to write: the health check, so INFO shows an outage before writes need it.
+    std::string error;
+    bool ok = final || backend_->Ping(&error);
+    if (!ok) {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_error_ = error;
+    }
+    if (healthy_.exchange(ok) != ok)
+      Log(ok ? LogLevel::kNotice : LogLevel::kWarning, "Backend %s %s%s", backend_->name(),
+          ok ? "reachable again" : "unreachable: ", error.c_str());
+    return true;
+  }
   Collect(&pass);
   int64_t t0 = NowMs();
   int64_t backoff_ms = 100;
