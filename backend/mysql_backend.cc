@@ -41,7 +41,7 @@ namespace {
 
 constexpr size_t kMaxKeyLen = 3000;           // k VARBINARY(3000): (db, k) fits InnoDB's 3072
 constexpr unsigned kReaderIoTimeoutS = 10;    // per network read/write of a Get
-constexpr unsigned kWriterIoTimeoutS = 120;   // a checkpoint statement may take long to run
+constexpr unsigned kWriterIoTimeoutS = 60;    // a checkpoint statement may take long to run
 constexpr size_t kMaxPlaceholders = 65535;
 constexpr size_t kDefaultPacket = 16u << 20;  // max_allowed_packet when it can't be read
 

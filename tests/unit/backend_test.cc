@@ -364,7 +364,9 @@ TEST_CASE("backend: get with many, missing and repeated keys keeps request order
   ForEachTarget([](Target& t) {
     auto b = Opened(t);
     std::vector<Row> rows;
-    for (int i = 0; i < 100; ++i) rows.push_back(MakeRow(0, "k" + std::to_string(i), "v" + std::to_string(i)));
+    for (int i = 0; i < 100; ++i) {
+      rows.push_back(MakeRow(0, "k" + std::to_string(i), "v" + std::to_string(i)));
+    }
     Checkpoint(*b, rows, 1);
     std::vector<std::string> keys;
     std::vector<int> want;  // index into rows, -1 = missing
@@ -464,7 +466,9 @@ TEST_CASE("backend: concurrent gets share the pool") {
   ForEachTarget([](Target& t) {
     auto b = Opened(t);  // 2 read connections for 6 threads: callers wait their turn
     std::vector<Row> rows;
-    for (int i = 0; i < 20; ++i) rows.push_back(MakeRow(0, "k" + std::to_string(i), std::to_string(i)));
+    for (int i = 0; i < 20; ++i) {
+      rows.push_back(MakeRow(0, "k" + std::to_string(i), std::to_string(i)));
+    }
     Checkpoint(*b, rows, 1);
     std::atomic<int> bad{0};
     std::vector<std::thread> threads;
