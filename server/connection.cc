@@ -389,10 +389,46 @@ void Connection::Park() {
   }
   std::vector<storage::TierMiss> keys;
   keys.swap(storage::tl_tier_misses.list);
+  CollectPipelinedMisses(&keys);
   worker_->server()->tiering()->Load(worker_->loop(), std::move(keys),
                                      [this](bool ok, const std::string& error) {
                                        OnLoaded(ok, error);
                                      });
+}
+
+void Connection::CollectPipelinedMisses(std::vector<storage::TierMiss>* misses) {
+  constexpr size_t kMaxAhead = 64;  // commands looked at; a lookup takes up to 64 keys at once
+  Server* srv = worker_->server();
+  protocol::RespParser ahead;
+  protocol::ParserLimits limits;
+  limits.max_bulk_len = parser_limits_max_bulk_;
+  ahead.set_limits(limits);
+  storage::Db& db = srv->keyspace().db(client_.db_index);
+  int64_t now = NowMs();
+  std::vector<size_t> pos;
+  size_t off = parked_size_;
+  for (size_t n = 0; n < kMaxAhead && misses->size() < backend::kGetBatch; ++n) {
+    size_t consumed = 0;
+    if (ahead.Parse(in_.ReadPtr() + off, in_.ReadableBytes() - off, &consumed) !=
+        protocol::ParseStatus::kOk)
+      break;
+    off += consumed;
+    const std::vector<std::string_view>& args = ahead.args();
+    if (args.empty()) continue;
+    const cmd::CommandSpec* spec = srv->registry().Find(args[0]);
+    // Plain keyed commands only; anything else (SELECT, MULTI, ...) may change what the
+    // following keys mean: stop looking there.
+    if (spec == nullptr || spec->first_key <= 0 || spec->whole_keyspace || multi_) break;
+    if ((spec->arity > 0 && args.size() != static_cast<size_t>(spec->arity)) ||
+        (spec->arity < 0 && args.size() < static_cast<size_t>(-spec->arity)))
+      continue;
+    cmd::KeyPositions(*spec, args.size(), &pos);
+    for (size_t p : pos) {
+      storage::KeyRef k = db.Ref(args[p]);
+      storage::ShardLock lock(k);
+      if (k.shard->NeedsLoad(k.key, k.hash, now)) misses->push_back({k.shard, k.hash, std::string(k.key)});
+    }
+  }
 }
 
 void Connection::OnLoaded(bool ok, const std::string& error) {

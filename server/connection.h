@@ -21,6 +21,7 @@
 #include "protocol/resp_parser.h"
 #include "server/blocking.h"
 #include "server/transaction.h"
+#include "storage/tier.h"
 
 namespace strata::server {
 
@@ -107,6 +108,9 @@ class Connection : public cmd::Blocker {
   // be read through, then processes the input again, from the parked command on.
   void Park();
   void OnLoaded(bool ok, const std::string& error);
+  // Read-through of a pipelined batch: the keys of the commands queued behind the parked one
+  // that are only in the backend too, so one lookup serves them all.
+  void CollectPipelinedMisses(std::vector<storage::TierMiss>* misses);
   void Invoke(const cmd::CommandSpec* spec, cmd::CommandContext& ctx,
               storage::ReleaseHook* on_release);
   // Under appendfsync always: the reply starting at reply_pos (and all after it) waits until
