@@ -104,7 +104,10 @@ class SqliteConn {
       for (const char* sql : kSchema) {
         if (!Exec(sql, error)) return false;
       }
-    } else if (!Exec("PRAGMA query_only=1", error)) {
+    } else if (!Exec("PRAGMA query_only=1", error) ||
+               // Point reads need little cache (the OS caches the file); SQLite's default 2 MB
+               // per reader would count against maxmemory several times over.
+               !Exec("PRAGMA cache_size=-256", error)) {
       return false;
     }
     int n = writer ? kNumStmts : kFirstWriterStmt;

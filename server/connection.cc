@@ -9,6 +9,7 @@
 #include "common/errors.h"
 #include "common/format.h"
 #include "common/log.h"
+#include "common/memory.h"
 #include "server/persistence.h"
 #include "server/tiering.h"
 #include "server/worker.h"
@@ -230,23 +231,35 @@ bool Connection::Execute(const std::vector<std::string_view>& args) {
     writer_.SimpleString("QUEUED");
     return true;
   }
-  bool may_grow = spec->flags & cmd::kDenyOom;
-  if (multi_ && spec->name == "exec")  // Redis: EXEC is refused if a queued command could grow
-    for (const QueuedCommand& q : queue_) may_grow |= (q.spec->flags & cmd::kDenyOom) != 0;
-  if (may_grow && srv->config().maxmemory.load(std::memory_order_relaxed) > 0) {
+  // maxmemory: every command evicts if memory is over (as in Redis); only those that may grow
+  // it are refused (or, with a backend, wait for a checkpoint) when nothing can be evicted.
+  const bool limited = srv->config().maxmemory.load(std::memory_order_relaxed) > 0;
+  int64_t allocated_before = 0;
+  // The command a read-through just served runs before anything is evicted: evicting first
+  // could drop the very keys it waited for, and it would wait again, forever.
+  const bool check_memory = limited && !just_loaded_;
+  just_loaded_ = false;
+  if (check_memory) {
+    bool may_grow = spec->flags & cmd::kDenyOom;
+    if (multi_ && spec->name == "exec")  // EXEC is refused if a queued command could grow
+      for (const QueuedCommand& q : queue_) may_grow |= (q.spec->flags & cmd::kDenyOom) != 0;
     Server::MemoryVerdict m = srv->CheckMemory();
-    if (m == Server::MemoryVerdict::kWait) {
+    if (may_grow && m == Server::MemoryVerdict::kWait) {
       park_for_memory_ = true;
       return false;
     }
-    if (m == Server::MemoryVerdict::kOom) {
+    if (may_grow && m != Server::MemoryVerdict::kOk) {
       writer_.Error("OOM command not allowed when used memory > 'maxmemory'.");
       Bump(worker_->error_replies);
       Bump(worker_->cmd_stats[spec->id].rejected);
       return true;
     }
+    allocated_before = ThreadNetAllocated();
   }
   if (!Run(spec, ctx)) return false;
+  // What the command allocated moves the estimate at once (the exact figure is taken every
+  // 100 ms): a burst of big writes cannot slip past maxmemory between two refreshes.
+  if (check_memory) AdjustUsedMemoryEstimate(ThreadNetAllocated() - allocated_before);
   if (!ready_keys_.empty()) ServeReadyKeys();
   return true;
 }
@@ -389,7 +402,11 @@ void Connection::Park() {
   }
   std::vector<storage::TierMiss> keys;
   keys.swap(storage::tl_tier_misses.list);
-  CollectPipelinedMisses(&keys);
+  // Reading ahead for the pipeline helps unless memory is tight: keys loaded ahead would be
+  // evicted again before their commands run.
+  int64_t max = worker_->server()->config().maxmemory.load(std::memory_order_relaxed);
+  if (max == 0 || UsedMemoryEstimate() < static_cast<size_t>(max) / 4 * 3)
+    CollectPipelinedMisses(&keys);
   worker_->server()->tiering()->Load(worker_->loop(), std::move(keys),
                                      [this](bool ok, const std::string& error) {
                                        OnLoaded(ok, error);
@@ -433,6 +450,8 @@ void Connection::CollectPipelinedMisses(std::vector<storage::TierMiss>* misses) 
 
 void Connection::OnLoaded(bool ok, const std::string& error) {
   parked_ = false;
+  if (ok && worker_->server()->config().maxmemory.load(std::memory_order_relaxed) > 0)
+    RefreshUsedMemory();  // the installed values were allocated on this thread just now
   if (free_after_load_) {
     delete this;
     return;
@@ -442,6 +461,8 @@ void Connection::OnLoaded(bool ok, const std::string& error) {
     writer_.Error("ERR backend unavailable: " + error);
     Bump(worker_->error_replies);
     in_.Consume(parked_size_);
+  } else {
+    just_loaded_ = true;
   }
   if (!reading_ && !paused_ && !wal_paused_)
     reading_ = uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), OnAlloc, OnRead) == 0;

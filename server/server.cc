@@ -125,7 +125,9 @@ bool Server::Start() {
   std::vector<int> cpus;
   if (!config_->server_cpus().empty()) ParseCpuList(config_->server_cpus(), &cpus);
 
+  RefreshEviction(NowMs());  // the policy, clocks and memory figure before the first command
   if (!StartPersistence()) return false;
+  RefreshUsedMemory();
 
   int port = static_cast<int>(config_->port.load());
   for (int i = 0; i < nthreads; ++i) {
@@ -199,16 +201,32 @@ Server::MemoryVerdict Server::CheckMemory() {
       Tiering* t = tiering_.get();
       clean = [t](const storage::Entry& e) { return t->Clean(e); };
     }
-    freed = evictor_->EvictBytes(over, 128, policy,
+    // At most ~1,000 keys (a few ms) per command, like Redis's eviction time limit: the next
+    // command goes on where this one stopped.
+    freed = evictor_->EvictBytes(over, 1024, policy,
                                  static_cast<size_t>(config_->maxmemory_samples.load()), clean,
                                  nullptr);
   }
-  if (freed >= over) return MemoryVerdict::kOk;
-  if (tiering_ && policy != storage::EvictionPolicy::kNoEviction) {
-    tiering_->Kick();  // dirty keys fill memory: write them back so they can go
+  if (freed > 0) return MemoryVerdict::kOk;  // under the limit, or on the way there
+  // Nothing evictable. With a backend and writes not yet checkpointed, a checkpoint will make
+  // keys clean: wait for it. Otherwise refuse, as Redis does.
+  if (tiering_ && policy != storage::EvictionPolicy::kNoEviction && persistence_ != nullptr &&
+      persistence_->wal().last_lsn() > tiering_->checkpoint_lsn()) {
+    tiering_->Kick();
     return MemoryVerdict::kWait;
   }
   return MemoryVerdict::kOom;
+}
+
+void Server::RefreshEviction(int64_t now_ms) {
+  storage::SetAccessClock(now_ms);
+  storage::EvictionPolicy pol = storage::EvictionPolicy::kNoEviction;
+  storage::ParseEvictionPolicy(config_->maxmemory_policy(), &pol);
+  policy_.store(static_cast<int>(pol), std::memory_order_relaxed);
+  storage::SetLfuMode(storage::IsLfuPolicy(pol));
+  storage::SetLfuParams(static_cast<int>(config_->lfu_log_factor.load()),
+                        static_cast<int>(config_->lfu_decay_time.load()));
+  if (config_->maxmemory.load() > 0) RefreshUsedMemory();
 }
 
 uint64_t Server::evicted_keys() const { return evictor_->evicted_keys(); }
@@ -241,15 +259,7 @@ void Server::OnStatsTimer(uv_timer_t* h) {
     s->inst_ops_ = static_cast<int64_t>((ops - s->last_ops_) * 1000 / (now - s->last_ops_ms_));
   s->last_ops_ = ops;
   s->last_ops_ms_ = now;
-  // Eviction: the access clock, the policy (its LFU mode), and an exact used-memory figure.
-  storage::SetAccessClock(now);
-  storage::EvictionPolicy pol = storage::EvictionPolicy::kNoEviction;
-  storage::ParseEvictionPolicy(s->config_->maxmemory_policy(), &pol);
-  s->policy_.store(static_cast<int>(pol), std::memory_order_relaxed);
-  storage::SetLfuMode(storage::IsLfuPolicy(pol));
-  storage::SetLfuParams(static_cast<int>(s->config_->lfu_log_factor.load()),
-                        static_cast<int>(s->config_->lfu_decay_time.load()));
-  if (s->config_->maxmemory.load() > 0) RefreshUsedMemory();
+  s->RefreshEviction(now);
   if (s->tiering_) s->tiering_->Cron();
   if (s->persistence_ && !s->tiering_)  // with a backend, checkpoints keep the log short
     s->persistence_->Cron(s->config_->auto_aof_rewrite_percentage.load(),

@@ -74,6 +74,9 @@ class Server {
   enum class MemoryVerdict { kOk, kOom, kWait };
   MemoryVerdict CheckMemory();
   uint64_t evicted_keys() const;
+  // The access clock, maxmemory-policy and lfu-* as the storage layer reads them, and the exact
+  // used-memory figure. At start-up and every 100 ms (the stats timer).
+  void RefreshEviction(int64_t now_ms);
 
   // Loop thread of c, from Connection::Close: drops the client's subscriptions and waits.
   void OnClientClosed(Connection& c);

@@ -96,13 +96,29 @@ bool Tiering::CollectMissing(const cmd::CommandSpec& spec, const cmd::CommandCon
                     if (db >= ks.num_dbs()) return;
                     storage::KeyRef k = ks.db(db).Ref(key);
                     storage::ShardLock lock(k);  // held already by the caller: a no-op
-                    if (k.shard->NeedsLoad(key, k.hash, ctx.now_ms)) {
-                      storage::tl_tier_misses.list.push_back(
-                          {k.shard, k.hash, std::string(key)});
-                      any = true;
+                    if (!k.shard->NeedsLoad(key, k.hash, ctx.now_ms)) return;
+                    if (BlindWrite(spec, ctx.argv, ctx.argc)) {
+                      // Replaced whatever its old value was: no need to read it. The write
+                      // brings the key back into memory.
+                      if (k.shard->tier->evicted > 0) --k.shard->tier->evicted;
+                      return;
                     }
+                    storage::tl_tier_misses.list.push_back({k.shard, k.hash, std::string(key)});
+                    any = true;
                   });
   return any;
+}
+
+bool Tiering::BlindWrite(const cmd::CommandSpec& spec, const std::string_view* argv,
+                         size_t argc) {
+  if (spec.name == "mset" || spec.name == "setex" || spec.name == "psetex") return true;
+  if (spec.name != "set") return false;
+  // SET key value [EX|PX|EXAT|PXAT n]: NX, XX, GET and KEEPTTL depend on the old key.
+  for (size_t i = 3; i < argc; ++i)
+    if (EqualsIgnoreCase(argv[i], "nx") || EqualsIgnoreCase(argv[i], "xx") ||
+        EqualsIgnoreCase(argv[i], "get") || EqualsIgnoreCase(argv[i], "keepttl"))
+      return false;
+  return true;
 }
 
 void Tiering::MarkWritten(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx) {
@@ -374,12 +390,14 @@ void Tiering::Collect(Pass* pass) {
       storage::ShardLock lock(s);  // captures the shard if no writer did (LockShard)
       storage::ShardTier& t = *s->tier;
       for (backend::Row& r : t.rows) pass->rows.push_back(std::move(r));
-      t.rows.clear();
       if (!t.deletes.empty()) {
         std::vector<std::string>& del = pass->deletes[t.db];
         for (std::string& k : t.deletes) del.push_back(std::move(k));
-        t.deletes.clear();
       }
+      // Give the buffers back: a burst of writes must not pin their high-water mark.
+      std::vector<backend::Row>().swap(t.rows);
+      std::vector<std::string>().swap(t.deletes);
+      std::vector<std::string>().swap(t.capture_keys);
     }
   }
 }

@@ -75,6 +75,9 @@ class Tiering {
   // Adds to storage::tl_tier_misses the keys of a write that must be read through first;
   // true if there are any.
   bool CollectMissing(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx);
+  // A write that replaces its key whatever it held (SET without NX/XX/GET/KEEPTTL, MSET,
+  // SETEX, PSETEX): an evicted key need not be read first.
+  static bool BlindWrite(const cmd::CommandSpec& spec, const std::string_view* argv, size_t argc);
   // After a write changed something: marks its keys dirty.
   void MarkWritten(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx);
   // Error reply for a write the tier cannot take (key too long for the backend, WAL over
