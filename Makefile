@@ -54,7 +54,7 @@ test:
 	@tests/run_all.sh
 
 BENCH := /usr/bin/python3 bench/bench.py
-bench-quick bench-cpu bench-disk bench-mem bench-instr:
+bench-quick bench-cpu bench-disk bench-mem bench-instr bench-tier:
 	@scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory $(SERVER)
 	@$(BENCH) $(@:bench-%=%) $(BENCH_ARGS)

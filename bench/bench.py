@@ -7,6 +7,7 @@ driven by stock redis-benchmark. Run with Debian's /usr/bin/python3 (psutil, mat
   bench.py disk    appendonly no / everysec / always (x backing tier for strata)
   bench.py mem     bytes per key: strings and collections at 100k and 1M
   bench.py instr   instructions per request under callgrind (two request counts, difference)
+  bench.py tier    backing tier: hits, read-through misses, never-set keys (none/sqlite/mysql)
 
 `bench.py MODE --help` lists every knob with its default for that mode. Results go to
 bench/results/<mode>-<date>/ (CSV, JSON lines, summary.md, PNGs); see docs/BENCHMARKS.md.
@@ -50,6 +51,9 @@ MODE_DEFAULTS = {
                 requests=0, requests_pipelined=0, reps=1, latency_source="csv"),
     "instr": dict(tests="set,get", pipelines="16", clients="50", threads="1",
                   requests=100000, requests_pipelined=100000, reps=1, latency_source="csv"),
+    # reps=None: 3, or 1 with --quick (modes/tier.py)
+    "tier": dict(tests="set,get", pipelines="16,1", clients="50", threads="1",
+                 requests=100000, requests_pipelined=2000000, reps=None, latency_source="csv"),
 }
 
 HELP = {
@@ -58,6 +62,8 @@ HELP = {
     "disk": "persistence sweep: appendonly no/everysec/always, backing tiers (make bench-disk)",
     "mem": "memory sweep: RSS bytes per key/element, strings and collections (make bench-mem)",
     "instr": "instructions per request under callgrind (make bench-instr)",
+    "tier": "backing tier: hit path, read-through misses, hits under misses, never-set keys, "
+            "strata --backend none/sqlite/mysql beside redis-server (make bench-tier)",
 }
 
 
@@ -106,7 +112,8 @@ def add_common(p, mode):
     g.add_argument("--data-size", type=int, default=None,
                    help="-d value size in bytes (default: redis-benchmark's 3)")
     g.add_argument("--reps", type=int, default=d["reps"],
-                   help="repetitions of every point (default: %(default)s)")
+                   help="repetitions of every point (default: %s)"
+                        % (d["reps"] or "3, 1 with --quick"))
     g.add_argument("--latency-source", choices=("csv", "text"), default=d["latency_source"],
                    help="redis-benchmark --csv, or its default text output which also gives "
                         "p99.9 (default: %(default)s)")
@@ -122,11 +129,52 @@ def add_common(p, mode):
     g.add_argument("--wandb-project", default="strata-bench")
 
 
+def add_tier(p):
+    g = p.add_argument_group("backing tier (docs/BENCHMARKS.md, 'Backing tier')")
+    g.add_argument("--quick", action="store_true",
+                   help="fewer points: 1 repetition of each part, MySQL pool size 20 only "
+                        "(knobs given explicitly still win)")
+    g.add_argument("--parts", default="hit,absent,miss,mixed",
+                   help="hit: resident keys; absent: GETs of never-set keys; miss: read-through "
+                        "after a restart; mixed: hit latency with misses in flight "
+                        "(default: %(default)s)")
+    g.add_argument("--tiers", default="none,sqlite,mysql",
+                   help="strata --backend values (default: %(default)s)")
+    g.add_argument("--mysql-pool-size", type=int, default=20,
+                   help="mysql-pool-size of the hit path (default: %(default)s)")
+    g.add_argument("--pool-sizes", default=None,
+                   help="mysql-pool-size values of the miss path (default: 20,4; 20 with "
+                        "--quick); the mixed part uses the first")
+    g.add_argument("--miss-keys", type=int, default=200000,
+                   help="keys written, then only in the backend after a restart "
+                        "(default: %(default)s)")
+    g.add_argument("--miss-value-size", type=int, default=100,
+                   help="their value size in bytes (default: %(default)s)")
+    g.add_argument("--miss-requests", type=int, default=None,
+                   help="GETs per miss point, -r miss-keys (default: miss-keys / 4, so ~88%% "
+                        "of them are first reads of a key)")
+    g.add_argument("--miss-clients", type=int, default=50,
+                   help="-c of the miss load: each connection waits on its own read-through "
+                        "(default: %(default)s)")
+    g.add_argument("--miss-reps", type=int, default=None,
+                   help="repetitions of each miss point, each after a restart (default: 3, 1 "
+                        "with --quick)")
+    g.add_argument("--mixed-reps", type=int, default=None,
+                   help="repetitions of the mixed part (default: 3, 1 with --quick)")
+    g.add_argument("--hot-keys", type=int, default=10000,
+                   help="resident keys the mixed part's hits go to (default: %(default)s)")
+    g.add_argument("--background-ramp", type=float, default=0.5,
+                   help="seconds the miss load runs before the hits start (default: "
+                        "%(default)s)")
+    g.add_argument("--db-cpus", default=None,
+                   help="taskset CPU list for MariaDB (default: the server CPUs)")
+
+
 def build_parser():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="mode", required=True)
-    for mode in ("quick", "cpu", "disk", "mem", "instr"):
+    for mode in ("quick", "cpu", "disk", "mem", "instr", "tier"):
         p = sub.add_parser(mode, help=HELP[mode], description=HELP[mode])
         add_common(p, mode)
         if mode == "disk":
@@ -152,6 +200,8 @@ def build_parser():
             p.add_argument("--value-size", type=int, default=16,
                            help="string values, hash values and collection members "
                                 "(default: %(default)s)")
+        if mode == "tier":
+            add_tier(p)
         if mode == "instr":
             p.add_argument("--requests-high", type=int, default=200000,
                            help="-n of the second run (the first uses --requests) "

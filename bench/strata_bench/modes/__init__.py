@@ -1,1 +1,1 @@
-"""The tool's modes: quick, cpu, disk, mem, instr (each a run(ctx) function)."""
+"""The tool's modes: quick, cpu, disk, mem, instr, tier (each a run(ctx) function)."""
