@@ -7,14 +7,14 @@
 # A suite that is missing, crashes, times out or prints no summary counts as at least 1 failed.
 # Exit status: 0 iff nothing failed.
 # Environment: UNIT_TESTS_BIN (default build/unit_tests), STRATA_SERVER_KIND, STRATA_SERVER_BIN,
-#              UNIT_TIMEOUT / INTEGRATION_TIMEOUT in seconds (defaults 100 / 190).
+#              UNIT_TIMEOUT / INTEGRATION_TIMEOUT in seconds (defaults 100 / 420).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 
 PY=/usr/bin/python3
 UNIT=${UNIT_TESTS_BIN:-build/unit_tests}
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-100}
-INTEGRATION_TIMEOUT=${INTEGRATION_TIMEOUT:-190}
+INTEGRATION_TIMEOUT=${INTEGRATION_TIMEOUT:-420}
 
 tmp=$(mktemp -d)
 mariadb_dir=
