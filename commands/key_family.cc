@@ -102,6 +102,7 @@ void Exists(CommandContext& ctx) {
   MultiShardLock lock;
   LockKeys(ctx, 1, &refs, &lock);
   int64_t n = 0;
+  storage::NoTouch no_touch;  // not an access (as Redis)
   for (const KeyRef& k : refs)
     if (k.shard->Find(k.key, k.hash, ctx.now_ms) != nullptr) ++n;
   ctx.out->Integer(n);
@@ -168,6 +169,7 @@ void PExpireAt(CommandContext& ctx) { ExpireGeneric(ctx, false, false, "pexpirea
 void TtlGeneric(CommandContext& ctx, bool ms, bool absolute) {
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
+  storage::NoTouch no_touch;
   Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (e == nullptr) return ctx.out->Integer(-2);
   if (!e->HasExpire()) return ctx.out->Integer(-1);
@@ -194,6 +196,7 @@ void Persist(CommandContext& ctx) {
 void Type(CommandContext& ctx) {
   KeyRef k = ctx.db().Ref(ctx.arg(1));
   ShardLock lock(k);
+  storage::NoTouch no_touch;
   Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   ctx.out->SimpleString(e == nullptr ? "none" : storage::TypeName(e->type()));
 }
@@ -383,8 +386,10 @@ void Move(CommandContext& ctx) {
 // Whether a string value would be int-encoded by Redis (at most 20 chars, a strict int64).
 bool IntEncoded(std::string_view s, int64_t* v) { return s.size() <= 20 && ParseInt64(s, v); }
 
-// OBJECT subcommands share the lookup: the key is argv[2]; a missing key replies null.
+// OBJECT subcommands share the lookup: the key is argv[2]; a missing key replies null. It is
+// not an access (OBJECT IDLETIME would always read 0).
 Entry* ObjectLookup(CommandContext& ctx, const KeyRef& k) {
+  storage::NoTouch no_touch;
   Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (e == nullptr) ctx.out->NullBulk();
   return e;
@@ -418,18 +423,11 @@ void ObjectRefCount(CommandContext& ctx) {
 void ObjectIdleTime(CommandContext& ctx) {
   KeyRef k = ctx.db().Ref(ctx.arg(2));
   ShardLock lock(k);
-  // OBJECT must not count as an access (Redis looks up with LOOKUP_NOTOUCH), but Shard::Find
-  // touches the entry: put back the access bits it had before the lookup.
-  Entry* peek = k.shard->dict().Find(k.key, k.hash);
-  uint16_t access = peek != nullptr ? peek->access() : 0;
   Entry* e = ObjectLookup(ctx, k);
   if (e == nullptr) return;
-  e->set_access(access);
   // Redis checks the key first, then the policy (object.c).
   if (storage::LfuMode()) {
-    return ctx.out->Error(
-        "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
-        "switching between policies at runtime LRU and LFU data will take some time to adjust.");
+    return ctx.out->Error(err::kLfuIdleTime);
   }
   ctx.out->Integer(static_cast<int64_t>(storage::IdleSeconds(*e)));
 }
@@ -437,11 +435,8 @@ void ObjectIdleTime(CommandContext& ctx) {
 void ObjectFreq(CommandContext& ctx) {
   KeyRef k = ctx.db().Ref(ctx.arg(2));
   ShardLock lock(k);
-  Entry* peek = k.shard->dict().Find(k.key, k.hash);  // not an access: see ObjectIdleTime
-  uint16_t access = peek != nullptr ? peek->access() : 0;
   Entry* e = ObjectLookup(ctx, k);
   if (e == nullptr) return;
-  e->set_access(access);
   if (!storage::LfuMode()) return ctx.out->Error(err::kLfuNotSelected);
   ctx.out->Integer(storage::LfuCounter(*e));
 }

@@ -273,7 +273,7 @@ Config::Config() {
   num("mysql-pool-size", &mysql_pool_size, false, 1, 1024);
   num("backend-batch-max", &backend_batch_max, false, 1, 10000);
   num("checkpoint-interval", &checkpoint_interval, true, 10, 3600 * 1000);
-  num("maxmemory-samples", &maxmemory_samples, true, 1, 64);
+  num("maxmemory-samples", &maxmemory_samples, true, 1, INT32_MAX);
   num("lfu-log-factor", &lfu_log_factor, true, 0, INT32_MAX);
   num("lfu-decay-time", &lfu_decay_time, true, 0, INT32_MAX);
 
@@ -321,6 +321,7 @@ bool Config::Apply(const Row& row, const std::vector<std::string>& values, bool 
         return false;
       }
       row.num->store(v);
+      if (on_change_) on_change_(row.name);  // maxmemory & co apply at once
       return true;
     }
     case K::kBool: {

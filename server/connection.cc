@@ -227,6 +227,15 @@ bool Connection::Execute(const std::vector<std::string_view>& args) {
     return true;
   }
   if (multi_ && !(spec->flags & cmd::kNoMulti)) {
+    // Redis 7.0 refuses to queue anything while over maxmemory (EXEC then aborts).
+    if (srv->config().maxmemory.load(std::memory_order_relaxed) > 0 &&
+        srv->CheckMemory() == Server::MemoryVerdict::kOom) {
+      writer_.Error("OOM command not allowed when used memory > 'maxmemory'.");
+      Bump(worker_->error_replies);
+      Bump(worker_->cmd_stats[spec->id].rejected);
+      multi_error_ = true;
+      return true;
+    }
     queue_.push_back({spec, std::vector<std::string>(args.begin(), args.end())});
     writer_.SimpleString("QUEUED");
     return true;

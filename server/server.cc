@@ -64,6 +64,9 @@ Server::Server(Config* config) : config_(config) {
     if (name == "appendfsync" && persistence_ &&
         wal::ParseFsyncPolicy(config_->GetString(name), &pol))
       persistence_->wal().set_policy(pol);
+    // CONFIG SET maxmemory, maxmemory-policy, lfu-*: the next command already sees them.
+    if (name.compare(0, 9, "maxmemory") == 0 || name.compare(0, 4, "lfu-") == 0)
+      RefreshEviction(NowMs());
   });
   baseline_.calls.assign(registry_.num_ids(), 0);
   baseline_.usec = baseline_.rejected = baseline_.failed = baseline_.calls;
@@ -229,7 +232,9 @@ void Server::RefreshEviction(int64_t now_ms) {
   if (config_->maxmemory.load() > 0) RefreshUsedMemory();
 }
 
-uint64_t Server::evicted_keys() const { return evictor_->evicted_keys(); }
+uint64_t Server::evicted_keys() const {
+  return evictor_->evicted_keys() - evicted_baseline_.load();  // since CONFIG RESETSTAT
+}
 
 void Server::RequestShutdown() { uv_async_send(&shutdown_async_); }
 
@@ -311,6 +316,7 @@ void Server::ResetStats() {
   StatsSnapshot now = RawStats();
   std::lock_guard<std::mutex> lock(stats_mu_);
   baseline_ = std::move(now);
+  evicted_baseline_.store(evictor_->evicted_keys());
 }
 
 std::string Server::ClientList(uint64_t only_id, const std::string& type_filter) {

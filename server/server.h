@@ -114,6 +114,7 @@ class Server {
   std::unique_ptr<PubSub> pubsub_;
   std::unique_ptr<storage::Evictor> evictor_;
   std::atomic<int> policy_{0};  // storage::EvictionPolicy, refreshed by the stats timer
+  std::atomic<uint64_t> evicted_baseline_{0};  // evicted keys at the last CONFIG RESETSTAT
   std::unique_ptr<Tiering> tiering_;       // destroyed after persistence_ (declared first)
   std::unique_ptr<Persistence> persistence_;
   WatchRegistry watches_;

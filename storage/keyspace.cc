@@ -15,6 +15,7 @@ thread_local const HeldShards* tl_held_shards = nullptr;
 thread_local ReleaseHook* tl_release_hook = nullptr;
 
 thread_local KeyHashMemo tl_key_hash;
+thread_local bool tl_no_touch = false;
 thread_local AcquireHook* tl_acquire_hook = nullptr;
 
 bool HeldShards::Holds(const Shard* s) const {
@@ -49,7 +50,7 @@ Entry* Shard::Find(std::string_view key, uint64_t hash, int64_t now_ms) {
     return nullptr;
   }
   if (!e->IsExpired(now_ms)) {
-    TouchEntry(e);  // LRU clock / LFU counter for eviction and OBJECT IDLETIME/FREQ
+    if (!tl_no_touch) TouchEntry(e);  // LRU clock / LFU counter: eviction, OBJECT IDLETIME
     return e;
   }
   dict_.Unlink(key, hash);

@@ -169,6 +169,17 @@ struct KeyHashMemo {
 };
 extern thread_local KeyHashMemo tl_key_hash;
 
+// Lookups that must not count as an access for eviction (EXISTS, TYPE, TTL, OBJECT: Redis's
+// LOOKUP_NOTOUCH): a handler sets it for its lookups with NoTouch.
+extern thread_local bool tl_no_touch;
+class NoTouch {
+ public:
+  NoTouch() { tl_no_touch = true; }
+  ~NoTouch() { tl_no_touch = false; }
+  NoTouch(const NoTouch&) = delete;
+  NoTouch& operator=(const NoTouch&) = delete;
+};
+
 // Lock and unlock one shard, honouring the two hooks above.
 void LockShard(Shard* s);
 void UnlockShard(Shard* s);
