@@ -28,8 +28,10 @@ SERVER   := $(BUILD)/strata-server
 UNIT     := $(BUILD)/unit_tests
 
 .PHONY: all deps run test bench-quick bench-cpu bench-disk bench-mem bench-instr asan clean
+# Builds use every core (nproc): the backend's headers (abseil, MySQL) make a serial build slow.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 all: deps
-	@$(MAKE) --no-print-directory $(SERVER) $(UNIT)
+	@$(MAKE) --no-print-directory -j$(JOBS) $(SERVER) $(UNIT)
 
 deps:
 	@scripts/install-deps.sh build
@@ -50,13 +52,13 @@ run: all
 
 test:
 	@scripts/install-deps.sh test
-	@$(MAKE) --no-print-directory $(SERVER) $(UNIT)
+	@$(MAKE) --no-print-directory -j$(JOBS) $(SERVER) $(UNIT)
 	@tests/run_all.sh
 
 BENCH := /usr/bin/python3 bench/bench.py
 bench-quick bench-cpu bench-disk bench-mem bench-instr bench-tier:
 	@scripts/install-deps.sh bench
-	@$(MAKE) --no-print-directory $(SERVER)
+	@$(MAKE) --no-print-directory -j$(JOBS) $(SERVER)
 	@$(BENCH) $(@:bench-%=%) $(BENCH_ARGS)
 
 # The server built with AddressSanitizer and UBSan, for running the integration tests against:

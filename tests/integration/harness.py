@@ -532,6 +532,21 @@ class RespConnection:
                 pass
 
 
+def info(conn, section="persistence"):
+    """INFO section as a dict of field -> value (strings), over a RespConnection."""
+    text = conn.cmd("INFO", section).decode()
+    out = {}
+    for line in text.splitlines():
+        if ":" in line and not line.startswith("#"):
+            k, _, v = line.partition(":")
+            out[k] = v.strip()
+    return out
+
+
+def info_int(conn, field, section="persistence"):
+    return int(info(conn, section)[field])
+
+
 def poll_until(predicate, timeout, interval=0.05):
     """Calls predicate until it returns a truthy value or timeout passes; returns the last value."""
     deadline = time.monotonic() + timeout

@@ -11,7 +11,7 @@ import os
 import time
 import unittest
 
-from harness import ServerTestCase
+from harness import ServerTestCase, info
 
 MB = 1024 * 1024
 HEADROOM = 2 * MB
@@ -36,9 +36,6 @@ BATCH = 10
 PACE_S = 0.015
 
 
-def info(conn, section):
-    text = conn.cmd("INFO", section).decode()
-    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
 
 
 def used_memory(conn):

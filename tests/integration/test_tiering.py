@@ -32,7 +32,8 @@ import time
 import unittest
 
 import mariadb
-from harness import RespError, WalServer, encode_command, is_redis, poll_until
+import harness
+from harness import RespError, WalServer, encode_command, info, is_redis, poll_until
 
 STRATA_ONLY = unittest.skipIf(is_redis(), "strata backing tier (backend sqlite/mysql)")
 
@@ -56,18 +57,8 @@ TTL_SLACK_MS = 100
 # INFO and waiting
 
 
-def info(conn, section):
-    text = conn.cmd("INFO", section).decode()
-    out = {}
-    for line in text.splitlines():
-        if ":" in line and not line.startswith("#"):
-            k, _, v = line.partition(":")
-            out[k] = v.strip()
-    return out
-
-
 def info_int(conn, field, section="backend"):
-    return int(info(conn, section)[field])
+    return harness.info_int(conn, field, section)
 
 
 def wait_checkpoint(tc, conn, timeout=20.0, what=""):

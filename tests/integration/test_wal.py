@@ -23,7 +23,7 @@ import time
 import unittest
 
 import harness
-from harness import RespError, Server, WalServer, poll_until, server_kind
+from harness import RespError, Server, WalServer, info, info_int, poll_until, server_kind
 
 STRATA_ONLY = unittest.skipIf(server_kind() == "redis", "strata WAL layout and INFO fields")
 APPENDDIR = "appendonlydir"
@@ -45,18 +45,6 @@ CRASH_ROUNDS = max(1, int(env_float("STRATA_WAL_CRASH_ROUNDS", 1)))
 PTTL_SLACK_MS = 60
 
 
-def info(conn, section="persistence"):
-    text = conn.cmd("INFO", section).decode()
-    out = {}
-    for line in text.splitlines():
-        if ":" in line and not line.startswith("#"):
-            k, _, v = line.partition(":")
-            out[k] = v.strip()
-    return out
-
-
-def info_int(conn, field, section="persistence"):
-    return int(info(conn, section)[field])
 
 
 def wal_files(data_dir):
