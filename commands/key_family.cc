@@ -16,6 +16,7 @@
 #include "common/errors.h"
 #include "common/strutil.h"
 #include "storage/eviction.h"
+#include "storage/tier.h"
 
 namespace strata::cmd {
 
@@ -215,6 +216,16 @@ void Keys(CommandContext& ctx) {
       if (e->IsExpired(ctx.now_ms)) return;  // left for lazy/active expiry
       if (all || GlobMatch(pattern, e->key())) keys.push_back(e->key());
     });
+  }
+  // With a backing tier: the matching keys that are only in the backend (not in memory, and
+  // not deleted since the backend was read: still in the key index).
+  if (const std::vector<std::string>* backend_keys = storage::tl_backend_keys) {
+    for (const std::string& k : *backend_keys) {
+      KeyRef r = db.Ref(k);
+      if (r.shard->tier != nullptr && r.shard->dict().Find(k, r.hash) == nullptr &&
+          r.shard->tier->index.contains(r.hash))
+        keys.push_back(k);
+    }
   }
   ctx.out->ArrayHeader(keys.size());
   for (std::string_view k : keys) ctx.out->Bulk(k);  // views stay valid: shards still locked

@@ -342,6 +342,19 @@ bool Connection::Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx) {
     misses.list.clear();
     misses.collect = true;
   }
+  // KEYS lists the backend's keys too: fetched first (the connection parks), then KEYS runs
+  // with them (storage::tl_backend_keys).
+  if (tiered && spec->whole_keyspace && spec->name == "keys") {
+    if (!have_backend_keys_) {
+      if (worker_->server()->tiering()->BackendOnlyKeys(client_.db_index) > 0) {
+        misses.collect = false;
+        park_for_keys_ = true;
+        return false;
+      }
+    } else {
+      storage::tl_backend_keys = &backend_keys_;
+    }
+  }
   bool ran = true;
   Persistence* wal = worker_->server()->persistence();
   if (wal != nullptr && !in_exec_ && wal->LogsOnRelease(*spec)) {
@@ -364,6 +377,9 @@ bool Connection::Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx) {
   }
   if (tiered) {
     misses.collect = false;
+    storage::tl_backend_keys = nullptr;
+    have_backend_keys_ = false;
+    std::vector<std::string>().swap(backend_keys_);
     if (!misses.list.empty()) {
       if (!ran || !(spec->flags & cmd::kWrite)) {
         out_.Truncate(reply_at);  // a read that saw a key as missing: run it again later
@@ -407,6 +423,24 @@ void Connection::Park() {
   if (park_for_memory_) {
     park_for_memory_ = false;
     worker_->server()->tiering()->WaitForCheckpoint(worker_->loop(), resume);
+    return;
+  }
+  if (park_for_keys_) {
+    park_for_keys_ = false;
+    // The parked command is KEYS: its pattern is its second argument.
+    protocol::RespParser p;
+    size_t consumed = 0;
+    std::string pattern = "*";
+    if (p.Parse(in_.ReadPtr(), parked_size_, &consumed) == protocol::ParseStatus::kOk &&
+        p.args().size() == 2)
+      pattern = std::string(p.args()[1]);
+    worker_->server()->tiering()->ListKeys(
+        worker_->loop(), static_cast<uint32_t>(client_.db_index), std::move(pattern),
+        [this](bool ok, const std::string& error, std::vector<std::string> keys) {
+          backend_keys_ = std::move(keys);
+          have_backend_keys_ = ok;
+          OnLoaded(ok, error);
+        });
     return;
   }
   std::vector<storage::TierMiss> keys;

@@ -155,6 +155,9 @@ class Connection : public cmd::Blocker {
   bool parked_ = false;          // waiting for a read-through (the command is not consumed)
   bool park_for_memory_ = false;  // ... or for a checkpoint to make keys evictable
   bool just_loaded_ = false;     // the next command is the one a read-through just served
+  bool park_for_keys_ = false;   // KEYS: waiting for the backend's list of keys
+  bool have_backend_keys_ = false;
+  std::vector<std::string> backend_keys_;  // that list, for the KEYS command that parked
   size_t parked_size_ = 0;       // its bytes in in_, dropped if the read fails
   bool free_after_load_ = false;  // closed while parked: the load's callback frees this
   bool paused_ = false;  // stopped reading because of output back-pressure

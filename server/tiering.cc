@@ -228,6 +228,55 @@ void Tiering::Load(uv_loop_t* loop, std::vector<storage::TierMiss> misses, LoadD
 }
 
 namespace {
+struct KeysJob {
+  uv_work_t req;
+  Tiering* tiering;
+  uint32_t db;
+  std::string pattern;
+  std::vector<std::string> keys;
+  bool ok = true;
+  std::string error;
+  Tiering::KeysDone done;
+};
+}  // namespace
+
+uint64_t Tiering::BackendOnlyKeys(size_t db) {
+  storage::Keyspace& ks = server_->keyspace();
+  uint64_t n = 0;
+  for (size_t i = 0; i < ks.num_shards(); ++i) {
+    storage::Shard* s = &ks.db(db).shard(i);
+    storage::ShardLock lock(s);
+    n += s->tier->evicted;
+  }
+  return n;
+}
+
+void Tiering::ListKeys(uv_loop_t* loop, uint32_t db, std::string pattern, KeysDone done) {
+  auto* job = new KeysJob();
+  job->req.data = job;
+  job->tiering = this;
+  job->db = db;
+  job->pattern = std::move(pattern);
+  job->done = std::move(done);
+  auto work = [](uv_work_t* req) {
+    auto* j = static_cast<KeysJob*>(req->data);
+    bool all = j->pattern == "*";
+    j->ok = j->tiering->backend_->ScanKeys(
+        NowMs(),
+        [&](uint32_t db, std::string_view key) {
+          if (db == j->db && (all || GlobMatch(j->pattern, key))) j->keys.emplace_back(key);
+        },
+        &j->error);
+  };
+  auto after = [](uv_work_t* req, int) {
+    auto* j = static_cast<KeysJob*>(req->data);
+    j->done(j->ok, j->error, std::move(j->keys));
+    delete j;
+  };
+  uv_queue_work(loop, &job->req, work, after);
+}
+
+namespace {
 struct WaitJob {
   uv_work_t req;
   Tiering* tiering;

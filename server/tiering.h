@@ -90,6 +90,13 @@ class Tiering {
   using LoadDone = std::function<void(bool ok, const std::string& error)>;
   void Load(uv_loop_t* loop, std::vector<storage::TierMiss> misses, LoadDone done);
 
+  // KEYS: the keys of database db matching pattern that the backend holds (unexpired), listed on
+  // the threadpool; done(ok, error, keys) on the loop thread. Only worth it when the database
+  // has keys that are only in the backend (BackendOnlyKeys).
+  using KeysDone = std::function<void(bool ok, const std::string& error, std::vector<std::string>)>;
+  void ListKeys(uv_loop_t* loop, uint32_t db, std::string pattern, KeysDone done);
+  uint64_t BackendOnlyKeys(size_t db);
+
   // Memory is full of dirty keys: calls done on the loop thread after the next checkpoint
   // committed, or after at most 100 ms (a threadpool job waits for it; the loop does not).
   void WaitForCheckpoint(uv_loop_t* loop, LoadDone done);

@@ -7,6 +7,8 @@
 
 namespace strata::storage {
 
+thread_local const std::vector<std::string>* tl_backend_keys = nullptr;
+
 void CaptureShard(Shard* s) {
   ShardTier& t = *s->tier;
   t.capture_pending = false;

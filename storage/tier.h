@@ -76,6 +76,11 @@ struct TierMisses {
 };
 extern thread_local TierMisses tl_tier_misses;
 
+// KEYS with a backend: the keys matching its pattern that the backend holds (fetched before the
+// command runs, server/tiering.h ListKeys); the handler adds those not in memory whose hash is
+// still in the index (not deleted since). Null when there are none to add.
+extern thread_local const std::vector<std::string>* tl_backend_keys;
+
 // Encodes the shard's capture list into rows/deletes and clears capture_pending. Caller holds
 // the shard's lock. Called from LockShard when capture_pending is set.
 void CaptureShard(Shard* s);

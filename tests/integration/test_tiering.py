@@ -851,6 +851,28 @@ class TierNothingEvictableTest(TierTestBase):
 
 
 class ReadThroughMixin:
+    def test_keys_lists_backend_only_keys(self):
+        # After a restart every key is only in the backend: KEYS must still list them, once
+        # each, and not a key deleted since (its row is still in the backend until the next
+        # checkpoint).
+        srv, c = self.cold_server(n=20)
+        c.cmd("CONFIG", "SET", "checkpoint-interval", "3600000")  # the DEL below stays unwritten
+        time.sleep(0.1)
+        every = sorted([b"cold:%d" % i for i in range(20)] + [b"cl", b"ch", b"cnt", b"app"])
+        self.assertEqual(sorted(c.cmd("KEYS", "*")), every)
+        self.assertEqual(sorted(c.cmd("KEYS", "cold:1*")),
+                         sorted(b"cold:%d" % i for i in [1] + list(range(10, 20))))
+        self.assertEqual(c.cmd("GET", "cold:3"), b"cv3")   # now in memory too: listed once
+        self.assertEqual(c.cmd("DEL", "cold:4"), 1)        # deleted: its old row must not show
+        c.cmd("SET", "fresh", "x")                          # only in memory
+        got = c.cmd("KEYS", "*")
+        self.assertEqual(len(got), len(set(got)))
+        self.assertEqual(sorted(got), sorted([k for k in every if k != b"cold:4"] + [b"fresh"]))
+        self.assertEqual(c.cmd("DBSIZE"), len(got))
+        # Another database with nothing in the backend answers from memory.
+        c.cmd("SELECT", 3)
+        self.assertEqual(c.cmd("KEYS", "*"), [])
+
     def test_pipeline_order_and_values(self):
         srv, c = self.cold_server()
         other = self.conn(srv)
