@@ -22,7 +22,7 @@ import unittest
 import harness
 import test_tiering as tt
 from harness import RespError, poll_until
-from test_wal import History, Writer, check_recovered
+from test_wal import History, Writer, check_recovered, kill9_and_join
 
 CRASH_SECONDS = max(0.2, tt.env_float("STRATA_TIERING_CRASH_SECONDS", 1.5))
 STRATA_ONLY = tt.STRATA_ONLY
@@ -62,13 +62,7 @@ class CrashMixin:
         counts = [w.acked_now for w in writers]
         self.assertTrue(poll_until(lambda: all(w.acked_now > n for w, n in zip(writers, counts)),
                                    5.0, 0.002), "writers stalled before the kill")
-        srv.kill9()
-        for w in writers:
-            w.join(15.0)
-            self.assertFalse(w.is_alive(), "writer did not notice the crash")
-            self.assertIsNone(w.error, "writer %d: %r" % (w.tid, w.error))
-        acked = sum(w.acked_now for w in writers)
-        self.assertGreater(acked, 200, "too little load to mean anything")
+        acked = kill9_and_join(self, srv, writers)
 
         srv2 = self.start(args)
         c = self.conn(srv2)

@@ -580,6 +580,19 @@ class Writer(threading.Thread):
             conn.close()
 
 
+def kill9_and_join(test, srv, writers):
+    """SIGKILLs the server under the writers' load, waits for every writer to notice, and
+    returns how many writes were acknowledged in all (asserting enough load to mean anything)."""
+    srv.kill9()
+    for w in writers:
+        w.join(15.0)
+        test.assertFalse(w.is_alive(), "writer did not notice the crash")
+        test.assertIsNone(w.error, "writer %d: %r" % (w.tid, w.error))
+    acked = sum(w.acked_now for w in writers)
+    test.assertGreater(acked, 200, "too little load to mean anything")
+    return acked
+
+
 def check_recovered(c, writers, cutoff, shared_base):
     """Checks the recovered keyspace against the writers' histories; returns (problems, number
     of acknowledged writes lost, number acknowledged after the cutoff, the shared counter now).
@@ -691,13 +704,7 @@ class WalCrashTest(WalTestBase):
                     self.assertTrue(poll_until(lambda: info_int(ic, "aof_rewrites") >= 2, 10.0,
                                                0.01), "no automatic rewrites under the load")
             t_kill = time.monotonic()
-            srv.kill9()
-            for w in writers:
-                w.join(15.0)
-                self.assertFalse(w.is_alive(), "writer did not notice the crash")
-                self.assertIsNone(w.error, "writer %d: %r" % (w.tid, w.error))
-            acked = sum(w.acked_now for w in writers)
-            self.assertGreater(acked, 200, "too little load to mean anything")
+            acked = kill9_and_join(self, srv, writers)
 
             srv2 = self.start(["--appendfsync", policy] + list(extra_args))
             c = self.conn(srv2)
