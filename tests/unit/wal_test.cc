@@ -176,6 +176,16 @@ bool RecoverInto(Wal& w, std::vector<Rec>* out, std::string* error) {
       error);
 }
 
+// Recovers w, which must succeed, and returns the records it replayed.
+std::vector<Rec> MustRecover(Wal& w) {
+  std::vector<Rec> got;
+  std::string err;
+  bool ok = RecoverInto(w, &got, &err);
+  INFO(err);
+  REQUIRE(ok);
+  return got;
+}
+
 Options Opts(const std::string& dir, FsyncPolicy p = FsyncPolicy::kEverySec) {
   Options o;
   o.dir = dir;
@@ -190,9 +200,8 @@ uint64_t AppendPayload(Wal& w, const std::string& payload) {
 // Writes payloads[0..n) to a fresh WAL in dir (Recover on the empty dir, Start, Append, Stop).
 void WriteLog(const Options& o, const std::vector<std::string>& payloads) {
   Wal w(o);
-  std::vector<Rec> got;
+  std::vector<Rec> got = MustRecover(w);
   std::string err;
-  REQUIRE(RecoverInto(w, &got, &err));
   REQUIRE(got.empty());
   REQUIRE(w.Start(&err));
   for (size_t i = 0; i < payloads.size(); ++i) REQUIRE(AppendPayload(w, payloads[i]) == i + 1);
@@ -559,9 +568,8 @@ TEST_CASE("WAL: append, stop, recover in order, restart continues the LSNs (ever
     }
     {
       Wal w(o);
-      std::vector<Rec> got;
+      std::vector<Rec> got = MustRecover(w);  // empty directory
       std::string err;
-      REQUIRE(RecoverInto(w, &got, &err));  // empty directory
       CHECK(got.empty());
       CHECK(w.last_lsn() == 0);
       REQUIRE(w.Start(&err));
@@ -613,9 +621,8 @@ TEST_CASE("WAL: segment rotation at segment_size; recovery reads every segment i
   for (auto& p : payloads) max_record = std::max(max_record, kRecordHeaderSize + p.size());
   {
     Wal w(o);
-    std::vector<Rec> got;
+    std::vector<Rec> got = MustRecover(w);
     std::string err;
-    REQUIRE(RecoverInto(w, &got, &err));
     REQUIRE(w.Start(&err));
     for (size_t i = 0; i < payloads.size(); ++i) REQUIRE(AppendPayload(w, payloads[i]) == i + 1);
     REQUIRE(WaitFor([&] { return w.written_lsn() == payloads.size(); }));
@@ -687,9 +694,8 @@ TEST_CASE("WAL: a torn tail is cut at the record boundary (or refused without lo
     }
     {
       Wal w(o);
-      std::vector<Rec> got;
+      std::vector<Rec> got = MustRecover(w);
       std::string err;
-      REQUIRE(RecoverInto(w, &got, &err));
       CheckRecords(got, std::vector<std::string>(payloads.begin(), payloads.end() - 1));
       CHECK(w.last_lsn() == static_cast<uint64_t>(n - 1));
       CHECK(FileSizeOf(path) == last_off);  // cut back to the end of record n-1
@@ -700,9 +706,7 @@ TEST_CASE("WAL: a torn tail is cut at the record boundary (or refused without lo
     }
     {
       Wal w(o);
-      std::vector<Rec> got;
-      std::string err;
-      REQUIRE(RecoverInto(w, &got, &err));
+      std::vector<Rec> got = MustRecover(w);
       std::vector<std::string> want(payloads.begin(), payloads.end() - 1);
       want.push_back("replacement");
       CheckRecords(got, want);
@@ -725,9 +729,7 @@ TEST_CASE("WAL: a torn tail followed by stale copies of older records is still a
   std::string torn = data.substr(0, off10) + data.substr(off10, 9) + rec2;  // 9 bytes of a header
   WriteFileSynced(path, torn);
   Wal w(o);
-  std::vector<Rec> got;
-  std::string err;
-  REQUIRE(RecoverInto(w, &got, &err));
+  std::vector<Rec> got = MustRecover(w);
   CheckRecords(got, std::vector<std::string>(payloads.begin(), payloads.end() - 1));
   CHECK(FileSizeOf(path) == off10);
 }
@@ -760,9 +762,8 @@ TEST_CASE("WAL: corruption in the middle is refused, or loaded up to it with loa
     Options lc = o;
     lc.load_corrupt = true;
     Wal w(lc);
-    std::vector<Rec> got;
+    std::vector<Rec> got = MustRecover(w);
     std::string err;
-    REQUIRE(RecoverInto(w, &got, &err));
     CheckRecords(got, {payloads[0], payloads[1]});
     CHECK(w.last_lsn() == 2);
     CHECK(FileExists(path + ".corrupt"));
@@ -774,9 +775,7 @@ TEST_CASE("WAL: corruption in the middle is refused, or loaded up to it with loa
   }
   {
     Wal w(o);  // the repaired log loads without load_corrupt
-    std::vector<Rec> got;
-    std::string err;
-    REQUIRE(RecoverInto(w, &got, &err));
+    std::vector<Rec> got = MustRecover(w);
     CheckRecords(got, {payloads[0], payloads[1], "after repair"});
   }
 }
@@ -808,9 +807,7 @@ TEST_CASE("WAL: a missing middle segment fails recovery") {
     Options oo = o;
     oo.load_corrupt = true;
     Wal w(oo);
-    std::vector<Rec> got;
-    std::string err;
-    REQUIRE(RecoverInto(w, &got, &err));
+    std::vector<Rec> got = MustRecover(w);
     uint64_t first_of_third = 0;
     std::string data = ReadFile(segs[2] + ".corrupt");
     REQUIRE(DecodeFileHeader(data.data(), kSegmentMagic, &first_of_third));
@@ -828,9 +825,8 @@ TEST_CASE("WAL: injected write errors stop the log until cleared") {
     TempDir dir;
     Options o = Opts(dir.path, pol);
     Wal w(o);
-    std::vector<Rec> got;
+    std::vector<Rec> got = MustRecover(w);
     std::string err;
-    REQUIRE(RecoverInto(w, &got, &err));
     REQUIRE(w.Start(&err));
     std::vector<std::string> payloads;
     for (int i = 0; i < 5; ++i) payloads.push_back(MakePayload(i));
@@ -875,9 +871,8 @@ TEST_CASE("WAL: rewrite plumbing: RotateAfter, base file, InstallBase, recovery 
   const uint64_t lsn = before.size();
   {
     Wal w(o);
-    std::vector<Rec> got;
+    std::vector<Rec> got = MustRecover(w);
     std::string err;
-    REQUIRE(RecoverInto(w, &got, &err));
     REQUIRE(w.Start(&err));
     for (auto& p : before) AppendPayload(w, p);
     REQUIRE(w.last_lsn() == lsn);
@@ -918,9 +913,8 @@ TEST_CASE("WAL: rewrite plumbing: RotateAfter, base file, InstallBase, recovery 
   }
   {
     Wal w(o);
-    std::vector<Rec> got;
+    std::vector<Rec> got = MustRecover(w);
     std::string err;
-    REQUIRE(RecoverInto(w, &got, &err));
     REQUIRE(got.size() == base_payloads.size() + after.size());
     for (size_t i = 0; i < base_payloads.size(); ++i) {
       CAPTURE(i);
@@ -961,9 +955,7 @@ TEST_CASE("WAL: rewrite plumbing: RotateAfter, base file, InstallBase, recovery 
   }
   {
     Wal w(o);
-    std::vector<Rec> got;
-    std::string err;
-    REQUIRE(RecoverInto(w, &got, &err));
+    std::vector<Rec> got = MustRecover(w);
     REQUIRE(got.size() == 2);
     CHECK(got[0].base);
     CHECK(got[0].lsn == 16);
@@ -987,9 +979,8 @@ TEST_CASE("WAL: load_corrupt with a damaged base keeps the damaged data aside") 
   std::string base_path;
   {
     Wal w(o);
-    std::vector<Rec> got;
+    std::vector<Rec> got = MustRecover(w);
     std::string err;
-    REQUIRE(RecoverInto(w, &got, &err));
     REQUIRE(w.Start(&err));
     for (int i = 0; i < 4; ++i) AppendPayload(w, MakePayload(i));
     w.RotateAfter(w.last_lsn());
@@ -1020,9 +1011,8 @@ TEST_CASE("WAL: load_corrupt with a damaged base keeps the damaged data aside") 
     Options lc = o;
     lc.load_corrupt = true;
     Wal w(lc);
-    std::vector<Rec> got;
+    std::vector<Rec> got = MustRecover(w);
     std::string err;
-    REQUIRE(RecoverInto(w, &got, &err));
     REQUIRE(!got.empty());
     CHECK(got[0].payload == "base record one");
     CHECK(got.size() == 1);  // nothing after a partial base
