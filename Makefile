@@ -29,9 +29,11 @@ UNIT     := $(BUILD)/unit_tests
 
 .PHONY: all deps run test bench-quick bench-cpu bench-disk bench-mem bench-instr asan clean
 # Builds use every core (nproc): the backend's headers (abseil, MySQL) make a serial build slow.
+# (Unless make was given -j already: then the caller's jobserver is used.)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+PAR   = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS))
 all: deps
-	@$(MAKE) --no-print-directory -j$(JOBS) $(SERVER) $(UNIT)
+	@$(MAKE) --no-print-directory $(PAR) $(SERVER) $(UNIT)
 
 deps:
 	@scripts/install-deps.sh build
@@ -52,13 +54,13 @@ run: all
 
 test:
 	@scripts/install-deps.sh test
-	@$(MAKE) --no-print-directory -j$(JOBS) $(SERVER) $(UNIT)
+	@$(MAKE) --no-print-directory $(PAR) $(SERVER) $(UNIT)
 	@tests/run_all.sh
 
 BENCH := /usr/bin/python3 bench/bench.py
 bench-quick bench-cpu bench-disk bench-mem bench-instr bench-tier:
 	@scripts/install-deps.sh bench
-	@$(MAKE) --no-print-directory -j$(JOBS) $(SERVER)
+	@$(MAKE) --no-print-directory $(PAR) $(SERVER)
 	@$(BENCH) $(@:bench-%=%) $(BENCH_ARGS)
 
 # The server built with AddressSanitizer and UBSan, for running the integration tests against:

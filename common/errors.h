@@ -39,6 +39,7 @@ inline constexpr char kLfuNotSelected[] =
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
     "that when switching between policies at runtime LRU and LFU data will take some time to "
     "adjust.";
+inline constexpr char kOom[] = "OOM command not allowed when used memory > 'maxmemory'.";
 inline constexpr const char kLfuIdleTime[] =
     "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
     "switching between policies at runtime LRU and LFU data will take some time to adjust.";

@@ -230,9 +230,7 @@ bool Connection::Execute(const std::vector<std::string_view>& args) {
     // Redis 7.0 refuses to queue anything while over maxmemory (EXEC then aborts).
     if (srv->config().maxmemory.load(std::memory_order_relaxed) > 0 &&
         srv->CheckMemory() == Server::MemoryVerdict::kOom) {
-      writer_.Error("OOM command not allowed when used memory > 'maxmemory'.");
-      Bump(worker_->error_replies);
-      Bump(worker_->cmd_stats[spec->id].rejected);
+      RefuseOom(spec);
       multi_error_ = true;
       return true;
     }
@@ -254,13 +252,11 @@ bool Connection::Execute(const std::vector<std::string_view>& args) {
       for (const QueuedCommand& q : queue_) may_grow |= (q.spec->flags & cmd::kDenyOom) != 0;
     Server::MemoryVerdict m = srv->CheckMemory();
     if (may_grow && m == Server::MemoryVerdict::kWait) {
-      park_for_memory_ = true;
+      wait_ = Wait::kMemory;
       return false;
     }
     if (may_grow && m != Server::MemoryVerdict::kOk) {
-      writer_.Error("OOM command not allowed when used memory > 'maxmemory'.");
-      Bump(worker_->error_replies);
-      Bump(worker_->cmd_stats[spec->id].rejected);
+      RefuseOom(spec);
       return true;
     }
     allocated_before = ThreadNetAllocated();
@@ -271,6 +267,12 @@ bool Connection::Execute(const std::vector<std::string_view>& args) {
   if (check_memory) AdjustUsedMemoryEstimate(ThreadNetAllocated() - allocated_before);
   if (!ready_keys_.empty()) ServeReadyKeys();
   return true;
+}
+
+void Connection::RefuseOom(const cmd::CommandSpec* spec) {
+  writer_.Error(err::kOom);
+  Bump(worker_->error_replies);
+  Bump(worker_->cmd_stats[spec->id].rejected);
 }
 
 namespace {
@@ -338,22 +340,21 @@ bool Connection::Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx) {
   // write checks its keys before it runs (Begin), a read runs and is taken back.
   storage::TierMisses& misses = storage::tl_tier_misses;
   bool tiered = worker_->server()->tiering() != nullptr && !in_exec_;
-  if (tiered) {
-    misses.list.clear();
-    misses.collect = true;
-  }
+  wait_ = Wait::kReadThrough;
   // KEYS lists the backend's keys too: fetched first (the connection parks), then KEYS runs
   // with them (storage::tl_backend_keys).
   if (tiered && spec->whole_keyspace && spec->name == "keys") {
-    if (!have_backend_keys_) {
-      if (worker_->server()->tiering()->BackendOnlyKeys(client_.db_index) > 0) {
-        misses.collect = false;
-        park_for_keys_ = true;
-        return false;
-      }
-    } else {
+    if (have_backend_keys_) {
       storage::tl_backend_keys = &backend_keys_;
+    } else if (worker_->server()->tiering()->BackendOnlyKeys(client_.db_index) > 0) {
+      wait_ = Wait::kKeyList;
+      keys_pattern_.assign(ctx.arg(1));
+      return false;
     }
+  }
+  if (tiered) {
+    misses.list.clear();
+    misses.collect = true;
   }
   bool ran = true;
   Persistence* wal = worker_->server()->persistence();
@@ -377,9 +378,11 @@ bool Connection::Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx) {
   }
   if (tiered) {
     misses.collect = false;
-    storage::tl_backend_keys = nullptr;
-    have_backend_keys_ = false;
-    std::vector<std::string>().swap(backend_keys_);
+    if (have_backend_keys_) {  // the KEYS that waited for them is done
+      storage::tl_backend_keys = nullptr;
+      have_backend_keys_ = false;
+      std::vector<std::string>().swap(backend_keys_);
+    }
     if (!misses.list.empty()) {
       if (!ran || !(spec->flags & cmd::kWrite)) {
         out_.Truncate(reply_at);  // a read that saw a key as missing: run it again later
@@ -419,28 +422,20 @@ void Connection::Park() {
   parked_ = true;
   if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
   reading_ = false;
+  Tiering* tier = worker_->server()->tiering();
   auto resume = [this](bool ok, const std::string& error) { OnLoaded(ok, error); };
-  if (park_for_memory_) {
-    park_for_memory_ = false;
-    worker_->server()->tiering()->WaitForCheckpoint(worker_->loop(), resume);
+  if (wait_ == Wait::kMemory) {
+    tier->WaitForCheckpoint(worker_->loop(), resume);
     return;
   }
-  if (park_for_keys_) {
-    park_for_keys_ = false;
-    // The parked command is KEYS: its pattern is its second argument.
-    protocol::RespParser p;
-    size_t consumed = 0;
-    std::string pattern = "*";
-    if (p.Parse(in_.ReadPtr(), parked_size_, &consumed) == protocol::ParseStatus::kOk &&
-        p.args().size() == 2)
-      pattern = std::string(p.args()[1]);
-    worker_->server()->tiering()->ListKeys(
-        worker_->loop(), static_cast<uint32_t>(client_.db_index), std::move(pattern),
-        [this](bool ok, const std::string& error, std::vector<std::string> keys) {
-          backend_keys_ = std::move(keys);
-          have_backend_keys_ = ok;
-          OnLoaded(ok, error);
-        });
+  if (wait_ == Wait::kKeyList) {
+    tier->ListKeys(worker_->loop(), static_cast<uint32_t>(client_.db_index),
+                   std::move(keys_pattern_),
+                   [this](bool ok, const std::string& error, std::vector<std::string> keys) {
+                     backend_keys_ = std::move(keys);
+                     have_backend_keys_ = ok;
+                     OnLoaded(ok, error);
+                   });
     return;
   }
   std::vector<storage::TierMiss> keys;
@@ -450,10 +445,7 @@ void Connection::Park() {
   int64_t max = worker_->server()->config().maxmemory.load(std::memory_order_relaxed);
   if (max == 0 || UsedMemoryEstimate() < static_cast<size_t>(max) / 4 * 3)
     CollectPipelinedMisses(&keys);
-  worker_->server()->tiering()->Load(worker_->loop(), std::move(keys),
-                                     [this](bool ok, const std::string& error) {
-                                       OnLoaded(ok, error);
-                                     });
+  tier->Load(worker_->loop(), std::move(keys), resume);
 }
 
 void Connection::CollectPipelinedMisses(std::vector<storage::TierMiss>* misses) {
@@ -486,7 +478,8 @@ void Connection::CollectPipelinedMisses(std::vector<storage::TierMiss>* misses) 
     for (size_t p : pos) {
       storage::KeyRef k = db.Ref(args[p]);
       storage::ShardLock lock(k);
-      if (k.shard->NeedsLoad(k.key, k.hash, now)) misses->push_back({k.shard, k.hash, std::string(k.key)});
+      if (k.shard->NeedsLoad(k.key, k.hash, now))
+        misses->push_back({k.shard, k.hash, std::string(k.key)});
     }
   }
 }

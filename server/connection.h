@@ -107,6 +107,7 @@ class Connection : public cmd::Blocker {
   // Backing tier: waits (without blocking the loop) for the keys in storage::tl_tier_misses to
   // be read through, then processes the input again, from the parked command on.
   void Park();
+  void RefuseOom(const cmd::CommandSpec* spec);  // Redis's -OOM reply, counted as rejected
   void OnLoaded(bool ok, const std::string& error);
   // Read-through of a pipelined batch: the keys of the commands queued behind the parked one
   // that are only in the backend too, so one lookup serves them all.
@@ -152,10 +153,12 @@ class Connection : public cmd::Blocker {
   bool wal_paused_ = false;    // stopped reading because the WAL queue is full
   bool writing_ = false;
   bool reading_ = false;
-  bool parked_ = false;          // waiting for a read-through (the command is not consumed)
-  bool park_for_memory_ = false;  // ... or for a checkpoint to make keys evictable
+  // Backing tier: why the parked command waits (it stays unconsumed in in_).
+  enum class Wait { kReadThrough, kMemory, kKeyList };
+  Wait wait_ = Wait::kReadThrough;  // tl_tier_misses, a checkpoint, or KEYS's backend list
+  bool parked_ = false;
   bool just_loaded_ = false;     // the next command is the one a read-through just served
-  bool park_for_keys_ = false;   // KEYS: waiting for the backend's list of keys
+  std::string keys_pattern_;     // KEYS: the pattern whose backend keys are being listed
   bool have_backend_keys_ = false;
   std::vector<std::string> backend_keys_;  // that list, for the KEYS command that parked
   size_t parked_size_ = 0;       // its bytes in in_, dropped if the read fails

@@ -5,6 +5,7 @@
 #include <cinttypes>
 #include <cstdlib>
 #include <map>
+#include <memory>
 
 #include "common/format.h"
 #include "common/log.h"
@@ -169,76 +170,70 @@ bool Tiering::GetWithRetry(uint32_t db, const std::vector<std::string>& keys,
 }
 
 namespace {
-struct LoadJob {
+// One job on the libuv threadpool: work() runs there, then after() on the loop's thread.
+struct PoolJob {
   uv_work_t req;
-  Tiering* tiering;
-  std::vector<storage::TierMiss> misses;
-  std::vector<std::optional<backend::Row>> rows;  // aligned with misses
-  bool ok = true;
-  std::string error;
-  Tiering::LoadDone done;
+  std::function<void()> work, after;
 };
+
+void RunOnPool(uv_loop_t* loop, std::function<void()> work, std::function<void()> after) {
+  auto* job = new PoolJob{{}, std::move(work), std::move(after)};
+  job->req.data = job;
+  uv_queue_work(
+      loop, &job->req, [](uv_work_t* req) { static_cast<PoolJob*>(req->data)->work(); },
+      [](uv_work_t* req, int) {
+        auto* j = static_cast<PoolJob*>(req->data);
+        j->after();
+        delete j;
+      });
+}
 }  // namespace
 
 void Tiering::Load(uv_loop_t* loop, std::vector<storage::TierMiss> misses, LoadDone done) {
-  auto* job = new LoadJob();
-  job->req.data = job;
-  job->tiering = this;
-  job->misses = std::move(misses);
-  job->done = std::move(done);
+  struct State {
+    std::vector<storage::TierMiss> misses;
+    std::vector<std::optional<backend::Row>> rows;  // aligned with misses
+    bool ok = true;
+    std::string error;
+  };
+  auto st = std::make_shared<State>();
+  st->misses = std::move(misses);
   loads_.fetch_add(1, std::memory_order_relaxed);
-  load_keys_.fetch_add(job->misses.size(), std::memory_order_relaxed);
+  load_keys_.fetch_add(st->misses.size(), std::memory_order_relaxed);
   load_in_flight_.fetch_add(1, std::memory_order_relaxed);
-  auto work = [](uv_work_t* req) {
-    auto* j = static_cast<LoadJob*>(req->data);
+  auto work = [this, st] {
     // One query per database with the distinct keys; the answers fan back out to misses.
     std::map<uint32_t, std::vector<size_t>> by_db;
-    for (size_t i = 0; i < j->misses.size(); ++i)
-      by_db[j->misses[i].shard->tier->db].push_back(i);
-    j->rows.resize(j->misses.size());
+    for (size_t i = 0; i < st->misses.size(); ++i)
+      by_db[st->misses[i].shard->tier->db].push_back(i);
+    st->rows.resize(st->misses.size());
     for (auto& [db, idx] : by_db) {
       std::vector<std::string> keys;
-      for (size_t i : idx) keys.push_back(j->misses[i].key);
+      for (size_t i : idx) keys.push_back(st->misses[i].key);
       std::sort(keys.begin(), keys.end());
       keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
       std::vector<std::optional<backend::Row>> rows;
-      if (!j->tiering->GetWithRetry(db, keys, &rows, &j->error)) {
-        j->ok = false;
+      if (!GetWithRetry(db, keys, &rows, &st->error)) {
+        st->ok = false;
         return;
       }
       for (size_t i : idx) {
-        size_t at = std::lower_bound(keys.begin(), keys.end(), j->misses[i].key) - keys.begin();
-        j->rows[i] = rows[at];
+        size_t at = std::lower_bound(keys.begin(), keys.end(), st->misses[i].key) - keys.begin();
+        st->rows[i] = rows[at];
       }
     }
   };
-  auto after = [](uv_work_t* req, int) {
-    auto* j = static_cast<LoadJob*>(req->data);
-    Tiering* t = j->tiering;
-    t->load_in_flight_.fetch_sub(1, std::memory_order_relaxed);
-    if (j->ok) {
-      t->Install(j->misses, j->rows);
+  auto after = [this, st, done = std::move(done)] {
+    load_in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    if (st->ok) {
+      Install(st->misses, st->rows);
     } else {
-      t->load_errors_.fetch_add(1, std::memory_order_relaxed);
+      load_errors_.fetch_add(1, std::memory_order_relaxed);
     }
-    j->done(j->ok, j->error);
-    delete j;
+    done(st->ok, st->error);
   };
-  uv_queue_work(loop, &job->req, work, after);
+  RunOnPool(loop, std::move(work), std::move(after));
 }
-
-namespace {
-struct KeysJob {
-  uv_work_t req;
-  Tiering* tiering;
-  uint32_t db;
-  std::string pattern;
-  std::vector<std::string> keys;
-  bool ok = true;
-  std::string error;
-  Tiering::KeysDone done;
-};
-}  // namespace
 
 uint64_t Tiering::BackendOnlyKeys(size_t db) {
   storage::Keyspace& ks = server_->keyspace();
@@ -252,56 +247,34 @@ uint64_t Tiering::BackendOnlyKeys(size_t db) {
 }
 
 void Tiering::ListKeys(uv_loop_t* loop, uint32_t db, std::string pattern, KeysDone done) {
-  auto* job = new KeysJob();
-  job->req.data = job;
-  job->tiering = this;
-  job->db = db;
-  job->pattern = std::move(pattern);
-  job->done = std::move(done);
-  auto work = [](uv_work_t* req) {
-    auto* j = static_cast<KeysJob*>(req->data);
-    bool all = j->pattern == "*";
-    j->ok = j->tiering->backend_->ScanKeys(
+  struct State {
+    std::vector<std::string> keys;
+    bool ok = true;
+    std::string error;
+  };
+  auto st = std::make_shared<State>();
+  auto work = [this, st, db, pattern = std::move(pattern)] {
+    bool all = pattern == "*";
+    st->ok = backend_->ScanKeys(
         NowMs(),
-        [&](uint32_t db, std::string_view key) {
-          if (db == j->db && (all || GlobMatch(j->pattern, key))) j->keys.emplace_back(key);
+        [&](uint32_t key_db, std::string_view key) {
+          if (key_db == db && (all || GlobMatch(pattern, key))) st->keys.emplace_back(key);
         },
-        &j->error);
+        &st->error);
   };
-  auto after = [](uv_work_t* req, int) {
-    auto* j = static_cast<KeysJob*>(req->data);
-    j->done(j->ok, j->error, std::move(j->keys));
-    delete j;
-  };
-  uv_queue_work(loop, &job->req, work, after);
+  auto after = [st, done = std::move(done)] { done(st->ok, st->error, std::move(st->keys)); };
+  RunOnPool(loop, std::move(work), std::move(after));
 }
 
-namespace {
-struct WaitJob {
-  uv_work_t req;
-  Tiering* tiering;
-  uint64_t seen;
-  Tiering::LoadDone done;
-};
-}  // namespace
-
 void Tiering::WaitForCheckpoint(uv_loop_t* loop, LoadDone done) {
-  auto* job = new WaitJob{{}, this, checkpoints_.load(), std::move(done)};
-  job->req.data = job;
   memory_waits_.fetch_add(1, std::memory_order_relaxed);
-  auto work = [](uv_work_t* req) {
-    auto* j = static_cast<WaitJob*>(req->data);
-    Tiering* t = j->tiering;
-    std::unique_lock<std::mutex> lock(t->mu_);
-    t->committed_cv_.wait_for(lock, std::chrono::milliseconds(100),
-                              [&] { return t->checkpoints_.load() != j->seen || t->stop_; });
+  auto work = [this, seen = checkpoints_.load()] {
+    std::unique_lock<std::mutex> lock(mu_);
+    committed_cv_.wait_for(lock, std::chrono::milliseconds(100),
+                           [&] { return checkpoints_.load() != seen || stop_; });
   };
-  auto after = [](uv_work_t* req, int) {
-    auto* j = static_cast<WaitJob*>(req->data);
-    j->done(true, std::string());
-    delete j;
-  };
-  uv_queue_work(loop, &job->req, work, after);
+  auto after = [done = std::move(done)] { done(true, std::string()); };
+  RunOnPool(loop, std::move(work), std::move(after));
 }
 
 void Tiering::Install(const std::vector<storage::TierMiss>& misses,
