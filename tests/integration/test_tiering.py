@@ -875,6 +875,30 @@ class ReadThroughMixin:
         c.cmd("SELECT", 3)
         self.assertEqual(c.cmd("KEYS", "*"), [])
 
+    def test_blind_write_needs_no_read(self):
+        # SET without NX/XX/GET/KEEPTTL replaces whatever the key held: no backend read. SET NX
+        # depends on the old key: it must read it (and find it there).
+        srv, c = self.cold_server(n=5)
+        loads = info_int(c, "readthrough_loads")
+        self.assertEqual(c.cmd("SET", "cold:1", "new"), "OK")
+        self.assertEqual(c.cmd("MSET", "cold:2", "m2", "cold:3", "m3"), "OK")
+        self.assertEqual(info_int(c, "readthrough_loads"), loads)
+        self.assertEqual(c.cmd("GET", "cold:1"), b"new")
+        self.assertEqual(c.cmd("DBSIZE"), 5 + 4)  # still counted once each
+        self.assertIsNone(c.cmd("SET", "cold:4", "x", "NX"))  # exists in the backend
+        self.assertEqual(info_int(c, "readthrough_loads"), loads + 1)
+        self.assertEqual(c.cmd("GET", "cold:4"), b"cv4")
+
+    def test_pipelined_misses_share_one_query(self):
+        # A pipeline of GETs of keys only in the backend: the first parks the connection and
+        # the keys of the GETs queued behind it go into the same lookup.
+        srv, c = self.cold_server(n=30)
+        loads, keys = info_int(c, "readthrough_loads"), info_int(c, "readthrough_keys")
+        replies = c.pipeline([("GET", "cold:%d" % i) for i in range(30)])
+        self.assertEqual([r for _, r in replies], [b"cv%d" % i for i in range(30)])
+        self.assertLessEqual(info_int(c, "readthrough_loads") - loads, 2)
+        self.assertGreaterEqual(info_int(c, "readthrough_keys") - keys, 30)
+
     def test_pipeline_order_and_values(self):
         srv, c = self.cold_server()
         other = self.conn(srv)
