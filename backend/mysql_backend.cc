@@ -496,17 +496,12 @@ bool MysqlBackend::Open(std::string* error) {
       return false;
     }
   }
-  readers_.Reopen();
-  size_t n = opts_.pool_size > 0 ? opts_.pool_size : 1;
-  for (size_t i = 0; i < n; ++i) {
+  bool ok = readers_.Fill(opts_.pool_size, [&](std::string* e) {
     auto c = std::make_unique<MysqlConn>(opts_, Role::kReader, batch_max_);
-    if (!c->Ensure(&stats_, error)) {
-      Close();
-      return false;
-    }
-    readers_.Add(std::move(c));
-  }
-  return true;
+    return c->Ensure(&stats_, e) ? std::move(c) : nullptr;
+  }, error);
+  if (!ok) Close();
+  return ok;
 }
 
 void MysqlBackend::Close() {

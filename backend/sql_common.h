@@ -2,6 +2,7 @@
 // fetched rows into Get's output, and the blocking pool that lends read connections to Get.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -45,6 +46,18 @@ class ConnPool {
     closed_ = false;
   }
   void Add(std::unique_ptr<Conn> conn) { Release(std::move(conn)); }
+  // Open of the backend: reopens the pool with n (at least 1) connections made by
+  // make(std::string* error) (nullptr on failure). False + error if one could not be made.
+  template <typename Make>
+  bool Fill(size_t n, Make make, std::string* error) {
+    Reopen();
+    for (size_t i = 0; i < std::max<size_t>(n, 1); ++i) {
+      std::unique_ptr<Conn> conn = make(error);
+      if (!conn) return false;
+      Add(std::move(conn));
+    }
+    return true;
+  }
 
   std::unique_ptr<Conn> Acquire() {
     std::unique_lock<std::mutex> lock(mu_);

@@ -258,17 +258,12 @@ bool SqliteBackend::Open(std::string* error) {
     if (rc != SQLITE_ROW || !CheckSchemaVersion(version, error)) return false;
     writer_ = std::move(w);
   }
-  readers_.Reopen();
-  size_t n = opts_.readers > 0 ? opts_.readers : 1;
-  for (size_t i = 0; i < n; ++i) {
+  bool ok = readers_.Fill(opts_.readers, [&](std::string* e) {
     auto r = std::make_unique<SqliteConn>();
-    if (!r->Open(opts_.path, /*writer=*/false, error)) {
-      Close();
-      return false;
-    }
-    readers_.Add(std::move(r));
-  }
-  return true;
+    return r->Open(opts_.path, /*writer=*/false, e) ? std::move(r) : nullptr;
+  }, error);
+  if (!ok) Close();
+  return ok;
 }
 
 void SqliteBackend::Close() {
