@@ -1,7 +1,6 @@
 // Server start-up, shutdown, and the cross-worker views (stats, INFO, CLIENT LIST/KILL).
 #include "server/server.h"
 
-#include <jemalloc/jemalloc.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <time.h>
