@@ -216,7 +216,7 @@ TEST_CASE("COMMAND INFO: key ranges, unknown names, subcommands, no arguments") 
   std::string mset = f.Run({"COMMAND", "INFO", "mset"});
   CHECK(mset.rfind(Resp({"*1", "*10", "$4", "mset", ":-3", "*2", "+write", "+denyoom", ":1",
                          ":-1", ":2", "*3", "+@write", "+@string", "+@slow", "*0", "*1", "*6",
-                         "$5", "flags", "*2", "+RW", "+update"}),
+                         "$5", "flags", "*2", "+OW", "+update"}),
                     0) == 0);
   CHECK(mset.find(Resp({"$7", "lastkey", ":-1", "$7", "keystep", ":2"})) != std::string::npos);
   CHECK(f.Run({"COMMAND", "INFO", "nosuch"}) == "*1\r\n$-1\r\n");
@@ -311,7 +311,7 @@ TEST_CASE("COMMAND GETKEYS and GETKEYSANDFLAGS") {
   CHECK(f.Run({"COMMAND", "GETKEYSANDFLAGS", "get", "a"}) ==
         Resp({"*1", "*2", "$1", "a", "*2", "+RO", "+access"}));
   CHECK(f.Run({"COMMAND", "GETKEYSANDFLAGS", "mset", "a", "1", "b", "2"}, true) ==
-        Resp({"*2", "*2", "$1", "a", "~2", "+RW", "+update", "*2", "$1", "b", "~2", "+RW",
+        Resp({"*2", "*2", "$1", "a", "~2", "+OW", "+update", "*2", "$1", "b", "~2", "+OW",
               "+update"}));
 }
 
