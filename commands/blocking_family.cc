@@ -245,44 +245,45 @@ void BZMPop(CommandContext& ctx) {
   BlockOrGiveUp(ctx, keys, ms);
 }
 
-CommandSpec Cmd(const char* name, int arity, int first, int last, Handler h, const char* group,
-                const char* since, const char* summary, const char* syntax) {
-  uint32_t flags = kWrite | kBlocking | kNoScript;
-  if (first == 0) flags |= kMovableKeys;
-  return MakeSpec(name, arity, flags, first, last, first > 0 ? 1 : 0, h, group, since, summary,
-                  syntax);
+CommandSpec Cmd(const char* name, int arity, std::vector<KeySpec> keys, Handler h,
+                const char* group, const char* since, const char* summary, const char* syntax) {
+  return MakeSpec(name, arity, kWrite | kBlocking | kNoScript, std::move(keys), h, group, since,
+                  summary, syntax);
 }
+
+// Key flags of Redis 7.0.15's key specs: every blocking command pops from its source keys.
+constexpr uint32_t kPops = kKeyRW | kKeyAccess | kKeyDelete, kPushes = kKeyRW | kKeyInsert;
 
 }  // namespace
 
 void RegisterBlockingCommands(CommandRegistry& r) {
   for (CommandSpec& s : std::vector<CommandSpec>{
-           Cmd("blpop", -3, 1, -2, BLPop, "list", "2.0.0",
+           Cmd("blpop", -3, {KeyRange(1, -2, 1, kPops)}, BLPop, "list", "2.0.0",
                "Remove and get the first element in a list, or block until one is available",
                "key [key ...] timeout"),
-           Cmd("brpop", -3, 1, -2, BRPop, "list", "2.0.0",
+           Cmd("brpop", -3, {KeyRange(1, -2, 1, kPops)}, BRPop, "list", "2.0.0",
                "Remove and get the last element in a list, or block until one is available",
                "key [key ...] timeout"),
-           Cmd("brpoplpush", 4, 1, 2, BRPopLPush, "list", "2.2.0",
+           Cmd("brpoplpush", 4, {Key(1, kPops), Key(2, kPushes)}, BRPopLPush, "list", "2.2.0",
                "Pop an element from a list, push it to another list and return it; or block "
                "until one is available",
                "source destination timeout"),
-           Cmd("blmove", 6, 1, 2, BLMove, "list", "6.2.0",
+           Cmd("blmove", 6, {Key(1, kPops), Key(2, kPushes)}, BLMove, "list", "6.2.0",
                "Pop an element from a list, push it to another list and return it; or block "
                "until one is available",
                "source destination LEFT | RIGHT LEFT | RIGHT timeout"),
-           Cmd("blmpop", -5, 0, 0, BLMPop, "list", "7.0.0",
+           Cmd("blmpop", -5, {KeyNum(2, 0, 1, 1, kPops)}, BLMPop, "list", "7.0.0",
                "Pop elements from a list, or block until one is available",
                "timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]"),
-           Cmd("bzpopmin", -3, 1, -2, BZPopMin, "sorted_set", "5.0.0",
+           Cmd("bzpopmin", -3, {KeyRange(1, -2, 1, kPops)}, BZPopMin, "sorted_set", "5.0.0",
                "Remove and return the member with the lowest score from one or more sorted "
                "sets, or block until one is available",
                "key [key ...] timeout"),
-           Cmd("bzpopmax", -3, 1, -2, BZPopMax, "sorted_set", "5.0.0",
+           Cmd("bzpopmax", -3, {KeyRange(1, -2, 1, kPops)}, BZPopMax, "sorted_set", "5.0.0",
                "Remove and return the member with the highest score from one or more sorted "
                "sets, or block until one is available",
                "key [key ...] timeout"),
-           Cmd("bzmpop", -5, 0, 0, BZMPop, "sorted_set", "7.0.0",
+           Cmd("bzmpop", -5, {KeyNum(2, 0, 1, 1, kPops)}, BZMPop, "sorted_set", "7.0.0",
                "Remove and return members with scores in a sorted set or block until one is "
                "available",
                "timeout numkeys key [key ...] MIN | MAX [COUNT count]"),

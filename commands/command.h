@@ -1,7 +1,7 @@
-// Commands are data: a CommandSpec names the handler, arity, flags and key positions of one
-// command (Redis's conventions: arity N = exactly N arguments counting the name, -N = at least N;
-// first/last/step key positions, last -1 = the last argument). Each family file (strings, keys,
-// server, ...) registers its commands in one list at the bottom of the file.
+// Commands are data: a CommandSpec names the handler, arity, flags and key specs of one command
+// (Redis's conventions: arity N = exactly N arguments counting the name, -N = at least N; Redis
+// 7's key specs say where the keys are and what the command does to them). Each family file
+// (strings, keys, server, ...) registers its commands in one list at the bottom of the file.
 //
 // A handler parses its arguments, runs the operation under the shard lock(s) and writes one reply
 // through ctx.out. It never blocks on I/O. Thread: handlers run on any worker thread; everything
@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <absl/container/inlined_vector.h>
 
 #include "common/format.h"
 #include "protocol/reply_writer.h"
@@ -43,7 +45,77 @@ enum CommandFlag : uint32_t {
   kPubSubContext = 1u << 13,  // allowed while a RESP2 client is subscribed (SUBSCRIBE, PING...)
   kNoMulti = 1u << 14,  // not queued by MULTI (MULTI, EXEC, DISCARD, WATCH...): runs at once
   kBlocking = 1u << 15,  // may block the client (BLPOP...); never blocks inside MULTI
-  kMovableKeys = 1u << 16,  // keys found by parsing (numkeys forms), not by first/last/step
+  kMovableKeys = 1u << 16,  // derived by the registry from the key specs (Redis's rule)
+  // What a command reaches beyond the keys its key specs name (strata's own, not reported):
+  kReachDb = 1u << 17,   // every key of the client's database (FLUSHDB, KEYS, DBSIZE, RANDOMKEY,
+                         // SCAN): the dispatcher holds all of that database's shards
+  kReachAll = 1u << 18,  // every database (FLUSHALL, DEBUG): all shards are held
+  kSwitchesDb = 1u << 19,  // changes the client's database (SELECT): a transaction that
+                           // queues it holds every shard, as later keys are in another database
+};
+
+// Redis 7 key-spec flags (COMMAND INFO and COMMAND GETKEYSANDFLAGS report them by these names:
+// RO RW OW RM access update insert delete not_key incomplete variable_flags).
+enum KeyFlag : uint32_t {
+  kKeyRO = 1u << 0,         // reads the value
+  kKeyRW = 1u << 1,         // reads and modifies it
+  kKeyOW = 1u << 2,         // overwrites it without reading it
+  kKeyRM = 1u << 3,         // deletes the key
+  kKeyAccess = 1u << 4,     // returns (part of) the value to the user
+  kKeyUpdate = 1u << 5,     // updates data in the value
+  kKeyInsert = 1u << 6,     // only adds data to the value
+  kKeyDelete = 1u << 7,     // removes data from the value
+  kKeyNotKey = 1u << 8,     // not a key, only hashed like one (cluster)
+  kKeyIncomplete = 1u << 9,    // the spec may miss keys
+  kKeyVariableFlags = 1u << 10,  // the flags depend on the arguments (CommandSpec::key_flags)
+  // strata's own, never reported:
+  kKeyBlind = 1u << 16,     // the command replaces whatever the key held (value, type, TTL) and
+                            // does not depend on whether it existed (SET without NX/XX/GET/
+                            // KEEPTTL, MSET, SETEX): a backing tier need not read a key that is
+                            // only in the backend before it runs
+};
+
+// One Redis 7 key specification: where the first key is (begin_search) and how the keys after
+// it are found (find_keys). Positions count the command name as argument 0.
+struct KeySpec {
+  uint32_t flags = 0;  // KeyFlag bits
+  // begin_search: "index" (argument `index`) or, when `keyword` is set, "keyword" (the
+  // argument after the first `keyword` found from argument `startfrom`; a negative startfrom
+  // searches backwards from the end; no such keyword: the spec names no key).
+  int index = 0;
+  const char* keyword = nullptr;
+  int startfrom = 0;
+  // find_keys: "range" (keys from the first up to `lastkey`, relative to it; -1 = the last
+  // argument, -2 the one before..., every `keystep`-th, at most argc/`limit` of them when limit
+  // > 1) or "keynum" (the count is at begin + `keynumidx`, the keys start at begin +
+  // `firstkey`, every `keystep`-th).
+  enum class Find : uint8_t { kRange, kKeynum };
+  Find find = Find::kRange;
+  int lastkey = 0, keystep = 1, limit = 0;
+  int keynumidx = 0, firstkey = 1;
+  // Redis's optional free-text remark on the spec (COMMAND INFO shows it first: SET, GETEX).
+  const char* notes = nullptr;
+};
+
+// Builders for registration lines.
+// One key at argument `index`: Key(1, kKeyRW | kKeyAccess | kKeyDelete).
+KeySpec Key(int index, uint32_t flags);
+// Keys from argument `index` to `lastkey` (relative to index; -1 = the last argument), every
+// `keystep`-th: MSET is KeyRange(1, -1, 2, kKeyOW | kKeyUpdate | kKeyBlind).
+KeySpec KeyRange(int index, int lastkey, int keystep, uint32_t flags);
+// A count then the keys: ZUNION numkeys key... is KeyNum(1, 0, 1, 1, kKeyRO | kKeyAccess).
+KeySpec KeyNum(int index, int keynumidx, int firstkey, int keystep, uint32_t flags);
+// After a keyword, searched from `startfrom`: XREAD ... STREAMS key... id... would be
+// KeyAfter("STREAMS", 1, ...) with a range find.
+KeySpec KeyAfter(const char* keyword, int startfrom, int lastkey, int keystep, int limit,
+                 uint32_t flags);
+// The same spec with Redis's notes: Noted(Key(1, ...), "RW and UPDATE because it changes the TTL").
+KeySpec Noted(KeySpec spec, const char* notes);
+
+// A key of one command invocation: its argument position and its flags.
+struct KeyArg {
+  uint32_t pos;
+  uint32_t flags;
 };
 
 // Per-connection state commands may read or change. Owned by the connection's loop thread.
@@ -111,12 +183,32 @@ struct CommandContext {
 };
 
 using Handler = void (*)(CommandContext& ctx);
+// For key specs flagged kKeyVariableFlags: the flags of the key at argument `pos` of this
+// invocation (SET: OW+update, or RW+access+update with GET; plus kKeyBlind without NX/XX/GET/
+// KEEPTTL).
+using KeyFlagsFn = uint32_t (*)(const std::string_view* argv, size_t argc, size_t pos,
+                                uint32_t spec_flags);
+
+// A key argument that names a key of another database than the client's (MOVE key db,
+// COPY src dst DB db). The database is argument `db_arg`, or the argument after `keyword`
+// (searched from argument 3); the key at argument `key_arg` is resolved in it. With
+// `also_client_db` the key is in both databases (MOVE's key leaves one for the other);
+// otherwise only in the target (COPY's destination). An invalid database leaves the key in the
+// client's database (the handler replies the error).
+struct TargetDb {
+  int db_arg = 0;
+  const char* keyword = nullptr;
+  int key_arg = 0;
+  bool also_client_db = false;
+};
 
 struct CommandSpec {
   std::string name;  // lowercase; subcommands "config|get"
   int arity = 0;
   uint32_t flags = 0;
-  int first_key = 0, last_key = 0, key_step = 0;
+  std::vector<KeySpec> key_specs;  // Redis 7 key specs, in Redis's order
+  KeyFlagsFn key_flags = nullptr;  // for kKeyVariableFlags specs
+  TargetDb target_db;              // MOVE, COPY ... DB
   Handler handler = nullptr;
   // Documentation, served by COMMAND DOCS (redis-cli builds its hints from it).
   std::string group;    // "string", "generic", "connection", "server", ...
@@ -126,11 +218,25 @@ struct CommandSpec {
                         // "key value [NX | XX] [GET] [EX seconds | PX milliseconds | KEEPTTL]"
   std::vector<CommandSpec> subcommands;
   uint32_t id = 0;      // dense index, assigned by the registry (per-command stats)
-  // Touches the keyspace beyond the keys in its arguments, or keys that first/last/step do not
-  // name (FLUSHALL, KEYS, MOVE, numkeys forms...): whoever must hold its shards holds them all.
-  // Set by the registry.
+  // Redis's legacy (first key, last key, step) triple, derived from key_specs by the registry
+  // as Redis does (COMMAND INFO fields 4-6); kMovableKeys is set when it cannot name every key.
+  int first_key = 0, last_key = 0, key_step = 0;
+  // Temporary, for server/ until the dispatcher reads the reach flags and target_db itself:
+  // set by the registry when the command reaches beyond the keys of its key specs (kReachDb,
+  // kReachAll, kSwitchesDb, or a key in another database through target_db); whoever must
+  // hold its shards holds them all.
   bool whole_keyspace = false;
 };
+
+// The keys of one invocation (argv[0] is the command name), in key-spec order, with their
+// flags. False when the arguments do not fit the specs (a keynum that is not a number, keys
+// past the end): then no keys are known and the handler rejects the arguments. An inline
+// capacity covers the common cases without allocating.
+using KeyArgs = absl::InlinedVector<KeyArg, 4>;
+bool GetKeys(const CommandSpec& spec, const std::string_view* argv, size_t argc, KeyArgs* out);
+// Temporary, for server/: the argument positions GetKeys finds (none when it returns false).
+void CompatKeyPositions(const CommandSpec& spec, const std::string_view* argv, size_t argc,
+                        std::vector<size_t>* out);
 
 // The options of SCAN, HSCAN, SSCAN, ZSCAN from argv[first]: [MATCH pattern] [COUNT count]
 // and, for SCAN only (allow_type), [TYPE type]. False after writing Redis's error.
@@ -144,14 +250,13 @@ struct ScanOptions {
 };
 bool ParseScanOptions(CommandContext& ctx, size_t first, bool allow_type, ScanOptions* out);
 
-// Argument positions of a command's keys. Commands whose keys the legacy (first, last, step)
-// triple cannot describe (numkeys forms) report every argument: callers only over-approximate.
-void KeyPositions(const CommandSpec& spec, size_t argc, std::vector<size_t>* out);
-
-// The usual way to fill a CommandSpec in a family's registration list.
-CommandSpec MakeSpec(const char* name, int arity, uint32_t flags, int first_key, int last_key,
-                     int key_step, Handler handler, const char* group, const char* since,
-                     const char* summary, const char* syntax);
+// The usual way to fill a CommandSpec in a family's registration list:
+//   MakeSpec("lmove", 5, kWrite | kDenyOom,
+//            {Key(1, kKeyRW | kKeyAccess | kKeyDelete), Key(2, kKeyRW | kKeyInsert)}, LMove,
+//            "list", "6.2.0", "Pop an element from a list, push it to another list ...", "...")
+CommandSpec MakeSpec(const char* name, int arity, uint32_t flags, std::vector<KeySpec> keys,
+                     Handler handler, const char* group, const char* since, const char* summary,
+                     const char* syntax);
 
 class CommandRegistry {
  public:

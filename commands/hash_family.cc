@@ -481,49 +481,52 @@ void HScan(CommandContext& ctx) {
 
 // ---- registration ----
 
-CommandSpec Cmd(const char* name, int arity, uint32_t flags, Handler h, const char* since,
-                const char* summary, const char* syntax) {
-  return MakeSpec(name, arity, flags, 1, 1, 1, h, "hash", since, summary, syntax);
+// key_flags: those of the key at argument 1, as Redis 7.0.15's key spec gives them.
+CommandSpec Cmd(const char* name, int arity, uint32_t flags, uint32_t key_flags, Handler h,
+                const char* since, const char* summary, const char* syntax) {
+  return MakeSpec(name, arity, flags, {Key(1, key_flags)}, h, "hash", since, summary, syntax);
 }
+
+constexpr uint32_t kRO = kKeyRO, kReads = kKeyRO | kKeyAccess;
+constexpr uint32_t kUpdates = kKeyRW | kKeyUpdate, kInserts = kKeyRW | kKeyInsert;
+constexpr uint32_t kReadWrites = kKeyRW | kKeyAccess | kKeyUpdate, kRemoves = kKeyRW | kKeyDelete;
 
 }  // namespace
 
 void RegisterHashFamily(CommandRegistry& r) {
-  // Arity, flags, key positions and docs as Redis 7.0.15's COMMAND INFO / DOCS report them
-  // (every hash command has its key at position 1). kRandom marks the nondeterministic_output
-  // tip.
+  // Arity, flags, key specs and docs as Redis 7.0.15's COMMAND INFO / DOCS report them
+  // (every hash command has its key at position 1; what it does to it varies). kRandom marks the
+  // nondeterministic_output tip.
   const CommandSpec specs[] = {
-      Cmd("hset", -4, kWrite | kDenyOom | kFast, HSet, "2.0.0",
+      Cmd("hset", -4, kWrite | kDenyOom | kFast, kUpdates, HSet, "2.0.0",
           "Set the string value of a hash field", "key field value [field value ...]"),
-      Cmd("hsetnx", 4, kWrite | kDenyOom | kFast, HSetNx, "2.0.0",
+      Cmd("hsetnx", 4, kWrite | kDenyOom | kFast, kInserts, HSetNx, "2.0.0",
           "Set the value of a hash field, only if the field does not exist", "key field value"),
-      Cmd("hget", 3, kReadOnly | kFast, HGet, "2.0.0", "Get the value of a hash field",
+      Cmd("hget", 3, kReadOnly | kFast, kReads, HGet, "2.0.0", "Get the value of a hash field",
           "key field"),
-      Cmd("hmget", -3, kReadOnly | kFast, HMGet, "2.0.0",
+      Cmd("hmget", -3, kReadOnly | kFast, kReads, HMGet, "2.0.0",
           "Get the values of all the given hash fields", "key field [field ...]"),
-      Cmd("hmset", -4, kWrite | kDenyOom | kFast, HMSet, "2.0.0",
+      Cmd("hmset", -4, kWrite | kDenyOom | kFast, kUpdates, HMSet, "2.0.0",
           "Set multiple hash fields to multiple values", "key field value [field value ...]"),
-      Cmd("hdel", -3, kWrite | kFast, HDel, "2.0.0", "Delete one or more hash fields",
+      Cmd("hdel", -3, kWrite | kFast, kRemoves, HDel, "2.0.0", "Delete one or more hash fields",
           "key field [field ...]"),
-      Cmd("hlen", 2, kReadOnly | kFast, HLen, "2.0.0", "Get the number of fields in a hash",
+      Cmd("hlen", 2, kReadOnly | kFast, kRO, HLen, "2.0.0", "Get the number of fields in a hash",
           "key"),
-      Cmd("hexists", 3, kReadOnly | kFast, HExists, "2.0.0", "Determine if a hash field exists",
-          "key field"),
-      Cmd("hkeys", 2, kReadOnly, HKeys, "2.0.0", "Get all the fields in a hash", "key"),
-      Cmd("hvals", 2, kReadOnly, HVals, "2.0.0", "Get all the values in a hash", "key"),
-      Cmd("hgetall", 2, kReadOnly, HGetAll, "2.0.0", "Get all the fields and values in a hash",
-          "key"),
-      Cmd("hincrby", 4, kWrite | kDenyOom | kFast, HIncrBy, "2.0.0",
-          "Increment the integer value of a hash field by the given number",
-          "key field increment"),
-      Cmd("hincrbyfloat", 4, kWrite | kDenyOom | kFast, HIncrByFloat, "2.6.0",
-          "Increment the float value of a hash field by the given amount",
-          "key field increment"),
-      Cmd("hstrlen", 3, kReadOnly | kFast, HStrLen, "3.2.0",
+      Cmd("hexists", 3, kReadOnly | kFast, kRO, HExists, "2.0.0",
+          "Determine if a hash field exists", "key field"),
+      Cmd("hkeys", 2, kReadOnly, kReads, HKeys, "2.0.0", "Get all the fields in a hash", "key"),
+      Cmd("hvals", 2, kReadOnly, kReads, HVals, "2.0.0", "Get all the values in a hash", "key"),
+      Cmd("hgetall", 2, kReadOnly, kReads, HGetAll, "2.0.0",
+          "Get all the fields and values in a hash", "key"),
+      Cmd("hincrby", 4, kWrite | kDenyOom | kFast, kReadWrites, HIncrBy, "2.0.0",
+          "Increment the integer value of a hash field by the given number", "key field increment"),
+      Cmd("hincrbyfloat", 4, kWrite | kDenyOom | kFast, kReadWrites, HIncrByFloat, "2.6.0",
+          "Increment the float value of a hash field by the given amount", "key field increment"),
+      Cmd("hstrlen", 3, kReadOnly | kFast, kRO, HStrLen, "3.2.0",
           "Get the length of the value of a hash field", "key field"),
-      Cmd("hrandfield", -2, kReadOnly | kRandom, HRandField, "6.2.0",
+      Cmd("hrandfield", -2, kReadOnly | kRandom, kReads, HRandField, "6.2.0",
           "Get one or multiple random fields from a hash", "key [count [WITHVALUES]]"),
-      Cmd("hscan", -3, kReadOnly | kRandom, HScan, "2.8.0",
+      Cmd("hscan", -3, kReadOnly | kRandom, kReads, HScan, "2.8.0",
           "Incrementally iterate hash fields and associated values",
           "key cursor [MATCH pattern] [COUNT count]"),
   };

@@ -1,6 +1,6 @@
 // COMMAND and its subcommands (COUNT, DOCS, GETKEYS, GETKEYSANDFLAGS, HELP, INFO, LIST), replying
 // as Redis 7.0.15 does. Everything is derived from the CommandSpec table: INFO's flags, ACL
-// categories and key spec; DOCS's argument trees, parsed from each spec's syntax string.
+// categories and key specs; DOCS's argument trees, parsed from each spec's syntax string.
 // Thread: handlers only read the registry, which is immutable once the server runs.
 #include <algorithm>
 #include <cctype>
@@ -69,7 +69,7 @@ std::string InferType(std::string_view name, bool float_increment) {
   std::string_view base = name;
   while (base.size() > 1 && std::isdigit(static_cast<unsigned char>(base.back())))
     base.remove_suffix(1);  // key1, index2
-  static const char* const kKey[] = {"key", "destination", "source", "newkey"};
+  static const char* const kKey[] = {"key", "destination", "source", "newkey", "dst", "src"};
   static const char* const kInt[] = {
       "seconds",        "milliseconds", "count",     "offset",  "start",   "end",
       "stop",           "increment",    "decrement", "cursor",  "limit",   "db",
@@ -411,11 +411,29 @@ uint32_t Categories(const CommandSpec& s) {
   return cats;
 }
 
-// The key-spec flags strata can tell from the command flags (Redis's specs are finer-grained).
-std::vector<const char*> KeyFlags(const CommandSpec& s) {
-  if (s.flags & kWrite) return {"RW", "update"};
-  if (s.flags & kReadOnly) return {"RO", "access"};
-  return {"RO"};
+// Key-spec flags by the names Redis reports, in Redis's order. strata's own bits (kKeyBlind)
+// have no name and are never shown.
+constexpr struct {
+  uint32_t bit;
+  const char* name;
+} kKeyFlagNames[] = {{kKeyRO, "RO"},
+                     {kKeyRW, "RW"},
+                     {kKeyOW, "OW"},
+                     {kKeyRM, "RM"},
+                     {kKeyAccess, "access"},
+                     {kKeyUpdate, "update"},
+                     {kKeyInsert, "insert"},
+                     {kKeyDelete, "delete"},
+                     {kKeyNotKey, "not_key"},
+                     {kKeyIncomplete, "incomplete"},
+                     {kKeyVariableFlags, "variable_flags"}};
+
+void WriteKeyFlags(protocol::ReplyWriter* out, uint32_t flags) {
+  size_t n = 0;
+  for (const auto& f : kKeyFlagNames) n += (flags & f.bit) != 0;
+  out->SetHeader(n);
+  for (const auto& f : kKeyFlagNames)
+    if (flags & f.bit) out->SimpleString(f.name);
 }
 
 void WriteFlagSet(protocol::ReplyWriter* out, const std::vector<const char*>& flags) {
@@ -423,36 +441,60 @@ void WriteFlagSet(protocol::ReplyWriter* out, const std::vector<const char*>& fl
   for (const char* f : flags) out->SimpleString(f);
 }
 
-// One key spec equivalent to first/last/step: begin at index first_key, take a range.
+// COMMAND INFO's key specifications (field 9), as Redis writes them.
 void WriteKeySpecs(protocol::ReplyWriter* out, const CommandSpec& s) {
-  if (s.first_key <= 0) {
-    out->SetHeader(0);
-    return;
+  out->SetHeader(s.key_specs.size());
+  for (const KeySpec& k : s.key_specs) {
+    out->MapHeader(k.notes != nullptr ? 4 : 3);
+    if (k.notes != nullptr) {
+      out->Bulk("notes");
+      out->Bulk(k.notes);
+    }
+    out->Bulk("flags");
+    WriteKeyFlags(out, k.flags);
+    out->Bulk("begin_search");
+    out->MapHeader(2);
+    out->Bulk("type");
+    if (k.keyword == nullptr) {
+      out->Bulk("index");
+      out->Bulk("spec");
+      out->MapHeader(1);
+      out->Bulk("index");
+      out->Integer(k.index);
+    } else {
+      out->Bulk("keyword");
+      out->Bulk("spec");
+      out->MapHeader(2);
+      out->Bulk("keyword");
+      out->Bulk(k.keyword);
+      out->Bulk("startfrom");
+      out->Integer(k.startfrom);
+    }
+    out->Bulk("find_keys");
+    out->MapHeader(2);
+    out->Bulk("type");
+    if (k.find == KeySpec::Find::kRange) {
+      out->Bulk("range");
+      out->Bulk("spec");
+      out->MapHeader(3);
+      out->Bulk("lastkey");
+      out->Integer(k.lastkey);
+      out->Bulk("keystep");
+      out->Integer(k.keystep);
+      out->Bulk("limit");
+      out->Integer(k.limit);
+    } else {
+      out->Bulk("keynum");
+      out->Bulk("spec");
+      out->MapHeader(3);
+      out->Bulk("keynumidx");
+      out->Integer(k.keynumidx);
+      out->Bulk("firstkey");
+      out->Integer(k.firstkey);
+      out->Bulk("keystep");
+      out->Integer(k.keystep);
+    }
   }
-  out->SetHeader(1);
-  out->MapHeader(3);
-  out->Bulk("flags");
-  WriteFlagSet(out, KeyFlags(s));
-  out->Bulk("begin_search");
-  out->MapHeader(2);
-  out->Bulk("type");
-  out->Bulk("index");
-  out->Bulk("spec");
-  out->MapHeader(1);
-  out->Bulk("index");
-  out->Integer(s.first_key);
-  out->Bulk("find_keys");
-  out->MapHeader(2);
-  out->Bulk("type");
-  out->Bulk("range");
-  out->Bulk("spec");
-  out->MapHeader(3);
-  out->Bulk("lastkey");
-  out->Integer(s.last_key < 0 ? s.last_key : s.last_key - s.first_key);
-  out->Bulk("keystep");
-  out->Integer(std::max(s.key_step, 1));
-  out->Bulk("limit");
-  out->Integer(0);
 }
 
 // COMMAND INFO's ten fields for one command (subcommands nested).
@@ -485,8 +527,11 @@ void WriteInfo(protocol::ReplyWriter* out, const CommandSpec& s) {
   }
 }
 
-void WriteArg(protocol::ReplyWriter* out, const DocArg& a, bool has_key_spec) {
-  bool key_index = a.type == "key" && has_key_spec;
+// Redis numbers a command's key arguments in the order its key specs are: the n-th key argument
+// of the syntax is described by spec n (the last spec when there are more key arguments).
+// `next_key` counts the key arguments written so far; `num_specs` 0 writes no index.
+void WriteArg(protocol::ReplyWriter* out, const DocArg& a, size_t num_specs, size_t* next_key) {
+  bool key_index = a.type == "key" && num_specs > 0;
   size_t nflags = a.optional + a.multiple + a.multiple_token;
   out->MapHeader(2 + key_index + !a.token.empty() + (nflags > 0) + !a.args.empty());
   out->Bulk("name");
@@ -495,7 +540,8 @@ void WriteArg(protocol::ReplyWriter* out, const DocArg& a, bool has_key_spec) {
   out->Bulk(a.type);
   if (key_index) {
     out->Bulk("key_spec_index");
-    out->Integer(0);  // the single synthesized key spec
+    out->Integer(static_cast<int64_t>(std::min(*next_key, num_specs - 1)));
+    ++*next_key;
   }
   if (!a.token.empty()) {
     out->Bulk("token");
@@ -511,7 +557,7 @@ void WriteArg(protocol::ReplyWriter* out, const DocArg& a, bool has_key_spec) {
   if (!a.args.empty()) {
     out->Bulk("arguments");
     out->ArrayHeader(a.args.size());
-    for (const DocArg& c : a.args) WriteArg(out, c, has_key_spec);
+    for (const DocArg& c : a.args) WriteArg(out, c, num_specs, next_key);
   }
 }
 
@@ -534,7 +580,8 @@ void WriteDocs(protocol::ReplyWriter* out, const CommandSpec& s) {
   if (!args.empty()) {
     out->Bulk("arguments");
     out->ArrayHeader(args.size());
-    for (const DocArg& a : args) WriteArg(out, a, s.first_key > 0);
+    size_t next_key = 0;
+    for (const DocArg& a : args) WriteArg(out, a, s.key_specs.size(), &next_key);
   }
   if (!s.subcommands.empty()) {
     out->Bulk("subcommands");
@@ -642,35 +689,34 @@ void CommandList(CommandContext& ctx) {
 }
 
 // GETKEYS and GETKEYSANDFLAGS: argv[2..] is a full command. Checks in Redis's order.
-void GetKeys(CommandContext& ctx, bool with_flags) {
+void GetKeysReply(CommandContext& ctx, bool with_flags) {
   const std::string_view* argv = ctx.argv + 2;
   size_t argc = ctx.argc - 2;
   const CommandSpec* s = ctx.registry->Find(argv[0]);
   if (s != nullptr && !s->subcommands.empty() && argc >= 2)
     s = ctx.registry->FindSubcommand(*s, argv[1]);
   if (s == nullptr) return ctx.out->Error(kInvalidCommand);
-  if (s->first_key <= 0) return ctx.out->Error(kNoKeyArgs);
+  // Specs flagged not_key (shard channels) name no key.
+  bool has_keys = std::any_of(s->key_specs.begin(), s->key_specs.end(),
+                              [](const KeySpec& k) { return !(k.flags & kKeyNotKey); });
+  if (!has_keys) return ctx.out->Error(kNoKeyArgs);
   if (!ArityOk(s->arity, argc)) return ctx.out->Error(kInvalidArgCount);
-  std::vector<size_t> pos;
-  long last = s->last_key < 0 ? static_cast<long>(argc) + s->last_key : s->last_key;
-  for (long i = s->first_key; i <= last && i < static_cast<long>(argc);
-       i += std::max(s->key_step, 1))
-    pos.push_back(static_cast<size_t>(i));
-  if (pos.empty()) return ctx.out->Error(kInvalidArgs);
-  ctx.out->ArrayHeader(pos.size());
-  for (size_t p : pos) {
+  KeyArgs keys;
+  if (!GetKeys(*s, argv, argc, &keys) || keys.empty()) return ctx.out->Error(kInvalidArgs);
+  ctx.out->ArrayHeader(keys.size());
+  for (const KeyArg& k : keys) {
     if (!with_flags) {
-      ctx.out->Bulk(argv[p]);
+      ctx.out->Bulk(argv[k.pos]);
       continue;
     }
     ctx.out->ArrayHeader(2);
-    ctx.out->Bulk(argv[p]);
-    WriteFlagSet(ctx.out, KeyFlags(*s));
+    ctx.out->Bulk(argv[k.pos]);
+    WriteKeyFlags(ctx.out, k.flags);
   }
 }
 
-void CommandGetKeys(CommandContext& ctx) { GetKeys(ctx, false); }
-void CommandGetKeysAndFlags(CommandContext& ctx) { GetKeys(ctx, true); }
+void CommandGetKeys(CommandContext& ctx) { GetKeysReply(ctx, false); }
+void CommandGetKeysAndFlags(CommandContext& ctx) { GetKeysReply(ctx, true); }
 
 void CommandHelp(CommandContext& ctx) {
   static const char* const kLines[] = {

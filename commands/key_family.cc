@@ -476,83 +476,97 @@ void ObjectHelp(CommandContext& ctx) {
 
 // ---- registration ----
 
-CommandSpec Cmd(const char* name, int arity, uint32_t flags, int first, int last, int step,
-                Handler h, const char* since, const char* summary, const char* syntax) {
-  return MakeSpec(name, arity, flags, first, last, step, h, "generic", since, summary, syntax);
+CommandSpec Cmd(const char* name, int arity, uint32_t flags, std::vector<KeySpec> keys, Handler h,
+                const char* since, const char* summary, const char* syntax) {
+  return MakeSpec(name, arity, flags, std::move(keys), h, "generic", since, summary, syntax);
 }
+
+// Key flags of Redis 7.0.15's key specs.
+constexpr uint32_t kRO = kKeyRO, kReads = kKeyRO | kKeyAccess, kUpdates = kKeyRW | kKeyUpdate;
+constexpr uint32_t kTakes = kKeyRW | kKeyAccess | kKeyDelete;  // the source of RENAME
+constexpr uint32_t kRemoves = kKeyRM | kKeyDelete;
 
 }  // namespace
 
 void RegisterKeyFamily(CommandRegistry& r) {
-  // Arity, flags, key positions and docs as Redis 7.0.15's COMMAND INFO / DOCS report them;
+  // Arity, flags, key specs and docs as Redis 7.0.15's COMMAND INFO / DOCS report them;
   // kRandom marks Redis's "nondeterministic_output" tip.
-  CommandSpec object = Cmd("object", -2, 0, 0, 0, 0, nullptr, "2.2.3",
+  CommandSpec object = Cmd("object", -2, 0, {}, nullptr, "2.2.3",
                            "A container for object introspection commands", "");
   object.subcommands = {
-      Cmd("object|encoding", 3, kReadOnly | kRandom, 2, 2, 1, ObjectEncoding, "2.2.3",
+      Cmd("object|encoding", 3, kReadOnly | kRandom, {Key(2, kRO)}, ObjectEncoding, "2.2.3",
           "Inspect the internal encoding of a Redis object", "key"),
-      Cmd("object|freq", 3, kReadOnly | kRandom, 2, 2, 1, ObjectFreq, "4.0.0",
+      Cmd("object|freq", 3, kReadOnly | kRandom, {Key(2, kRO)}, ObjectFreq, "4.0.0",
           "Get the logarithmic access frequency counter of a Redis object", "key"),
-      Cmd("object|help", 2, kLoading | kStale, 0, 0, 0, ObjectHelp, "6.2.0",
+      Cmd("object|help", 2, kLoading | kStale, {}, ObjectHelp, "6.2.0",
           "Show helpful text about the different subcommands", ""),
-      Cmd("object|idletime", 3, kReadOnly | kRandom, 2, 2, 1, ObjectIdleTime, "2.2.3",
+      Cmd("object|idletime", 3, kReadOnly | kRandom, {Key(2, kRO)}, ObjectIdleTime, "2.2.3",
           "Get the time since a Redis object was last accessed", "key"),
-      Cmd("object|refcount", 3, kReadOnly | kRandom, 2, 2, 1, ObjectRefCount, "2.2.3",
+      Cmd("object|refcount", 3, kReadOnly | kRandom, {Key(2, kRO)}, ObjectRefCount, "2.2.3",
           "Get the number of references to the value of the key", "key"),
   };
-  CommandSpec dbsize = Cmd("dbsize", 1, kReadOnly | kFast, 0, 0, 0, DbSize, "1.0.0",
+  CommandSpec dbsize = Cmd("dbsize", 1, kReadOnly | kFast | kReachDb, {}, DbSize, "1.0.0",
                            "Return the number of keys in the selected database", "");
   dbsize.group = "server";
 
+  // COPY src dst DB n writes its destination in database n; MOVE key n takes the key from the
+  // client's database to database n.
+  CommandSpec copy =
+      Cmd("copy", -3, kWrite | kDenyOom, {Key(1, kReads), Key(2, kKeyOW | kKeyUpdate)}, Copy,
+          "6.2.0", "Copy a key", "source destination [DB destination-db] [REPLACE]");
+  copy.target_db = {/*db_arg=*/0, /*keyword=*/"DB", /*key_arg=*/2, /*also_client_db=*/false};
+  CommandSpec move = Cmd("move", 3, kWrite | kFast, {Key(1, kKeyRW | kKeyAccess | kKeyUpdate)},
+                         Move, "1.0.0", "Move a key to another database", "key db");
+  move.target_db = {/*db_arg=*/2, /*keyword=*/nullptr, /*key_arg=*/1, /*also_client_db=*/true};
+
   std::vector<CommandSpec> specs = {
-      Cmd("del", -2, kWrite, 1, -1, 1, Del, "1.0.0", "Delete a key", "key [key ...]"),
-      Cmd("unlink", -2, kWrite | kFast, 1, -1, 1, Del, "4.0.0",
+      Cmd("del", -2, kWrite, {KeyRange(1, -1, 1, kRemoves)}, Del, "1.0.0", "Delete a key",
+          "key [key ...]"),
+      Cmd("unlink", -2, kWrite | kFast, {KeyRange(1, -1, 1, kRemoves)}, Del, "4.0.0",
           "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non "
           "blocking.",
           "key [key ...]"),
-      Cmd("exists", -2, kReadOnly | kFast, 1, -1, 1, Exists, "1.0.0", "Determine if a key exists",
-          "key [key ...]"),
-      Cmd("touch", -2, kReadOnly | kFast, 1, -1, 1, Exists, "3.2.1",
+      Cmd("exists", -2, kReadOnly | kFast, {KeyRange(1, -1, 1, kRO)}, Exists, "1.0.0",
+          "Determine if a key exists", "key [key ...]"),
+      Cmd("touch", -2, kReadOnly | kFast, {KeyRange(1, -1, 1, kRO)}, Exists, "3.2.1",
           "Alters the last access time of a key(s). Returns the number of existing keys "
           "specified.",
           "key [key ...]"),
-      Cmd("expire", -3, kWrite | kFast, 1, 1, 1, Expire, "1.0.0",
+      Cmd("expire", -3, kWrite | kFast, {Key(1, kUpdates)}, Expire, "1.0.0",
           "Set a key's time to live in seconds", "key seconds [NX | XX | GT | LT]"),
-      Cmd("pexpire", -3, kWrite | kFast, 1, 1, 1, PExpire, "2.6.0",
-          "Set a key's time to live in milliseconds",
-          "key milliseconds [NX | XX | GT | LT]"),
-      Cmd("expireat", -3, kWrite | kFast, 1, 1, 1, ExpireAt, "1.2.0",
+      Cmd("pexpire", -3, kWrite | kFast, {Key(1, kUpdates)}, PExpire, "2.6.0",
+          "Set a key's time to live in milliseconds", "key milliseconds [NX | XX | GT | LT]"),
+      Cmd("expireat", -3, kWrite | kFast, {Key(1, kUpdates)}, ExpireAt, "1.2.0",
           "Set the expiration for a key as a UNIX timestamp",
           "key unix-time-seconds [NX | XX | GT | LT]"),
-      Cmd("pexpireat", -3, kWrite | kFast, 1, 1, 1, PExpireAt, "2.6.0",
+      Cmd("pexpireat", -3, kWrite | kFast, {Key(1, kUpdates)}, PExpireAt, "2.6.0",
           "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
           "key unix-time-milliseconds [NX | XX | GT | LT]"),
-      Cmd("ttl", 2, kReadOnly | kFast | kRandom, 1, 1, 1, Ttl, "1.0.0",
+      Cmd("ttl", 2, kReadOnly | kFast | kRandom, {Key(1, kReads)}, Ttl, "1.0.0",
           "Get the time to live for a key in seconds", "key"),
-      Cmd("pttl", 2, kReadOnly | kFast | kRandom, 1, 1, 1, PTtl, "2.6.0",
+      Cmd("pttl", 2, kReadOnly | kFast | kRandom, {Key(1, kReads)}, PTtl, "2.6.0",
           "Get the time to live for a key in milliseconds", "key"),
-      Cmd("expiretime", 2, kReadOnly | kFast, 1, 1, 1, ExpireTime, "7.0.0",
+      Cmd("expiretime", 2, kReadOnly | kFast, {Key(1, kReads)}, ExpireTime, "7.0.0",
           "Get the expiration Unix timestamp for a key", "key"),
-      Cmd("pexpiretime", 2, kReadOnly | kFast, 1, 1, 1, PExpireTime, "7.0.0",
+      Cmd("pexpiretime", 2, kReadOnly | kFast, {Key(1, kReads)}, PExpireTime, "7.0.0",
           "Get the expiration Unix timestamp for a key in milliseconds", "key"),
-      Cmd("persist", 2, kWrite | kFast, 1, 1, 1, Persist, "2.2.0",
+      Cmd("persist", 2, kWrite | kFast, {Key(1, kUpdates)}, Persist, "2.2.0",
           "Remove the expiration from a key", "key"),
-      Cmd("type", 2, kReadOnly | kFast, 1, 1, 1, Type, "1.0.0",
+      Cmd("type", 2, kReadOnly | kFast, {Key(1, kRO)}, Type, "1.0.0",
           "Determine the type stored at key", "key"),
-      Cmd("keys", 2, kReadOnly, 0, 0, 0, Keys, "1.0.0", "Find all keys matching the given pattern",
-          "pattern"),
-      Cmd("scan", -2, kReadOnly | kRandom, 0, 0, 0, Scan, "2.8.0",
+      Cmd("keys", 2, kReadOnly | kReachDb, {}, Keys, "1.0.0",
+          "Find all keys matching the given pattern", "pattern"),
+      Cmd("scan", -2, kReadOnly | kRandom | kReachDb, {}, Scan, "2.8.0",
           "Incrementally iterate the keys space",
           "cursor [MATCH pattern] [COUNT count] [TYPE type]"),
-      Cmd("rename", 3, kWrite, 1, 2, 1, Rename, "1.0.0", "Rename a key", "key newkey"),
-      Cmd("renamenx", 3, kWrite | kFast, 1, 2, 1, RenameNx, "1.0.0",
-          "Rename a key, only if the new key does not exist", "key newkey"),
-      Cmd("randomkey", 1, kReadOnly | kRandom, 0, 0, 0, RandomKey, "1.0.0",
+      Cmd("rename", 3, kWrite, {Key(1, kTakes), Key(2, kKeyOW | kKeyUpdate)}, Rename, "1.0.0",
+          "Rename a key", "key newkey"),
+      Cmd("renamenx", 3, kWrite | kFast, {Key(1, kTakes), Key(2, kKeyOW | kKeyInsert)}, RenameNx,
+          "1.0.0", "Rename a key, only if the new key does not exist", "key newkey"),
+      Cmd("randomkey", 1, kReadOnly | kRandom | kReachDb, {}, RandomKey, "1.0.0",
           "Return a random key from the keyspace", ""),
-      Cmd("copy", -3, kWrite | kDenyOom, 1, 2, 1, Copy, "6.2.0", "Copy a key",
-          "source destination [DB destination-db] [REPLACE]"),
-      Cmd("move", 3, kWrite | kFast, 1, 1, 1, Move, "1.0.0", "Move a key to another database",
-          "key db"),
+      std::move(copy),
+      std::move(move),
       std::move(object),
       std::move(dbsize),
   };

@@ -466,53 +466,59 @@ void RPopLPush(CommandContext& ctx) { MoveGeneric(ctx, End::kRight, End::kLeft);
 
 // ---- registration ----
 
-CommandSpec Cmd(const char* name, int arity, uint32_t flags, int first, int last, int step,
-                Handler h, const char* since, const char* summary, const char* syntax) {
-  return MakeSpec(name, arity, flags, first, last, step, h, "list", since, summary, syntax);
+CommandSpec Cmd(const char* name, int arity, uint32_t flags, std::vector<KeySpec> keys, Handler h,
+                const char* since, const char* summary, const char* syntax) {
+  return MakeSpec(name, arity, flags, std::move(keys), h, "list", since, summary, syntax);
 }
+
+// Key flags of Redis 7.0.15's key specs.
+constexpr uint32_t kRO = kKeyRO, kReads = kKeyRO | kKeyAccess;
+constexpr uint32_t kPushes = kKeyRW | kKeyInsert, kPops = kKeyRW | kKeyAccess | kKeyDelete;
+constexpr uint32_t kUpdates = kKeyRW | kKeyUpdate, kRemoves = kKeyRW | kKeyDelete;
 
 }  // namespace
 
 void RegisterListFamily(CommandRegistry& r) {
-  // Arity, flags, key positions and docs as Redis 7.0.15's COMMAND INFO / DOCS report them.
+  // Arity, flags, key specs and docs as Redis 7.0.15's COMMAND INFO / DOCS report them.
   const CommandSpec specs[] = {
-      Cmd("lpush", -3, kWrite | kDenyOom | kFast, 1, 1, 1, LPush, "1.0.0",
+      Cmd("lpush", -3, kWrite | kDenyOom | kFast, {Key(1, kPushes)}, LPush, "1.0.0",
           "Prepend one or multiple elements to a list", "key element [element ...]"),
-      Cmd("rpush", -3, kWrite | kDenyOom | kFast, 1, 1, 1, RPush, "1.0.0",
+      Cmd("rpush", -3, kWrite | kDenyOom | kFast, {Key(1, kPushes)}, RPush, "1.0.0",
           "Append one or multiple elements to a list", "key element [element ...]"),
-      Cmd("lpushx", -3, kWrite | kDenyOom | kFast, 1, 1, 1, LPushX, "2.2.0",
+      Cmd("lpushx", -3, kWrite | kDenyOom | kFast, {Key(1, kPushes)}, LPushX, "2.2.0",
           "Prepend an element to a list, only if the list exists", "key element [element ...]"),
-      Cmd("rpushx", -3, kWrite | kDenyOom | kFast, 1, 1, 1, RPushX, "2.2.0",
+      Cmd("rpushx", -3, kWrite | kDenyOom | kFast, {Key(1, kPushes)}, RPushX, "2.2.0",
           "Append an element to a list, only if the list exists", "key element [element ...]"),
-      Cmd("lpop", -2, kWrite | kFast, 1, 1, 1, LPop, "1.0.0",
+      Cmd("lpop", -2, kWrite | kFast, {Key(1, kPops)}, LPop, "1.0.0",
           "Remove and get the first elements in a list", "key [count]"),
-      Cmd("rpop", -2, kWrite | kFast, 1, 1, 1, RPop, "1.0.0",
+      Cmd("rpop", -2, kWrite | kFast, {Key(1, kPops)}, RPop, "1.0.0",
           "Remove and get the last elements in a list", "key [count]"),
-      Cmd("llen", 2, kReadOnly | kFast, 1, 1, 1, LLen, "1.0.0", "Get the length of a list", "key"),
-      Cmd("lrange", 4, kReadOnly, 1, 1, 1, LRange, "1.0.0",
+      Cmd("llen", 2, kReadOnly | kFast, {Key(1, kRO)}, LLen, "1.0.0", "Get the length of a list",
+          "key"),
+      Cmd("lrange", 4, kReadOnly, {Key(1, kReads)}, LRange, "1.0.0",
           "Get a range of elements from a list", "key start stop"),
-      Cmd("lindex", 3, kReadOnly, 1, 1, 1, LIndex, "1.0.0",
+      Cmd("lindex", 3, kReadOnly, {Key(1, kReads)}, LIndex, "1.0.0",
           "Get an element from a list by its index", "key index"),
-      Cmd("lset", 4, kWrite | kDenyOom, 1, 1, 1, LSet, "1.0.0",
+      Cmd("lset", 4, kWrite | kDenyOom, {Key(1, kUpdates)}, LSet, "1.0.0",
           "Set the value of an element in a list by its index", "key index element"),
-      Cmd("linsert", 5, kWrite | kDenyOom, 1, 1, 1, LInsert, "2.2.0",
+      Cmd("linsert", 5, kWrite | kDenyOom, {Key(1, kPushes)}, LInsert, "2.2.0",
           "Insert an element before or after another element in a list",
           "key <BEFORE | AFTER> pivot element"),
-      Cmd("lrem", 4, kWrite, 1, 1, 1, LRem, "1.0.0", "Remove elements from a list",
+      Cmd("lrem", 4, kWrite, {Key(1, kRemoves)}, LRem, "1.0.0", "Remove elements from a list",
           "key count element"),
-      Cmd("ltrim", 4, kWrite, 1, 1, 1, LTrim, "1.0.0", "Trim a list to the specified range",
-          "key start stop"),
-      Cmd("lpos", -3, kReadOnly, 1, 1, 1, LPos, "6.0.6",
+      Cmd("ltrim", 4, kWrite, {Key(1, kRemoves)}, LTrim, "1.0.0",
+          "Trim a list to the specified range", "key start stop"),
+      Cmd("lpos", -3, kReadOnly, {Key(1, kReads)}, LPos, "6.0.6",
           "Return the index of matching elements on a list",
           "key element [RANK rank] [COUNT num-matches] [MAXLEN len]"),
-      Cmd("lmove", 5, kWrite | kDenyOom, 1, 2, 1, LMove, "6.2.0",
+      Cmd("lmove", 5, kWrite | kDenyOom, {Key(1, kPops), Key(2, kPushes)}, LMove, "6.2.0",
           "Pop an element from a list, push it to another list and return it",
           "source destination <LEFT | RIGHT> <LEFT | RIGHT>"),
-      Cmd("rpoplpush", 3, kWrite | kDenyOom, 1, 2, 1, RPopLPush, "1.2.0",
+      Cmd("rpoplpush", 3, kWrite | kDenyOom, {Key(1, kPops), Key(2, kPushes)}, RPopLPush, "1.2.0",
           "Remove the last element in a list, prepend it to another list and return it",
           "source destination"),
-      Cmd("lmpop", -4, kWrite, 0, 0, 0, LMPop, "7.0.0", "Pop elements from a list",
-          "numkeys key [key ...] <LEFT | RIGHT> [COUNT count]"),
+      Cmd("lmpop", -4, kWrite, {KeyNum(1, 0, 1, 1, kPops)}, LMPop, "7.0.0",
+          "Pop elements from a list", "numkeys key [key ...] <LEFT | RIGHT> [COUNT count]"),
   };
   for (const CommandSpec& s : specs) r.Register(s);
 }

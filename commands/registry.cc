@@ -27,22 +27,123 @@ std::string OneLine(std::string s) {
 }
 }  // namespace
 
-CommandSpec MakeSpec(const char* name, int arity, uint32_t flags, int first_key, int last_key,
-                     int key_step, Handler handler, const char* group, const char* since,
-                     const char* summary, const char* syntax) {
+KeySpec KeyRange(int index, int lastkey, int keystep, uint32_t flags) {
+  KeySpec k;
+  k.flags = flags;
+  k.index = index;
+  k.find = KeySpec::Find::kRange;
+  k.lastkey = lastkey;
+  k.keystep = keystep;
+  return k;
+}
+
+KeySpec Key(int index, uint32_t flags) { return KeyRange(index, 0, 1, flags); }
+
+KeySpec KeyNum(int index, int keynumidx, int firstkey, int keystep, uint32_t flags) {
+  KeySpec k;
+  k.flags = flags;
+  k.index = index;
+  k.find = KeySpec::Find::kKeynum;
+  k.keynumidx = keynumidx;
+  k.firstkey = firstkey;
+  k.keystep = keystep;
+  return k;
+}
+
+KeySpec KeyAfter(const char* keyword, int startfrom, int lastkey, int keystep, int limit,
+                 uint32_t flags) {
+  KeySpec k = KeyRange(0, lastkey, keystep, flags);
+  k.keyword = keyword;
+  k.startfrom = startfrom;
+  k.limit = limit;
+  return k;
+}
+
+KeySpec Noted(KeySpec spec, const char* notes) {
+  spec.notes = notes;
+  return spec;
+}
+
+CommandSpec MakeSpec(const char* name, int arity, uint32_t flags, std::vector<KeySpec> keys,
+                     Handler handler, const char* group, const char* since, const char* summary,
+                     const char* syntax) {
   CommandSpec s;
   s.name = name;
   s.arity = arity;
   s.flags = flags;
-  s.first_key = first_key;
-  s.last_key = last_key;
-  s.key_step = key_step;
+  s.key_specs = std::move(keys);
   s.handler = handler;
   s.group = group;
   s.since = since;
   s.summary = summary;
   s.syntax = syntax;
   return s;
+}
+
+namespace {
+// The argument a spec's keys start at: its index, or the one after its keyword. 0 when the
+// keyword is not there (the spec then names no key in this invocation). Searching forwards the
+// last argument is not looked at (no key could follow it), as in Redis.
+int64_t BeginSearch(const KeySpec& k, const std::string_view* argv, int64_t argc) {
+  if (k.keyword == nullptr) return k.index;
+  if (k.startfrom > 0) {
+    for (int64_t i = k.startfrom; i < argc - 1; ++i)
+      if (EqualsIgnoreCase(argv[i], k.keyword)) return i + 1;
+  } else {
+    for (int64_t i = argc + k.startfrom; i >= 1 && i < argc; --i)
+      if (EqualsIgnoreCase(argv[i], k.keyword)) return i + 1;
+  }
+  return 0;
+}
+
+bool NoKeys(KeyArgs* out) {
+  out->clear();
+  return false;
+}
+}  // namespace
+
+bool GetKeys(const CommandSpec& spec, const std::string_view* argv, size_t argc, KeyArgs* out) {
+  out->clear();
+  const int64_t n = static_cast<int64_t>(argc);
+  for (const KeySpec& k : spec.key_specs) {
+    int64_t first = BeginSearch(k, argv, n);
+    if (first == 0) continue;
+    int64_t last;
+    if (k.find == KeySpec::Find::kRange) {
+      if (k.lastkey >= 0)
+        last = first + k.lastkey;
+      else if (k.limit > 0)  // a share of what follows (XREAD's STREAMS key... id...)
+        last = first + (n - first) / k.limit + k.lastkey;
+      else
+        last = n + k.lastkey;
+    } else {
+      int64_t count;
+      int64_t at = first + k.keynumidx;
+      if (at >= n || !ParseInt64(argv[at], &count) || count < 0 || count > n) return NoKeys(out);
+      first += k.firstkey;
+      last = first + (count - 1) * k.keystep;
+    }
+    // At least one key, every one of them an argument: otherwise the arguments do not fit
+    // (a count of 0, too few arguments for the count or for the range).
+    if (first < 1 || first >= n || last < first || last >= n || k.keystep < 1) return NoKeys(out);
+    for (int64_t i = first; i <= last; i += k.keystep) {
+      uint32_t flags = k.flags;
+      if ((flags & kKeyVariableFlags) && spec.key_flags != nullptr)
+        flags = spec.key_flags(argv, argc, static_cast<size_t>(i), flags);
+      out->push_back({static_cast<uint32_t>(i), flags});
+    }
+    // A spec that may miss keys cannot say which keys an invocation has.
+    if (k.flags & kKeyIncomplete) return NoKeys(out);
+  }
+  return true;
+}
+
+void CompatKeyPositions(const CommandSpec& spec, const std::string_view* argv, size_t argc,
+                        std::vector<size_t>* out) {
+  out->clear();
+  KeyArgs keys;
+  if (!GetKeys(spec, argv, argc, &keys)) return;
+  for (const KeyArg& k : keys) out->push_back(k.pos);
 }
 
 bool ScanOptions::Matches(std::string_view s) const { return !match || GlobMatch(pattern, s); }
@@ -74,43 +175,62 @@ bool ParseScanOptions(CommandContext& ctx, size_t first, bool allow_type, ScanOp
   return true;
 }
 
-void KeyPositions(const CommandSpec& spec, size_t argc, std::vector<size_t>* out) {
-  out->clear();
-  if (spec.first_key <= 0) {
-    if (spec.flags & (kWrite | kReadOnly))
-      for (size_t i = 1; i < argc; ++i) out->push_back(i);
-    return;
+namespace {
+// Redis's legacy (first key, last key, step) triple, for COMMAND INFO and old clients, and
+// whether it misses keys (movablekeys). A lone index + range spec is the triple itself, step
+// included. Otherwise the index + range specs of step 1 where each begins right after the one
+// before ends are joined into one range; any other spec (keyword or keynum search, a gap, a
+// step) is left out of it and makes the command movable, as does an incomplete spec. Without
+// any usable spec the triple is 0 0 0 and the command is movable. A last key counted from the
+// end (negative) ends the joining: nothing can be known to follow it.
+void DeriveLegacyTriple(CommandSpec* s) {
+  s->first_key = s->last_key = s->key_step = 0;
+  s->flags &= ~kMovableKeys;
+  if (s->key_specs.empty()) return;
+  auto by_index_range = [](const KeySpec& k) {
+    return k.keyword == nullptr && k.find == KeySpec::Find::kRange;
+  };
+  auto absolute_last = [](const KeySpec& k) {
+    return k.lastkey < 0 ? k.lastkey : k.index + k.lastkey;
+  };
+  bool movable = false;
+  if (s->key_specs.size() == 1 && by_index_range(s->key_specs[0])) {
+    const KeySpec& k = s->key_specs[0];
+    s->first_key = k.index;
+    s->last_key = absolute_last(k);
+    s->key_step = k.keystep;
+    movable = (k.flags & kKeyIncomplete) != 0;
+  } else {
+    for (const KeySpec& k : s->key_specs) {
+      bool joins = by_index_range(k) && k.keystep == 1 &&
+                   (s->first_key == 0 || (s->last_key >= 0 && k.index == s->last_key + 1));
+      if (!joins) {
+        movable = true;
+        continue;
+      }
+      if (s->first_key == 0) s->first_key = k.index;
+      s->last_key = absolute_last(k);
+      s->key_step = 1;
+      if (k.flags & kKeyIncomplete) movable = true;
+    }
+    if (s->first_key == 0) movable = true;
   }
-  int64_t last = spec.last_key < 0 ? static_cast<int64_t>(argc) + spec.last_key : spec.last_key;
-  int64_t step = spec.key_step > 0 ? spec.key_step : 1;
-  for (int64_t i = spec.first_key; i <= last && i < static_cast<int64_t>(argc); i += step)
-    out->push_back(static_cast<size_t>(i));
+  if (movable) s->flags |= kMovableKeys;
 }
 
-namespace {
-bool ComputeTouchesWholeKeyspace(const CommandSpec& spec) {
-  static const char* const kNames[] = {"flushdb", "flushall", "dbsize",  "keys",  "scan",
-                                       "randomkey", "select", "swapdb", "move", "copy",
-                                       "debug",    "shutdown"};
-  std::string_view name = spec.name;
-  if (name.find('|') != std::string_view::npos) name = name.substr(0, name.find('|'));
-  for (const char* n : kNames)
-    if (name == n) return true;
-  // numkeys forms (ZUNIONSTORE, LMPOP, ...): first/last do not name every key they lock.
-  if (spec.flags & kMovableKeys) return true;
-  if (spec.first_key > 0) return false;
-  // Keyless commands of these groups only look at the connection or the server.
-  return !(spec.group == "connection" || spec.group == "server" || spec.group == "pubsub" ||
-           spec.group == "transactions");
+void Derive(CommandSpec* s) {
+  DeriveLegacyTriple(s);
+  s->whole_keyspace = (s->flags & (kReachDb | kReachAll | kSwitchesDb)) != 0 ||
+                      s->target_db.db_arg > 0 || s->target_db.keyword != nullptr;
 }
 }  // namespace
 
 void CommandRegistry::Register(CommandSpec spec) {
   spec.id = next_id_++;
-  spec.whole_keyspace = ComputeTouchesWholeKeyspace(spec);
+  Derive(&spec);
   for (CommandSpec& sub : spec.subcommands) {
     sub.id = next_id_++;
-    sub.whole_keyspace = ComputeTouchesWholeKeyspace(sub);
+    Derive(&sub);
   }
   owned_.push_back(std::make_unique<CommandSpec>(std::move(spec)));
   const CommandSpec* p = owned_.back().get();

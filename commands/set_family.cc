@@ -601,55 +601,63 @@ void SScan(CommandContext& ctx) {
 
 // ---- registration ----
 
-CommandSpec Cmd(const char* name, int arity, uint32_t flags, int first, int last, int step,
-                Handler h, const char* since, const char* summary, const char* syntax) {
-  return MakeSpec(name, arity, flags, first, last, step, h, "set", since, summary, syntax);
+CommandSpec Cmd(const char* name, int arity, uint32_t flags, std::vector<KeySpec> keys, Handler h,
+                const char* since, const char* summary, const char* syntax) {
+  return MakeSpec(name, arity, flags, std::move(keys), h, "set", since, summary, syntax);
 }
+
+// Key flags of Redis 7.0.15's key specs.
+constexpr uint32_t kRO = kKeyRO, kReads = kKeyRO | kKeyAccess;
+constexpr uint32_t kAdds = kKeyRW | kKeyInsert, kRemoves = kKeyRW | kKeyDelete;
+constexpr uint32_t kPops = kKeyRW | kKeyAccess | kKeyDelete;
 
 }  // namespace
 
 void RegisterSetFamily(CommandRegistry& r) {
-  // Arity, flags, key positions and docs as Redis 7.0.15's COMMAND INFO / DOCS report them;
+  // Arity, flags, key specs and docs as Redis 7.0.15's COMMAND INFO / DOCS report them;
   // kRandom marks Redis's "nondeterministic_output" tip (SMEMBERS & co carry Redis's
   // "nondeterministic_output_order" instead, which strata does not describe).
   const CommandSpec specs[] = {
-      Cmd("sadd", -3, kWrite | kDenyOom | kFast, 1, 1, 1, SAdd, "1.0.0",
+      Cmd("sadd", -3, kWrite | kDenyOom | kFast, {Key(1, kAdds)}, SAdd, "1.0.0",
           "Add one or more members to a set", "key member [member ...]"),
-      Cmd("srem", -3, kWrite | kFast, 1, 1, 1, SRem, "1.0.0",
+      Cmd("srem", -3, kWrite | kFast, {Key(1, kRemoves)}, SRem, "1.0.0",
           "Remove one or more members from a set", "key member [member ...]"),
-      Cmd("smembers", 2, kReadOnly, 1, 1, 1, SMembers, "1.0.0", "Get all the members in a set",
-          "key"),
-      Cmd("sismember", 3, kReadOnly | kFast, 1, 1, 1, SIsMember, "1.0.0",
+      Cmd("smembers", 2, kReadOnly, {Key(1, kReads)}, SMembers, "1.0.0",
+          "Get all the members in a set", "key"),
+      Cmd("sismember", 3, kReadOnly | kFast, {Key(1, kRO)}, SIsMember, "1.0.0",
           "Determine if a given value is a member of a set", "key member"),
-      Cmd("smismember", -3, kReadOnly | kFast, 1, 1, 1, SMIsMember, "6.2.0",
+      Cmd("smismember", -3, kReadOnly | kFast, {Key(1, kReads)}, SMIsMember, "6.2.0",
           "Returns the membership associated with the given elements for a set",
           "key member [member ...]"),
-      Cmd("scard", 2, kReadOnly | kFast, 1, 1, 1, SCard, "1.0.0",
+      Cmd("scard", 2, kReadOnly | kFast, {Key(1, kRO)}, SCard, "1.0.0",
           "Get the number of members in a set", "key"),
-      Cmd("spop", -2, kWrite | kFast | kRandom, 1, 1, 1, SPop, "1.0.0",
+      Cmd("spop", -2, kWrite | kFast | kRandom, {Key(1, kPops)}, SPop, "1.0.0",
           "Remove and return one or multiple random members from a set", "key [count]"),
-      Cmd("srandmember", -2, kReadOnly | kRandom, 1, 1, 1, SRandMember, "1.0.0",
+      Cmd("srandmember", -2, kReadOnly | kRandom, {Key(1, kReads)}, SRandMember, "1.0.0",
           "Get one or multiple random members from a set", "key [count]"),
-      Cmd("smove", 4, kWrite | kFast, 1, 2, 1, SMove, "1.0.0",
+      Cmd("smove", 4, kWrite | kFast, {Key(1, kPops), Key(2, kAdds)}, SMove, "1.0.0",
           "Move a member from one set to another", "source destination member"),
-      Cmd("sinter", -2, kReadOnly, 1, -1, 1, SInter, "1.0.0", "Intersect multiple sets",
-          "key [key ...]"),
-      Cmd("sintercard", -3, kReadOnly | kMovableKeys, 0, 0, 0, SInterCard, "7.0.0",
+      Cmd("sinter", -2, kReadOnly, {KeyRange(1, -1, 1, kReads)}, SInter, "1.0.0",
+          "Intersect multiple sets", "key [key ...]"),
+      Cmd("sintercard", -3, kReadOnly, {KeyNum(1, 0, 1, 1, kReads)}, SInterCard, "7.0.0",
           "Intersect multiple sets and return the cardinality of the result",
           "numkeys key [key ...] [LIMIT limit]"),
-      Cmd("sinterstore", -3, kWrite | kDenyOom, 1, -1, 1, SInterStore, "1.0.0",
+      Cmd("sinterstore", -3, kWrite | kDenyOom,
+          {Key(1, kKeyRW | kKeyUpdate), KeyRange(2, -1, 1, kReads)}, SInterStore, "1.0.0",
           "Intersect multiple sets and store the resulting set in a key",
           "destination key [key ...]"),
-      Cmd("sunion", -2, kReadOnly, 1, -1, 1, SUnion, "1.0.0", "Add multiple sets",
-          "key [key ...]"),
-      Cmd("sunionstore", -3, kWrite | kDenyOom, 1, -1, 1, SUnionStore, "1.0.0",
+      Cmd("sunion", -2, kReadOnly, {KeyRange(1, -1, 1, kReads)}, SUnion, "1.0.0",
+          "Add multiple sets", "key [key ...]"),
+      Cmd("sunionstore", -3, kWrite | kDenyOom,
+          {Key(1, kKeyOW | kKeyUpdate), KeyRange(2, -1, 1, kReads)}, SUnionStore, "1.0.0",
           "Add multiple sets and store the resulting set in a key", "destination key [key ...]"),
-      Cmd("sdiff", -2, kReadOnly, 1, -1, 1, SDiff, "1.0.0", "Subtract multiple sets",
-          "key [key ...]"),
-      Cmd("sdiffstore", -3, kWrite | kDenyOom, 1, -1, 1, SDiffStore, "1.0.0",
+      Cmd("sdiff", -2, kReadOnly, {KeyRange(1, -1, 1, kReads)}, SDiff, "1.0.0",
+          "Subtract multiple sets", "key [key ...]"),
+      Cmd("sdiffstore", -3, kWrite | kDenyOom,
+          {Key(1, kKeyOW | kKeyUpdate), KeyRange(2, -1, 1, kReads)}, SDiffStore, "1.0.0",
           "Subtract multiple sets and store the resulting set in a key",
           "destination key [key ...]"),
-      Cmd("sscan", -3, kReadOnly | kRandom, 1, 1, 1, SScan, "2.8.0",
+      Cmd("sscan", -3, kReadOnly | kRandom, {Key(1, kReads)}, SScan, "2.8.0",
           "Incrementally iterate Set elements", "key cursor [MATCH pattern] [COUNT count]"),
   };
   for (const CommandSpec& s : specs) r.Register(s);

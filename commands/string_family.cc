@@ -482,61 +482,93 @@ void SetRange(CommandContext& ctx) {
 
 // ---- registration ----
 
-CommandSpec Cmd(const char* name, int arity, uint32_t flags, int first, int last, int step,
-                Handler h, const char* since, const char* summary, const char* syntax) {
-  return MakeSpec(name, arity, flags, first, last, step, h, "string", since, summary, syntax);
+// SET's key flags in one invocation: Redis 7.0 reports RW+access+update when GET is among the
+// options, OW+update otherwise. Without NX, XX, GET and KEEPTTL the SET replaces whatever the key
+// held, whether it existed or not: kKeyBlind.
+uint32_t SetKeyFlags(const std::string_view* argv, size_t argc, size_t /*pos*/,
+                     uint32_t /*spec_flags*/) {
+  bool get = false, blind = true;
+  for (size_t i = 3; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (EqualsIgnoreCase(a, "get")) get = true;
+    if (EqualsIgnoreCase(a, "get") || EqualsIgnoreCase(a, "nx") || EqualsIgnoreCase(a, "xx") ||
+        EqualsIgnoreCase(a, "keepttl"))
+      blind = false;
+  }
+  uint32_t flags = get ? kKeyRW | kKeyAccess | kKeyUpdate : kKeyOW | kKeyUpdate;
+  return blind ? flags | kKeyBlind : flags;
 }
+
+CommandSpec Cmd(const char* name, int arity, uint32_t flags, std::vector<KeySpec> keys, Handler h,
+                const char* since, const char* summary, const char* syntax,
+                KeyFlagsFn key_flags = nullptr) {
+  CommandSpec s =
+      MakeSpec(name, arity, flags, std::move(keys), h, "string", since, summary, syntax);
+  s.key_flags = key_flags;
+  return s;
+}
+
+// Key flags of Redis 7.0.15's key specs.
+constexpr uint32_t kRO = kKeyRO, kReads = kKeyRO | kKeyAccess;
+constexpr uint32_t kReadWrites = kKeyRW | kKeyAccess | kKeyUpdate;
+constexpr uint32_t kUpdates = kKeyRW | kKeyUpdate, kAppends = kKeyRW | kKeyInsert;
+constexpr uint32_t kOverwrites = kKeyOW | kKeyUpdate, kCreates = kKeyOW | kKeyInsert;
 
 }  // namespace
 
 void RegisterStringFamily(CommandRegistry& r) {
-  // Arity, flags, key positions and docs as Redis 7.0.15's COMMAND INFO / DOCS report them.
+  // Arity, flags, key specs and docs as Redis 7.0.15's COMMAND INFO / DOCS report them.
   const CommandSpec specs[] = {
-      Cmd("get", 2, kReadOnly | kFast, 1, 1, 1, Get, "1.0.0", "Get the value of a key", "key"),
-      Cmd("set", -3, kWrite | kDenyOom, 1, 1, 1, Set, "1.0.0", "Set the string value of a key",
+      Cmd("get", 2, kReadOnly | kFast, {Key(1, kReads)}, Get, "1.0.0", "Get the value of a key",
+          "key"),
+      Cmd("set", -3, kWrite | kDenyOom,
+          {Noted(Key(1, kReadWrites | kKeyVariableFlags),
+                 "RW and ACCESS due to the optional `GET` argument")},
+          Set, "1.0.0", "Set the string value of a key",
           "key value [NX | XX] [GET] [EX seconds | PX milliseconds | "
-          "EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]"),
-      Cmd("setnx", 3, kWrite | kDenyOom | kFast, 1, 1, 1, SetNx, "1.0.0",
+          "EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
+          SetKeyFlags),
+      Cmd("setnx", 3, kWrite | kDenyOom | kFast, {Key(1, kCreates)}, SetNx, "1.0.0",
           "Set the value of a key, only if the key does not exist", "key value"),
-      Cmd("setex", 4, kWrite | kDenyOom, 1, 1, 1, SetEx, "2.0.0",
+      Cmd("setex", 4, kWrite | kDenyOom, {Key(1, kOverwrites | kKeyBlind)}, SetEx, "2.0.0",
           "Set the value and expiration of a key", "key seconds value"),
-      Cmd("psetex", 4, kWrite | kDenyOom, 1, 1, 1, PSetEx, "2.6.0",
+      Cmd("psetex", 4, kWrite | kDenyOom, {Key(1, kOverwrites | kKeyBlind)}, PSetEx, "2.6.0",
           "Set the value and expiration in milliseconds of a key", "key milliseconds value"),
-      Cmd("getset", 3, kWrite | kDenyOom | kFast, 1, 1, 1, GetSet, "1.0.0",
+      Cmd("getset", 3, kWrite | kDenyOom | kFast, {Key(1, kReadWrites)}, GetSet, "1.0.0",
           "Set the string value of a key and return its old value", "key value"),
-      Cmd("getdel", 2, kWrite | kFast, 1, 1, 1, GetDel, "6.2.0",
+      Cmd("getdel", 2, kWrite | kFast, {Key(1, kKeyRW | kKeyAccess | kKeyDelete)}, GetDel, "6.2.0",
           "Get the value of a key and delete the key", "key"),
-      Cmd("getex", -2, kWrite | kFast, 1, 1, 1, GetEx, "6.2.0",
+      Cmd("getex", -2, kWrite | kFast,
+          {Noted(Key(1, kReadWrites), "RW and UPDATE because it changes the TTL")}, GetEx, "6.2.0",
           "Get the value of a key and optionally set its expiration",
           "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | "
           "PXAT unix-time-milliseconds | PERSIST]"),
-      Cmd("mget", -2, kReadOnly | kFast, 1, -1, 1, MGet, "1.0.0",
+      Cmd("mget", -2, kReadOnly | kFast, {KeyRange(1, -1, 1, kReads)}, MGet, "1.0.0",
           "Get the values of all the given keys", "key [key ...]"),
-      Cmd("mset", -3, kWrite | kDenyOom, 1, -1, 2, MSet, "1.0.1",
-          "Set multiple keys to multiple values", "key value [key value ...]"),
-      Cmd("msetnx", -3, kWrite | kDenyOom, 1, -1, 2, MSetNx, "1.0.1",
+      Cmd("mset", -3, kWrite | kDenyOom, {KeyRange(1, -1, 2, kOverwrites | kKeyBlind)}, MSet,
+          "1.0.1", "Set multiple keys to multiple values", "key value [key value ...]"),
+      Cmd("msetnx", -3, kWrite | kDenyOom, {KeyRange(1, -1, 2, kCreates)}, MSetNx, "1.0.1",
           "Set multiple keys to multiple values, only if none of the keys exist",
           "key value [key value ...]"),
-      Cmd("incr", 2, kWrite | kDenyOom | kFast, 1, 1, 1, Incr, "1.0.0",
+      Cmd("incr", 2, kWrite | kDenyOom | kFast, {Key(1, kReadWrites)}, Incr, "1.0.0",
           "Increment the integer value of a key by one", "key"),
-      Cmd("decr", 2, kWrite | kDenyOom | kFast, 1, 1, 1, Decr, "1.0.0",
+      Cmd("decr", 2, kWrite | kDenyOom | kFast, {Key(1, kReadWrites)}, Decr, "1.0.0",
           "Decrement the integer value of a key by one", "key"),
-      Cmd("incrby", 3, kWrite | kDenyOom | kFast, 1, 1, 1, IncrBy, "1.0.0",
+      Cmd("incrby", 3, kWrite | kDenyOom | kFast, {Key(1, kReadWrites)}, IncrBy, "1.0.0",
           "Increment the integer value of a key by the given amount", "key increment"),
-      Cmd("decrby", 3, kWrite | kDenyOom | kFast, 1, 1, 1, DecrBy, "1.0.0",
+      Cmd("decrby", 3, kWrite | kDenyOom | kFast, {Key(1, kReadWrites)}, DecrBy, "1.0.0",
           "Decrement the integer value of a key by the given number", "key decrement"),
-      Cmd("incrbyfloat", 3, kWrite | kDenyOom | kFast, 1, 1, 1, IncrByFloat, "2.6.0",
+      Cmd("incrbyfloat", 3, kWrite | kDenyOom | kFast, {Key(1, kReadWrites)}, IncrByFloat, "2.6.0",
           "Increment the float value of a key by the given amount", "key increment"),
-      Cmd("append", 3, kWrite | kDenyOom | kFast, 1, 1, 1, Append, "2.0.0",
+      Cmd("append", 3, kWrite | kDenyOom | kFast, {Key(1, kAppends)}, Append, "2.0.0",
           "Append a value to a key", "key value"),
-      Cmd("strlen", 2, kReadOnly | kFast, 1, 1, 1, StrLen, "2.2.0",
+      Cmd("strlen", 2, kReadOnly | kFast, {Key(1, kRO)}, StrLen, "2.2.0",
           "Get the length of the value stored in a key", "key"),
-      Cmd("getrange", 4, kReadOnly, 1, 1, 1, GetRange, "2.4.0",
+      Cmd("getrange", 4, kReadOnly, {Key(1, kReads)}, GetRange, "2.4.0",
           "Get a substring of the string stored at a key", "key start end"),
-      Cmd("setrange", 4, kWrite | kDenyOom, 1, 1, 1, SetRange, "2.2.0",
-          "Overwrite part of a string at key starting at the specified offset",
-          "key offset value"),
-      Cmd("substr", 4, kReadOnly, 1, 1, 1, GetRange, "1.0.0",
+      Cmd("setrange", 4, kWrite | kDenyOom, {Key(1, kUpdates)}, SetRange, "2.2.0",
+          "Overwrite part of a string at key starting at the specified offset", "key offset value"),
+      Cmd("substr", 4, kReadOnly, {Key(1, kReads)}, GetRange, "1.0.0",
           "Get a substring of the string stored at a key", "key start end"),
   };
   for (const CommandSpec& s : specs) r.Register(s);

@@ -1011,120 +1011,114 @@ void ZScan(CommandContext& ctx) {
 
 // ---- registration ----
 
-CommandSpec Cmd(const char* name, int arity, uint32_t flags, int first, int last, int step,
-                Handler h, const char* since, const char* summary, const char* syntax) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.key_step = step;
-  s.handler = h;
-  s.group = "sorted-set";
-  s.since = since;
-  s.summary = summary;
-  s.syntax = syntax;
-  return s;
+CommandSpec Cmd(const char* name, int arity, uint32_t flags, std::vector<KeySpec> keys, Handler h,
+                const char* since, const char* summary, const char* syntax) {
+  return MakeSpec(name, arity, flags, std::move(keys), h, "sorted-set", since, summary, syntax);
 }
+
+// Key flags of Redis 7.0.15's key specs.
+constexpr uint32_t kRO = kKeyRO, kReads = kKeyRO | kKeyAccess;
+constexpr uint32_t kUpdates = kKeyRW | kKeyUpdate, kRemoves = kKeyRW | kKeyDelete;
+constexpr uint32_t kReadWrites = kKeyRW | kKeyAccess | kKeyUpdate;
+constexpr uint32_t kPops = kKeyRW | kKeyAccess | kKeyDelete, kStores = kKeyOW | kKeyUpdate;
 
 }  // namespace
 
 void RegisterZSetFamily(CommandRegistry& r) {
-  // Arity, flags, key positions and docs as Redis 7.0.15's COMMAND INFO / DOCS report them.
-  // kRandom marks the nondeterministic_output tip. Movable-key commands (numkeys forms) give
-  // the key positions Redis's COMMAND INFO shows (ZUNIONSTORE & co: the destination only).
-  constexpr uint32_t kW = kWrite, kR = kReadOnly, kF = kFast, kD = kDenyOom, kM = kMovableKeys;
+  // Arity, flags, key specs and docs as Redis 7.0.15's COMMAND INFO / DOCS report them.
+  // kRandom marks the nondeterministic_output tip.
+  constexpr uint32_t kW = kWrite, kR = kReadOnly, kF = kFast, kD = kDenyOom;
   const CommandSpec specs[] = {
-      Cmd("zadd", -4, kW | kD | kF, 1, 1, 1, ZAdd, "1.2.0",
+      Cmd("zadd", -4, kW | kD | kF, {Key(1, kUpdates)}, ZAdd, "1.2.0",
           "Add one or more members to a sorted set, or update its score if it already exists",
           "key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]"),
-      Cmd("zrem", -3, kW | kF, 1, 1, 1, ZRem, "1.2.0",
+      Cmd("zrem", -3, kW | kF, {Key(1, kRemoves)}, ZRem, "1.2.0",
           "Remove one or more members from a sorted set", "key member [member ...]"),
-      Cmd("zscore", 3, kR | kF, 1, 1, 1, ZScore, "1.2.0",
+      Cmd("zscore", 3, kR | kF, {Key(1, kReads)}, ZScore, "1.2.0",
           "Get the score associated with the given member in a sorted set", "key member"),
-      Cmd("zmscore", -3, kR | kF, 1, 1, 1, ZMScore, "6.2.0",
+      Cmd("zmscore", -3, kR | kF, {Key(1, kReads)}, ZMScore, "6.2.0",
           "Get the score associated with the given members in a sorted set",
           "key member [member ...]"),
-      Cmd("zincrby", 4, kW | kD | kF, 1, 1, 1, ZIncrBy, "1.2.0",
+      Cmd("zincrby", 4, kW | kD | kF, {Key(1, kReadWrites)}, ZIncrBy, "1.2.0",
           "Increment the score of a member in a sorted set", "key increment member"),
-      Cmd("zcard", 2, kR | kF, 1, 1, 1, ZCard, "1.2.0",
+      Cmd("zcard", 2, kR | kF, {Key(1, kRO)}, ZCard, "1.2.0",
           "Get the number of members in a sorted set", "key"),
-      Cmd("zcount", 4, kR | kF, 1, 1, 1, ZCount, "2.0.0",
-          "Count the members in a sorted set with scores within the given values",
-          "key min max"),
-      Cmd("zlexcount", 4, kR | kF, 1, 1, 1, ZLexCount, "2.8.9",
+      Cmd("zcount", 4, kR | kF, {Key(1, kReads)}, ZCount, "2.0.0",
+          "Count the members in a sorted set with scores within the given values", "key min max"),
+      Cmd("zlexcount", 4, kR | kF, {Key(1, kReads)}, ZLexCount, "2.8.9",
           "Count the number of members in a sorted set between a given lexicographical range",
           "key min max"),
-      Cmd("zrank", 3, kR | kF, 1, 1, 1, ZRank, "2.0.0",
+      Cmd("zrank", 3, kR | kF, {Key(1, kReads)}, ZRank, "2.0.0",
           "Determine the index of a member in a sorted set", "key member"),
-      Cmd("zrevrank", 3, kR | kF, 1, 1, 1, ZRevRank, "2.0.0",
+      Cmd("zrevrank", 3, kR | kF, {Key(1, kReads)}, ZRevRank, "2.0.0",
           "Determine the index of a member in a sorted set, with scores ordered from high to "
           "low",
           "key member"),
-      Cmd("zrange", -4, kR, 1, 1, 1, ZRange, "1.2.0", "Return a range of members in a sorted set",
+      Cmd("zrange", -4, kR, {Key(1, kReads)}, ZRange, "1.2.0",
+          "Return a range of members in a sorted set",
           "key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]"),
-      Cmd("zrangestore", -5, kW | kD, 1, 2, 1, ZRangeStore, "6.2.0",
+      Cmd("zrangestore", -5, kW | kD, {Key(1, kStores), Key(2, kReads)}, ZRangeStore, "6.2.0",
           "Store a range of members from sorted set into another key",
           "dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]"),
-      Cmd("zrevrange", -4, kR, 1, 1, 1, ZRevRange, "1.2.0",
+      Cmd("zrevrange", -4, kR, {Key(1, kReads)}, ZRevRange, "1.2.0",
           "Return a range of members in a sorted set, by index, with scores ordered from high "
           "to low",
           "key start stop [WITHSCORES]"),
-      Cmd("zrangebyscore", -4, kR, 1, 1, 1, ZRangeByScore, "1.0.5",
+      Cmd("zrangebyscore", -4, kR, {Key(1, kReads)}, ZRangeByScore, "1.0.5",
           "Return a range of members in a sorted set, by score",
           "key min max [WITHSCORES] [LIMIT offset count]"),
-      Cmd("zrevrangebyscore", -4, kR, 1, 1, 1, ZRevRangeByScore, "2.2.0",
+      Cmd("zrevrangebyscore", -4, kR, {Key(1, kReads)}, ZRevRangeByScore, "2.2.0",
           "Return a range of members in a sorted set, by score, with scores ordered from high "
           "to low",
           "key max min [WITHSCORES] [LIMIT offset count]"),
-      Cmd("zrangebylex", -4, kR, 1, 1, 1, ZRangeByLex, "2.8.9",
+      Cmd("zrangebylex", -4, kR, {Key(1, kReads)}, ZRangeByLex, "2.8.9",
           "Return a range of members in a sorted set, by lexicographical range",
           "key min max [LIMIT offset count]"),
-      Cmd("zrevrangebylex", -4, kR, 1, 1, 1, ZRevRangeByLex, "2.8.9",
+      Cmd("zrevrangebylex", -4, kR, {Key(1, kReads)}, ZRevRangeByLex, "2.8.9",
           "Return a range of members in a sorted set, by lexicographical range, ordered from "
           "higher to lower strings.",
           "key max min [LIMIT offset count]"),
-      Cmd("zremrangebyrank", 4, kW, 1, 1, 1, ZRemRangeByRank, "2.0.0",
+      Cmd("zremrangebyrank", 4, kW, {Key(1, kRemoves)}, ZRemRangeByRank, "2.0.0",
           "Remove all members in a sorted set within the given indexes", "key start stop"),
-      Cmd("zremrangebyscore", 4, kW, 1, 1, 1, ZRemRangeByScore, "1.2.0",
+      Cmd("zremrangebyscore", 4, kW, {Key(1, kRemoves)}, ZRemRangeByScore, "1.2.0",
           "Remove all members in a sorted set within the given scores", "key min max"),
-      Cmd("zremrangebylex", 4, kW, 1, 1, 1, ZRemRangeByLex, "2.8.9",
+      Cmd("zremrangebylex", 4, kW, {Key(1, kRemoves)}, ZRemRangeByLex, "2.8.9",
           "Remove all members in a sorted set between the given lexicographical range",
           "key min max"),
-      Cmd("zpopmin", -2, kW | kF, 1, 1, 1, ZPopMin, "5.0.0",
+      Cmd("zpopmin", -2, kW | kF, {Key(1, kPops)}, ZPopMin, "5.0.0",
           "Remove and return members with the lowest scores in a sorted set", "key [count]"),
-      Cmd("zpopmax", -2, kW | kF, 1, 1, 1, ZPopMax, "5.0.0",
+      Cmd("zpopmax", -2, kW | kF, {Key(1, kPops)}, ZPopMax, "5.0.0",
           "Remove and return members with the highest scores in a sorted set", "key [count]"),
-      Cmd("zmpop", -4, kW | kM, 0, 0, 0, ZMPop, "7.0.0",
+      Cmd("zmpop", -4, kW, {KeyNum(1, 0, 1, 1, kPops)}, ZMPop, "7.0.0",
           "Remove and return members with scores in a sorted set",
           "numkeys key [key ...] <MIN | MAX> [COUNT count]"),
-      Cmd("zrandmember", -2, kR | kRandom, 1, 1, 1, ZRandMember, "6.2.0",
-          "Get one or multiple random elements from a sorted set",
-          "key [count [WITHSCORES]]"),
-      Cmd("zunionstore", -4, kW | kD | kM, 1, 1, 1, ZUnionStore, "2.0.0",
-          "Add multiple sorted sets and store the resulting sorted set in a new key",
+      Cmd("zrandmember", -2, kR | kRandom, {Key(1, kReads)}, ZRandMember, "6.2.0",
+          "Get one or multiple random elements from a sorted set", "key [count [WITHSCORES]]"),
+      Cmd("zunionstore", -4, kW | kD, {Key(1, kStores), KeyNum(2, 0, 1, 1, kReads)}, ZUnionStore,
+          "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key",
           "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] "
           "[AGGREGATE <SUM | MIN | MAX>]"),
-      Cmd("zinterstore", -4, kW | kD | kM, 1, 1, 1, ZInterStore, "2.0.0",
-          "Intersect multiple sorted sets and store the resulting sorted set in a new key",
+      Cmd("zinterstore", -4, kW | kD, {Key(1, kStores), KeyNum(2, 0, 1, 1, kReads)}, ZInterStore,
+          "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key",
           "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] "
           "[AGGREGATE <SUM | MIN | MAX>]"),
-      Cmd("zdiffstore", -4, kW | kD | kM, 1, 1, 1, ZDiffStore, "6.2.0",
-          "Subtract multiple sorted sets and store the resulting sorted set in a new key",
+      Cmd("zdiffstore", -4, kW | kD, {Key(1, kStores), KeyNum(2, 0, 1, 1, kReads)}, ZDiffStore,
+          "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key",
           "destination numkeys key [key ...]"),
-      Cmd("zunion", -3, kR | kM, 0, 0, 0, ZUnion, "6.2.0", "Add multiple sorted sets",
+      Cmd("zunion", -3, kR, {KeyNum(1, 0, 1, 1, kReads)}, ZUnion, "6.2.0",
+          "Add multiple sorted sets",
           "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] "
           "[WITHSCORES]"),
-      Cmd("zinter", -3, kR | kM, 0, 0, 0, ZInter, "6.2.0", "Intersect multiple sorted sets",
+      Cmd("zinter", -3, kR, {KeyNum(1, 0, 1, 1, kReads)}, ZInter, "6.2.0",
+          "Intersect multiple sorted sets",
           "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] "
           "[WITHSCORES]"),
-      Cmd("zdiff", -3, kR | kM, 0, 0, 0, ZDiff, "6.2.0", "Subtract multiple sorted sets",
-          "numkeys key [key ...] [WITHSCORES]"),
-      Cmd("zintercard", -3, kR | kM, 0, 0, 0, ZInterCard, "7.0.0",
+      Cmd("zdiff", -3, kR, {KeyNum(1, 0, 1, 1, kReads)}, ZDiff, "6.2.0",
+          "Subtract multiple sorted sets", "numkeys key [key ...] [WITHSCORES]"),
+      Cmd("zintercard", -3, kR, {KeyNum(1, 0, 1, 1, kReads)}, ZInterCard, "7.0.0",
           "Intersect multiple sorted sets and return the cardinality of the result",
           "numkeys key [key ...] [LIMIT limit]"),
-      Cmd("zscan", -3, kR | kRandom, 1, 1, 1, ZScan, "2.8.0",
+      Cmd("zscan", -3, kR | kRandom, {Key(1, kReads)}, ZScan, "2.8.0",
           "Incrementally iterate sorted sets elements and associated scores",
           "key cursor [MATCH pattern] [COUNT count]"),
   };

@@ -285,7 +285,7 @@ class TouchOnRelease : public storage::ReleaseHook {
                  storage::ReleaseHook* next)
       : reg_(reg), db_index_(db_index), dirty_(&ctx.dirty), next_(next) {
     std::vector<size_t> pos;
-    cmd::KeyPositions(spec, ctx.argc, &pos);
+    cmd::CompatKeyPositions(spec, ctx.argv, ctx.argc, &pos);
     for (size_t p : pos) keys_.push_back(db->Ref(ctx.arg(p)));
   }
   void OnRelease(const storage::Shard* s) override {
@@ -396,7 +396,7 @@ bool Connection::Run(const cmd::CommandSpec* spec, cmd::CommandContext& ctx) {
   BlockingRegistry& blocking = worker_->server()->blocking();
   if (ctx.dirty > 0 && (spec->flags & cmd::kWrite) && !blocking.empty()) {
     std::vector<size_t> pos;
-    cmd::KeyPositions(*spec, ctx.argc, &pos);
+    cmd::CompatKeyPositions(*spec, ctx.argv, ctx.argc, &pos);
     for (size_t p : pos)
       if (blocking.HasWaiters(client_.db_index, ctx.arg(p)))
         ready_keys_.emplace_back(client_.db_index, std::string(ctx.arg(p)));
@@ -474,7 +474,7 @@ void Connection::CollectPipelinedMisses(std::vector<storage::TierMiss>* misses) 
     if ((spec->arity > 0 && args.size() != static_cast<size_t>(spec->arity)) ||
         (spec->arity < 0 && args.size() < static_cast<size_t>(-spec->arity)))
       continue;
-    cmd::KeyPositions(*spec, args.size(), &pos);
+    cmd::CompatKeyPositions(*spec, args.data(), args.size(), &pos);
     for (size_t p : pos) {
       storage::KeyRef k = db.Ref(args[p]);
       storage::ShardLock lock(k);
@@ -537,12 +537,14 @@ void Connection::Exec() {
   storage::MultiShardLock lock;
   size_t db_index = client_.db_index;
   std::vector<size_t> pos;
+  std::vector<std::string_view> argv;
   for (const QueuedCommand& q : queue) {
     if (q.spec->whole_keyspace) {
       held.all = true;
       break;
     }
-    cmd::KeyPositions(*q.spec, q.args.size(), &pos);
+    argv.assign(q.args.begin(), q.args.end());
+    cmd::CompatKeyPositions(*q.spec, argv.data(), argv.size(), &pos);
     for (size_t p : pos) lock.Add(db_index, ks.db(db_index).Ref(q.args[p]));
   }
   for (const WatchState::Key& w : watch_.keys) lock.Add(w.db, ks.db(w.db).Ref(w.key));
@@ -602,7 +604,6 @@ void Connection::Exec() {
   writer_.ArrayHeader(queue.size());
   const storage::HeldShards* saved = storage::tl_held_shards;
   storage::tl_held_shards = &held;
-  std::vector<std::string_view> argv;
   in_exec_ = true;  // blocking commands do not block inside a transaction
   for (const QueuedCommand& q : queue) {
     argv.assign(q.args.begin(), q.args.end());

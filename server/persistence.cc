@@ -175,10 +175,10 @@ bool Persistence::Begin(const cmd::CommandSpec& spec, const cmd::CommandContext&
       for (size_t i = 0; i < num_shards_; ++i) b.want.push_back({d, i, &ks.db(d).shard(i)});
   } else {
     if (spec.first_key > 0 && spec.last_key == spec.first_key &&
-        static_cast<size_t>(spec.first_key) < ctx.argc) {
+        !(spec.flags & cmd::kMovableKeys) && static_cast<size_t>(spec.first_key) < ctx.argc) {
       b.key_pos.assign(1, static_cast<size_t>(spec.first_key));  // one key: most commands
     } else {
-      cmd::KeyPositions(spec, ctx.argc, &b.key_pos);
+      cmd::CompatKeyPositions(spec, ctx.argv, ctx.argc, &b.key_pos);
     }
     storage::Db& d = ks.db(db);
     for (size_t p : b.key_pos) {
@@ -342,7 +342,7 @@ void Persistence::AddExecCommand(const cmd::CommandSpec& spec, const cmd::Comman
   }
   if (!(spec.flags & (cmd::kWrite | cmd::kReadOnly))) return;
   std::vector<size_t> pos;
-  cmd::KeyPositions(spec, ctx.argc, &pos);
+  cmd::CompatKeyPositions(spec, ctx.argv, ctx.argc, &pos);
   storage::Db& d = server_->keyspace().db(ctx.client->db_index);
   for (size_t p : pos) {
     storage::KeyRef k = d.Ref(ctx.arg(p));

@@ -57,7 +57,8 @@ class Persistence {
   // Does this command go through Begin/End?
   bool Wraps(const cmd::CommandSpec& spec) const {
     return (spec.flags & cmd::kWrite) ||
-           (always() && (spec.first_key > 0 || (spec.whole_keyspace && (spec.flags & cmd::kReadOnly))));
+           (always() &&
+            (!spec.key_specs.empty() || (spec.whole_keyspace && (spec.flags & cmd::kReadOnly))));
   }
 
   // The cheaper way for one-key writes under everysec/no: no locking ahead of the handler. A
@@ -70,7 +71,8 @@ class Persistence {
   // and marked dirty under the locks it runs under.
   bool LogsOnRelease(const cmd::CommandSpec& spec) const {
     return (spec.flags & cmd::kWrite) && !spec.whole_keyspace && spec.first_key > 0 &&
-           spec.last_key == spec.first_key && !always() && !tiered_;
+           spec.last_key == spec.first_key && !(spec.flags & cmd::kMovableKeys) && !always() &&
+           !tiered_;
   }
   class ReleaseLogger : public storage::ReleaseHook, public storage::AcquireHook {
    public:

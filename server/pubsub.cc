@@ -474,10 +474,11 @@ void PubSubHelp(CommandContext& ctx) {
   for (const char* l : kLines) ctx.out->SimpleString(l);
 }
 
+// Shard channels have key specs flagged not_key (cluster hashes them like keys); no other
+// pub/sub command has any.
 CommandSpec Spec(const char* name, int arity, uint32_t flags, cmd::Handler h, const char* since,
-                 const char* summary, const char* syntax, int first_key = 0, int last_key = 0,
-                 int key_step = 0) {
-  return cmd::MakeSpec(name, arity, flags, first_key, last_key, key_step, h, "pubsub", since, summary, syntax);
+                 const char* summary, const char* syntax, std::vector<cmd::KeySpec> keys = {}) {
+  return cmd::MakeSpec(name, arity, flags, std::move(keys), h, "pubsub", since, summary, syntax);
 }
 
 }  // namespace
@@ -504,12 +505,13 @@ void RegisterPubSubFamily(cmd::CommandRegistry& r) {
   // Shard channels: in standalone Redis 7.0 a separate namespace with no patterns.
   r.Register(Spec("ssubscribe", -2, kSub, SubscribeCmd<SubKind::kShard>, "7.0.0",
                   "Listen for messages published to the given shard channels",
-                  "shardchannel [shardchannel ...]", 1, -1, 1));
+                  "shardchannel [shardchannel ...]", {KeyRange(1, -1, 1, kKeyNotKey)}));
   r.Register(Spec("sunsubscribe", -1, kSub, UnsubscribeCmd<SubKind::kShard>, "7.0.0",
                   "Stop listening for messages posted to the given shard channels",
-                  "[shardchannel [shardchannel ...]]", 1, -1, 1));
+                  "[shardchannel [shardchannel ...]]", {KeyRange(1, -1, 1, kKeyNotKey)}));
   r.Register(Spec("spublish", 3, kPub, PublishCmd<SubKind::kShard>, "7.0.0",
-                  "Post a message to a shard channel", "shardchannel message", 1, 1, 1));
+                  "Post a message to a shard channel", "shardchannel message",
+                  {Key(1, kKeyNotKey)}));
 
   CommandSpec pubsub = Spec("pubsub", -2, 0, nullptr, "2.8.0", "A container for Pub/Sub commands", "");
   pubsub.subcommands = {

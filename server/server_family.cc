@@ -442,7 +442,7 @@ void BgRewriteAof(CommandContext& ctx) {
 
 CommandSpec Spec(const char* name, int arity, uint32_t flags, cmd::Handler h, const char* group,
                  const char* since, const char* summary, const char* syntax) {
-  return cmd::MakeSpec(name, arity, flags, 0, 0, 0, h, group, since, summary, syntax);
+  return cmd::MakeSpec(name, arity, flags, {}, h, group, since, summary, syntax);
 }
 
 CommandSpec Container(const char* name, const char* group, const char* since, const char* summary,
@@ -464,7 +464,7 @@ void RegisterServerFamily(cmd::CommandRegistry& r) {
   r.Register(Spec("hello", -1, kNoAuth | kConnFlags | kNoScript | kAllowBusy, Hello, "connection",
                   "6.0.0", "Handshake with Redis",
                   "[protover [AUTH username password] [SETNAME clientname]]"));
-  r.Register(Spec("select", 2, kConnFlags, Select, "connection", "1.0.0",
+  r.Register(Spec("select", 2, kConnFlags | kSwitchesDb, Select, "connection", "1.0.0",
                   "Change the selected database for the current connection", "index"));
   r.Register(Spec("auth", -2, kNoAuth | kConnFlags | kNoScript | kAllowBusy, Auth, "connection",
                   "1.0.0", "Authenticate to the server", "[username] password"));
@@ -504,17 +504,17 @@ void RegisterServerFamily(cmd::CommandRegistry& r) {
             "Show helpful text about the different subcommands", "")}));
   r.Register(Spec("time", 1, kFast | kLoading | kStale | kRandom, Time, "server", "2.6.0",
                   "Return the current server time", ""));
-  r.Register(Spec("flushdb", -1, kWrite, FlushDb, "server", "1.0.0",
+  r.Register(Spec("flushdb", -1, kWrite | kReachDb, FlushDb, "server", "1.0.0",
                   "Remove all keys from the current database", "[ASYNC | SYNC]"));
-  r.Register(Spec("flushall", -1, kWrite, FlushAll, "server", "1.0.0",
+  r.Register(Spec("flushall", -1, kWrite | kReachAll, FlushAll, "server", "1.0.0",
                   "Remove all keys from all databases", "[ASYNC | SYNC]"));
   r.Register(Spec("shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kAllowBusy, Shutdown,
                   "server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server",
                   "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"));
   r.Register(Spec("bgrewriteaof", 1, kAdmin | kNoScript, BgRewriteAof, "server", "1.0.0",
                   "Asynchronously rewrite the append-only file", ""));
-  r.Register(Spec("debug", -2, kAdmin | kNoScript | kLoading | kStale, Debug, "server", "1.0.0",
-                  "A container for debugging commands", "subcommand [argument ...]"));
+  r.Register(Spec("debug", -2, kAdmin | kNoScript | kLoading | kStale | kReachAll, Debug, "server",
+                  "1.0.0", "A container for debugging commands", "subcommand [argument ...]"));
 }
 
 }  // namespace strata::server

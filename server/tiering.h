@@ -60,12 +60,13 @@ class Tiering {
   template <typename Fn>
   static void ForEachWriteKey(const cmd::CommandSpec& spec, size_t db,
                               const std::string_view* argv, size_t argc, Fn&& fn) {
-    if (spec.first_key > 0 && spec.last_key == spec.first_key && !spec.whole_keyspace) {
+    if (spec.first_key > 0 && spec.last_key == spec.first_key && !spec.whole_keyspace &&
+        !(spec.flags & cmd::kMovableKeys)) {
       if (static_cast<size_t>(spec.first_key) < argc) fn(db, argv[spec.first_key]);  // most
       return;
     }
     std::vector<size_t> pos;
-    cmd::KeyPositions(spec, argc, &pos);
+    cmd::CompatKeyPositions(spec, argv, argc, &pos);
     for (size_t p : pos) fn(db, argv[p]);
     OtherDbKey(spec, argv, argc, fn);
   }

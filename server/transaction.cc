@@ -134,10 +134,10 @@ void Reset(CommandContext& ctx) {
   ctx.out->SimpleString("RESET");
 }
 
-CommandSpec Spec(const char* name, int arity, uint32_t flags, int first, int last, int step,
+CommandSpec Spec(const char* name, int arity, uint32_t flags, std::vector<cmd::KeySpec> keys,
                  cmd::Handler h, const char* group, const char* since, const char* summary,
                  const char* syntax) {
-  return cmd::MakeSpec(name, arity, flags, first, last, step, h, group, since, summary, syntax);
+  return cmd::MakeSpec(name, arity, flags, std::move(keys), h, group, since, summary, syntax);
 }
 
 }  // namespace
@@ -145,21 +145,22 @@ CommandSpec Spec(const char* name, int arity, uint32_t flags, int first, int las
 void RegisterTransactionFamily(cmd::CommandRegistry& r) {
   using namespace cmd;
   const uint32_t kTx = kNoScript | kLoading | kStale;
-  r.Register(Spec("multi", 1, kNoMulti | kTx | kFast | kAllowBusy, 0, 0, 0, Multi, "transactions",
+  r.Register(Spec("multi", 1, kNoMulti | kTx | kFast | kAllowBusy, {}, Multi, "transactions",
                   "1.2.0", "Start a transaction block", ""));
-  r.Register(Spec("exec", 1, kNoMulti | kTx | kSkipSlowlog, 0, 0, 0, Exec, "transactions",
-                  "1.2.0", "Execute all commands issued after MULTI", ""));
-  r.Register(Spec("discard", 1, kNoMulti | kTx | kFast | kAllowBusy, 0, 0, 0, Discard,
-                  "transactions", "2.0.0", "Discard all commands issued after MULTI", ""));
-  r.Register(Spec("watch", -2, kNoMulti | kTx | kFast | kAllowBusy, 1, -1, 1, Watch,
-                  "transactions", "2.2.0",
+  r.Register(Spec("exec", 1, kNoMulti | kTx | kSkipSlowlog, {}, Exec, "transactions", "1.2.0",
+                  "Execute all commands issued after MULTI", ""));
+  r.Register(Spec("discard", 1, kNoMulti | kTx | kFast | kAllowBusy, {}, Discard, "transactions",
+                  "2.0.0", "Discard all commands issued after MULTI", ""));
+  r.Register(Spec("watch", -2, kNoMulti | kTx | kFast | kAllowBusy, {KeyRange(1, -1, 1, kKeyRO)},
+                  Watch, "transactions", "2.2.0",
                   "Watch the given keys to determine execution of the MULTI/EXEC block",
                   "key [key ...]"));
-  r.Register(Spec("unwatch", 1, kTx | kFast | kAllowBusy, 0, 0, 0, Unwatch, "transactions",
-                  "2.2.0", "Forget about all watched keys", ""));
-  r.Register(Spec("reset", 1, kNoMulti | kNoAuth | kNoScript | kLoading | kStale | kFast |
-                                  kPubSubContext | kAllowBusy,
-                  0, 0, 0, Reset, "connection", "6.2.0", "Reset the connection", ""));
+  r.Register(Spec("unwatch", 1, kTx | kFast | kAllowBusy, {}, Unwatch, "transactions", "2.2.0",
+                  "Forget about all watched keys", ""));
+  r.Register(Spec("reset", 1,
+                  kNoMulti | kNoAuth | kNoScript | kLoading | kStale | kFast | kSwitchesDb |
+                      kPubSubContext | kAllowBusy,
+                  {}, Reset, "connection", "6.2.0", "Reset the connection", ""));
 }
 
 }  // namespace strata::server

@@ -35,38 +35,26 @@ std::string Resp(std::initializer_list<const char*> lines) {
 
 void Noop(CommandContext& ctx) { ctx.out->Ok(); }
 
-CommandSpec Spec(const char* name, int arity, uint32_t flags, int first, int last, int step,
+CommandSpec Spec(const char* name, int arity, uint32_t flags, std::vector<KeySpec> keys,
                  const char* group, const char* since, const char* summary, const char* syntax) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.key_step = step;
-  s.handler = Noop;
-  s.group = group;
-  s.since = since;
-  s.summary = summary;
-  s.syntax = syntax;
-  return s;
+  return MakeSpec(name, arity, flags, std::move(keys), Noop, group, since, summary, syntax);
 }
 
 struct Fixture {
   CommandRegistry reg;
 
   Fixture() {
-    reg.Register(Spec("get", 2, kReadOnly | kFast, 1, 1, 1, "string", "1.0.0",
+    reg.Register(Spec("get", 2, kReadOnly | kFast, {Key(1, kKeyRO | kKeyAccess)}, "string", "1.0.0",
                       "Get the value of a key", "key"));
-    reg.Register(Spec("mset", -3, kWrite | kDenyOom, 1, -1, 2, "string", "1.0.1",
+    reg.Register(Spec("mset", -3, kWrite | kDenyOom,
+                      {KeyRange(1, -1, 2, kKeyOW | kKeyUpdate | kKeyBlind)}, "string", "1.0.1",
                       "Set multiple keys to multiple values", "key value [key value ...]"));
-    reg.Register(Spec("ping", -1, kFast, 0, 0, 0, "connection", "1.0.0", "Ping the server",
-                      "[message]"));
-    CommandSpec cfg = Spec("cfg", -2, 0, 0, 0, 0, "server", "2.0.0", "Config container", "");
+    reg.Register(
+        Spec("ping", -1, kFast, {}, "connection", "1.0.0", "Ping the server", "[message]"));
+    CommandSpec cfg = Spec("cfg", -2, 0, {}, "server", "2.0.0", "Config container", "");
     cfg.handler = nullptr;
-    cfg.subcommands.push_back(Spec("cfg|get", -3, kAdmin | kNoScript | kLoading | kStale, 0, 0,
-                                   0, "server", "2.0.0", "Get config",
-                                   "parameter [parameter ...]"));
+    cfg.subcommands.push_back(Spec("cfg|get", -3, kAdmin | kNoScript | kLoading | kStale, {},
+                                   "server", "2.0.0", "Get config", "parameter [parameter ...]"));
     reg.Register(std::move(cfg));
     RegisterIntrospection(reg);
   }
@@ -228,7 +216,7 @@ TEST_CASE("COMMAND INFO: key ranges, unknown names, subcommands, no arguments") 
   std::string mset = f.Run({"COMMAND", "INFO", "mset"});
   CHECK(mset.rfind(Resp({"*1", "*10", "$4", "mset", ":-3", "*2", "+write", "+denyoom", ":1",
                          ":-1", ":2", "*3", "+@write", "+@string", "+@slow", "*0", "*1", "*6",
-                         "$5", "flags", "*2", "+RW", "+update"}),
+                         "$5", "flags", "*2", "+OW", "+update"}),
                     0) == 0);
   CHECK(mset.find(Resp({"$7", "lastkey", ":-1", "$7", "keystep", ":2"})) != std::string::npos);
   CHECK(f.Run({"COMMAND", "INFO", "nosuch"}) == "*1\r\n$-1\r\n");
@@ -323,7 +311,7 @@ TEST_CASE("COMMAND GETKEYS and GETKEYSANDFLAGS") {
   CHECK(f.Run({"COMMAND", "GETKEYSANDFLAGS", "get", "a"}) ==
         Resp({"*1", "*2", "$1", "a", "*2", "+RO", "+access"}));
   CHECK(f.Run({"COMMAND", "GETKEYSANDFLAGS", "mset", "a", "1", "b", "2"}, true) ==
-        Resp({"*2", "*2", "$1", "a", "~2", "+RW", "+update", "*2", "$1", "b", "~2", "+RW",
+        Resp({"*2", "*2", "$1", "a", "~2", "+OW", "+update", "*2", "$1", "b", "~2", "+OW",
               "+update"}));
 }
 

@@ -576,14 +576,14 @@ TEST_CASE("key commands are registered with Redis's arity, flags and keys") {
       {"exists", -2, 1, -1, 1, kReadOnly | kFast},
       {"expire", -3, 1, 1, 1, kWrite | kFast},
       {"ttl", 2, 1, 1, 1, kReadOnly | kFast | kRandom},
-      {"keys", 2, 0, 0, 0, kReadOnly},
-      {"scan", -2, 0, 0, 0, kReadOnly | kRandom},
+      {"keys", 2, 0, 0, 0, kReadOnly | kReachDb},
+      {"scan", -2, 0, 0, 0, kReadOnly | kRandom | kReachDb},
       {"rename", 3, 1, 2, 1, kWrite},
       {"renamenx", 3, 1, 2, 1, kWrite | kFast},
       {"copy", -3, 1, 2, 1, kWrite | kDenyOom},
       {"move", 3, 1, 1, 1, kWrite | kFast},
-      {"randomkey", 1, 0, 0, 0, kReadOnly | kRandom},
-      {"dbsize", 1, 0, 0, 0, kReadOnly | kFast},
+      {"randomkey", 1, 0, 0, 0, kReadOnly | kRandom | kReachDb},
+      {"dbsize", 1, 0, 0, 0, kReadOnly | kFast | kReachDb},
   };
   for (const Want& w : wants) {
     const CommandSpec* s = r.registry().Find(w.name);
