@@ -1045,8 +1045,13 @@ TEST_CASE("backend: a version 1 store is migrated to version 2 at Open") {
     std::vector<uint64_t> progress;
     t.migrate_progress = [&](uint64_t done) { progress.push_back(done); };
     auto b = Opened(t);
-    REQUIRE(progress.size() == (2500 + 63) / 64);
+    // Batches of at most 64 (MySQL also ends one at each database's last key).
+    REQUIRE(progress.size() >= (2500 + 63) / 64);
     CHECK(progress.front() == 64);
+    for (size_t i = 1; i < progress.size(); ++i) {
+      CHECK(progress[i] > progress[i - 1]);
+      CHECK(progress[i] - progress[i - 1] <= 64);
+    }
     CHECK(progress.back() == 2500);
     CheckMigrated(t, *b, rows, now);
     // Writes, reopening (nothing left to migrate), and the new rows are in the walk.
