@@ -96,11 +96,14 @@ const char kSchemaVersionExisting[] =
     "INSERT INTO strata_meta (name, value) VALUES ('schema_version', 1) "
     "ON DUPLICATE KEY UPDATE name = name";
 
+// FORCE INDEX: a page starting low in a big database covers most of its rows, and a cost-based
+// optimizer could then prefer the primary key and sort them all; the kh index is always the
+// plan (it gives the order, and LIMIT stops the range early).
 const char kScanPageSql[] =
-    "SELECT k, type, kh FROM strata_kv WHERE db = ? AND kh >= ? "
+    "SELECT k, type, kh FROM strata_kv FORCE INDEX (strata_kv_kh) WHERE db = ? AND kh >= ? "
     "AND (expire_ms IS NULL OR expire_ms > ?) ORDER BY kh LIMIT ?";
 const char kScanRunSql[] =
-    "SELECT k, type, kh FROM strata_kv WHERE db = ? AND kh = ? "
+    "SELECT k, type, kh FROM strata_kv FORCE INDEX (strata_kv_kh) WHERE db = ? AND kh = ? "
     "AND (expire_ms IS NULL OR expire_ms > ?)";
 
 // "(?,?),(?,?)"-style lists.
