@@ -38,6 +38,8 @@ constexpr int kOldestMigratableVersion = 1;
 
 // Positions (kh) lie in [0, kMaxKeyPosition]: 62 bits, so they fit a signed BIGINT with room.
 constexpr uint64_t kMaxKeyPosition = (uint64_t{1} << 62) - 1;
+// ScanPage's count is capped to this many keys (a page is held in memory whole).
+constexpr size_t kMaxPageCount = size_t{1} << 20;
 
 struct Row {
   uint32_t db = 0;
@@ -90,10 +92,10 @@ class Backend {
   static uint64_t KeyPosition(std::string_view key);
 
   // One page of database db's unexpired keys (expire_ms NULL or after now_ms) with
-  // pos >= from, in pos order: about `count` keys (at least 1 is asked for; more when a run of
-  // keys with equal positions would otherwise be split between two pages, since a page ends
-  // only between two different positions). *next is where the following page starts, or 0 when
-  // this page reached the end. Over calls from 0 to 0, every key present in the table for the
+  // pos >= from, in pos order: about `count` keys (count taken as at least 1 and at most
+  // kMaxPageCount; fewer or more when a run of keys with equal positions would otherwise be
+  // split between two pages, since a page ends only between two different positions). *next
+  // is where the following page starts, or 0 when this page reached the end. Over calls from 0 to 0, every key present in the table for the
   // whole walk is returned, and none twice (a key's position never changes, and pages move
   // forward). A `from` above kMaxKeyPosition is past the end: no keys, *next = 0. On false,
   // *out is empty and *next unchanged.

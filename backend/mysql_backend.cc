@@ -846,7 +846,7 @@ bool MysqlBackend::ScanPage(uint32_t db, uint64_t from, size_t count, int64_t no
     *next = 0;
     return true;
   }
-  count = std::max<size_t>(count, 1);
+  count = std::clamp<size_t>(count, 1, kMaxPageCount);
   Borrowed<MysqlConn> c(&readers_);
   if (!c.ok()) {
     *error = "mysql backend is not open";

@@ -520,7 +520,7 @@ bool SqliteBackend::ScanPage(uint32_t db, uint64_t from, size_t count, int64_t n
     *next = 0;
     return true;
   }
-  count = std::max<size_t>(count, 1);
+  count = std::clamp<size_t>(count, 1, kMaxPageCount);
   Borrowed<SqliteConn> c(&readers_);
   if (!c.ok()) {
     *error = "sqlite backend is not open";

@@ -850,6 +850,15 @@ TEST_CASE("backend: ScanPage pages cover every live key once, for any page size"
         }
       }
     }
+    // count 0 is taken as 1; a huge count as kMaxPageCount.
+    for (size_t count : {size_t{0}, ~size_t{0}}) {
+      std::vector<KeyInfo> out;
+      uint64_t next = 1;
+      std::string error;
+      REQUIRE(b->ScanPage(0, 0, count, now, &out, &next, &error));
+      CHECK(out.size() == (count == 0 ? 1 : live[0].size()));
+      CHECK((next == 0) == (count != 0));
+    }
     // The expired rows are there at an earlier now.
     CHECK(Walk(*b, 0, 100, now - 10).size() > live[0].size());
     // An empty database, a start in the middle, a start past the end.
