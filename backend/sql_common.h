@@ -1,5 +1,6 @@
 // Pieces both SQL backends share: the strata_meta row names, the schema-version check, placing
-// fetched rows into Get's output, and the blocking pool that lends read connections to Get.
+// fetched rows into Get's output, cutting ScanPage's pages, and the blocking pool that lends
+// read connections to Get, ScanPage and KeyAt.
 #pragma once
 
 #include <algorithm>
@@ -19,8 +20,25 @@ namespace strata::backend {
 constexpr char kMetaSchemaVersion[] = "schema_version";
 constexpr char kMetaCheckpointLsn[] = "checkpoint_lsn";
 
-// True when this build can serve a table whose strata_meta says `stored`; else false + error.
+// True when this build can serve a table whose strata_meta says `stored` (kSchemaVersion, or an
+// older version Open migrates first); else false + error.
 bool CheckSchemaVersion(int64_t stored, std::string* error);
+
+// A fetched page: `fetched` holds at most count + 1 rows in position order, the result of
+// "pos >= from ORDER BY pos LIMIT count + 1" (count >= 1). Where the page ends:
+//   - fetched.size() <= count: the end of the database; keep all, next = 0.
+//   - else, with P the position of row `count` (the first row not to return): keep the rows
+//     before the first row at P, next = P (the run of rows at P, which may continue past what
+//     was fetched, starts the next page whole).
+//   - when that leaves nothing (every fetched row is at P): whole_run, run_pos = P; the caller
+//     fetches every row at P as the page, and next = P + 1 (0 when P is kMaxKeyPosition).
+struct PageCut {
+  size_t keep = 0;
+  uint64_t next = 0;
+  bool whole_run = false;
+  uint64_t run_pos = 0;
+};
+PageCut CutPage(const std::vector<KeyInfo>& fetched, size_t count);
 
 // Stores `row` in (*out)[i] for every i in [begin, end) with keys[i] == row.key (a request may
 // name a key twice). The last match takes the row by move, the others copy it.

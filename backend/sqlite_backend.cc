@@ -11,24 +11,47 @@
 // Durability: the writer uses synchronous=FULL, so a checkpoint's COMMIT is synced to the
 // SQLite WAL before CheckpointCommit returns (strata's own WAL is truncated after that, so the
 // commit must survive a power cut). Readers never write, so their setting does not matter.
+//
+// Schema version 1 -> 2 (Open, on the writer, before anything is prepared), each step safe to
+// redo, schema_version moved to 2 only by the last one, so a crash anywhere leaves a version 1
+// table that the next Open takes up where it stopped:
+//   1. ALTER TABLE ADD COLUMN kh BIGINT NOT NULL DEFAULT -1, unless kh exists (-1 = not filled;
+//      a version 1 server started on the half-migrated file still works: its rows get -1)
+//   2. fill: SELECT rowid, k ... WHERE rowid > cursor AND kh = -1 ORDER BY rowid LIMIT batch,
+//      then UPDATE ... SET kh = ? WHERE rowid = ? for each, one transaction per batch
+//   3. one transaction: CREATE INDEX IF NOT EXISTS strata_kv_kh, schema_version = 2
+// The migrated table keeps its DEFAULT -1 (SQLite cannot drop a default without copying the
+// table); nothing uses it, since every upsert writes kh.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cinttypes>
+#include <climits>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "backend/sql_common.h"
 #include "common/format.h"
+#include "common/log.h"
 
 namespace strata::backend {
 namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
 
-const char* const kSchema[] = {
-    "CREATE TABLE IF NOT EXISTS strata_kv ("
+// A new file: the version 2 schema. (The column order is the one a migrated table ends up with.)
+const char* const kSchemaNew[] = {
+    "CREATE TABLE strata_kv ("
     "db INT NOT NULL, k BLOB NOT NULL, type SMALLINT NOT NULL, v BLOB NOT NULL, "
-    "expire_ms BIGINT, lsn BIGINT NOT NULL, PRIMARY KEY (db, k))",
+    "expire_ms BIGINT, lsn BIGINT NOT NULL, kh BIGINT NOT NULL, PRIMARY KEY (db, k))",
+    "CREATE INDEX strata_kv_kh ON strata_kv (db, kh)",
+    "CREATE TABLE IF NOT EXISTS strata_meta (name VARCHAR(64) PRIMARY KEY, value BIGINT)",
+    "INSERT OR IGNORE INTO strata_meta (name, value) VALUES ('schema_version', 2)",
+    "INSERT OR IGNORE INTO strata_meta (name, value) VALUES ('checkpoint_lsn', 0)",
+};
+// strata_kv exists: a table without a schema_version row can only have been made by version 1.
+const char* const kSchemaExisting[] = {
     "CREATE TABLE IF NOT EXISTS strata_meta (name VARCHAR(64) PRIMARY KEY, value BIGINT)",
     "INSERT OR IGNORE INTO strata_meta (name, value) VALUES ('schema_version', 1)",
     "INSERT OR IGNORE INTO strata_meta (name, value) VALUES ('checkpoint_lsn', 0)",
@@ -38,6 +61,8 @@ const char* const kSchema[] = {
 enum StmtId {
   kGet,
   kScan,
+  kScanPage,
+  kScanRun,
   kGetMeta,
   kBeginRead,
   kCommit,
@@ -55,12 +80,19 @@ constexpr int kFirstWriterStmt = kBeginWrite;  // readers prepare [0, kFirstWrit
 const char* const kStmtSql[kNumStmts] = {
     "SELECT type, v, expire_ms, lsn FROM strata_kv WHERE db = ?1 AND k = ?2",
     "SELECT db, k FROM strata_kv WHERE expire_ms IS NULL OR expire_ms > ?1",
+    "SELECT k, type, kh FROM strata_kv WHERE db = ?1 AND kh >= ?2 "
+    "AND (expire_ms IS NULL OR expire_ms > ?3) ORDER BY kh LIMIT ?4",
+    "SELECT k, type, kh FROM strata_kv WHERE db = ?1 AND kh = ?2 "
+    "AND (expire_ms IS NULL OR expire_ms > ?3)",
     "SELECT value FROM strata_meta WHERE name = ?1",
     "BEGIN",
     "COMMIT",
     "ROLLBACK",
     "BEGIN IMMEDIATE",
-    "INSERT INTO strata_kv (db, k, type, v, expire_ms, lsn) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+    // kh is a function of k: an existing row's is already right (and not rewriting it spares
+    // the index an update).
+    "INSERT INTO strata_kv (db, k, type, v, expire_ms, lsn, kh) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
     "ON CONFLICT (db, k) DO UPDATE SET type = excluded.type, v = excluded.v, "
     "expire_ms = excluded.expire_ms, lsn = excluded.lsn",
     "DELETE FROM strata_kv WHERE db = ?1 AND k = ?2",
@@ -82,8 +114,9 @@ class SqliteConn {
     if (db_ != nullptr) sqlite3_close_v2(db_);
   }
 
-  // The writer creates the file, switches it to WAL mode and creates the schema; readers open
-  // the existing file read-only in effect (query_only).
+  // The writer creates the file and switches it to WAL mode (the backend then sets up the schema
+  // and calls Prepare); readers open the existing file read-only in effect (query_only) and
+  // prepare their statements.
   bool Open(const std::string& path, bool writer, std::string* error) {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
@@ -100,16 +133,16 @@ class SqliteConn {
                         mode.c_str());
         return false;
       }
-      if (!Exec("PRAGMA synchronous=FULL", error)) return false;
-      for (const char* sql : kSchema) {
-        if (!Exec(sql, error)) return false;
-      }
-    } else if (!Exec("PRAGMA query_only=1", error) ||
-               // Point reads need little cache (the OS caches the file); SQLite's default 2 MB
-               // per reader would count against maxmemory several times over.
-               !Exec("PRAGMA cache_size=-256", error)) {
-      return false;
+      return Exec("PRAGMA synchronous=FULL", error);
     }
+    return Exec("PRAGMA query_only=1", error) &&
+           // Point reads need little cache (the OS caches the file); SQLite's default 2 MB
+           // per reader would count against maxmemory several times over.
+           Exec("PRAGMA cache_size=-256", error) && Prepare(/*writer=*/false, error);
+  }
+
+  // Prepares the statements of the role (the writer's once the schema is version 2).
+  bool Prepare(bool writer, std::string* error) {
     int n = writer ? kNumStmts : kFirstWriterStmt;
     for (int i = 0; i < n; ++i) {
       if (sqlite3_prepare_v3(db_, kStmtSql[i], -1, SQLITE_PREPARE_PERSISTENT, &stmts_[i],
@@ -121,6 +154,7 @@ class SqliteConn {
     return true;
   }
 
+  sqlite3* handle() const { return db_; }
   sqlite3_stmt* stmt(StmtId id) const { return stmts_[id]; }
   bool in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
   int changes() const { return sqlite3_changes(db_); }
@@ -151,6 +185,21 @@ class SqliteConn {
     *error = Format("sqlite: %s: %s", sql, msg ? msg : sqlite3_errmsg(db_));
     sqlite3_free(msg);
     return false;
+  }
+
+  // The first column of the first row of a parameterless query; *found false when no row.
+  bool QueryInt(const char* sql, int64_t* v, bool* found, std::string* error) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) {
+      *error = Error(sql);
+      return false;
+    }
+    int rc = sqlite3_step(s);
+    *found = rc == SQLITE_ROW;
+    if (*found) *v = sqlite3_column_int64(s, 0);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) *error = Error(sql);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE;
   }
 
  private:
@@ -187,6 +236,49 @@ std::string ColumnBlob(sqlite3_stmt* s, int i) {
   return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
 }
 
+// Steps a kScanPage/kScanRun statement (k, type, kh; parameters bound) to its end, appending
+// its rows to *out, and resets it.
+bool FetchKeys(SqliteConn& c, StmtId id, std::vector<KeyInfo>* out, std::string* error) {
+  sqlite3_stmt* s = c.stmt(id);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    KeyInfo info;
+    info.key = ColumnBlob(s, 0);
+    info.type = static_cast<uint8_t>(sqlite3_column_int(s, 1));
+    info.pos = static_cast<uint64_t>(sqlite3_column_int64(s, 2));
+    out->push_back(std::move(info));
+  }
+  if (rc != SQLITE_DONE) *error = c.Error("scanning a page");
+  SqliteConn::Reset(s);
+  return rc == SQLITE_DONE;
+}
+
+// Binds kScanPage's parameters.
+void BindPage(sqlite3_stmt* s, uint32_t db, uint64_t from, int64_t now_ms, size_t limit) {
+  sqlite3_bind_int64(s, 1, db);
+  sqlite3_bind_int64(s, 2, static_cast<int64_t>(from));  // <= kMaxKeyPosition: no sign flip
+  sqlite3_bind_int64(s, 3, now_ms);
+  sqlite3_bind_int64(s, 4, static_cast<int64_t>(limit));
+}
+
+// A statement prepared for one use (schema set-up, migration), finalized with its scope.
+class OneOff {
+ public:
+  OneOff(SqliteConn& c, const char* sql, std::string* error) {
+    if (sqlite3_prepare_v2(c.handle(), sql, -1, &s_, nullptr) != SQLITE_OK) {
+      *error = c.Error(sql);
+    }
+  }
+  ~OneOff() { sqlite3_finalize(s_); }
+  OneOff(const OneOff&) = delete;
+  OneOff& operator=(const OneOff&) = delete;
+  bool ok() const { return s_ != nullptr; }
+  sqlite3_stmt* get() const { return s_; }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+};
+
 class SqliteBackend final : public Backend {
  public:
   explicit SqliteBackend(const SqliteOptions& opts) : opts_(opts) {}
@@ -200,6 +292,10 @@ class SqliteBackend final : public Backend {
   bool LoadCheckpoint(uint64_t* lsn, std::string* error) override;
   bool ScanKeys(int64_t now_ms, const std::function<void(uint32_t, std::string_view)>& fn,
                 std::string* error) override;
+  bool ScanPage(uint32_t db, uint64_t from, size_t count, int64_t now_ms,
+                std::vector<KeyInfo>* out, uint64_t* next, std::string* error) override;
+  bool KeyAt(uint32_t db, uint64_t point, int64_t now_ms, std::optional<KeyInfo>* out,
+             std::string* error) override;
   bool Get(uint32_t db, const std::vector<std::string>& keys,
            std::vector<std::optional<Row>>* out, std::string* error) override;
   bool CheckpointBegin(std::string* error) override;
@@ -212,6 +308,10 @@ class SqliteBackend final : public Backend {
   bool Ping(std::string* error) override;
 
  private:
+  // Creates the schema of a new file, or reads the version of an existing one and migrates it.
+  bool SetUpSchema(SqliteConn& w, std::string* error);
+  bool MigrateToV2(SqliteConn& w, std::string* error);
+  bool FillPositions(SqliteConn& w, std::string* error);
   bool GetLocked(SqliteConn& c, uint32_t db, const std::vector<std::string>& keys,
                  std::vector<std::optional<Row>>* out, std::string* error);
   // The writer, or false + error when the backend is not open. Caller holds writer_mu_.
@@ -248,14 +348,10 @@ bool SqliteBackend::Open(std::string* error) {
   {
     std::lock_guard<std::mutex> lock(writer_mu_);
     auto w = std::make_unique<SqliteConn>();
-    if (!w->Open(opts_.path, /*writer=*/true, error)) return false;
-    sqlite3_stmt* s = w->stmt(kGetMeta);
-    sqlite3_bind_text(s, 1, kMetaSchemaVersion, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    int64_t version = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    if (rc != SQLITE_ROW) *error = w->Error("reading schema_version");
-    SqliteConn::Reset(s);
-    if (rc != SQLITE_ROW || !CheckSchemaVersion(version, error)) return false;
+    if (!w->Open(opts_.path, /*writer=*/true, error) || !SetUpSchema(*w, error) ||
+        !w->Prepare(/*writer=*/true, error)) {
+      return false;
+    }
     writer_ = std::move(w);
   }
   bool ok = readers_.Fill(opts_.readers, [&](std::string* e) {
@@ -264,6 +360,114 @@ bool SqliteBackend::Open(std::string* error) {
   }, error);
   if (!ok) Close();
   return ok;
+}
+
+bool SqliteBackend::SetUpSchema(SqliteConn& w, std::string* error) {
+  int64_t exists = 0;
+  bool found = false;
+  // One transaction: a new file gets all of version 2 or nothing.
+  if (!w.Exec("BEGIN IMMEDIATE", error)) return false;
+  bool ok = w.QueryInt("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'strata_kv'",
+                       &exists, &found, error);
+  if (ok && found) {
+    for (const char* sql : kSchemaExisting) ok = ok && w.Exec(sql, error);
+  } else if (ok) {
+    for (const char* sql : kSchemaNew) ok = ok && w.Exec(sql, error);
+  }
+  if (!ok || !w.Exec("COMMIT", error)) {
+    std::string ignored;
+    if (w.in_transaction()) (void)w.Exec("ROLLBACK", &ignored);
+    return false;
+  }
+  int64_t version = 0;
+  if (!w.QueryInt("SELECT value FROM strata_meta WHERE name = 'schema_version'", &version,
+                  &found, error) ||
+      !CheckSchemaVersion(found ? version : 0, error)) {
+    return false;
+  }
+  return version == kSchemaVersion || MigrateToV2(w, error);
+}
+
+bool SqliteBackend::MigrateToV2(SqliteConn& w, std::string* error) {
+  int64_t has_kh = 0;
+  bool found = false;
+  if (!w.QueryInt("SELECT COUNT(*) FROM pragma_table_info('strata_kv') WHERE name = 'kh'",
+                  &has_kh, &found, error)) {
+    return false;
+  }
+  Log(LogLevel::kNotice, "SQLite backend: migrating %s from schema version 1 to 2 (%s)",
+      opts_.path.c_str(), has_kh ? "resuming" : "adding the key position column kh");
+  if (has_kh == 0 &&
+      !w.Exec("ALTER TABLE strata_kv ADD COLUMN kh BIGINT NOT NULL DEFAULT -1", error)) {
+    return false;
+  }
+  if (!FillPositions(w, error)) return false;
+  bool ok = w.Exec("BEGIN IMMEDIATE", error) &&
+            w.Exec("CREATE INDEX IF NOT EXISTS strata_kv_kh ON strata_kv (db, kh)", error) &&
+            w.Exec("UPDATE strata_meta SET value = 2 WHERE name = 'schema_version'", error) &&
+            w.Exec("COMMIT", error);
+  if (!ok) {
+    std::string ignored;
+    if (w.in_transaction()) (void)w.Exec("ROLLBACK", &ignored);
+    return false;
+  }
+  Log(LogLevel::kNotice, "SQLite backend: %s is at schema version 2", opts_.path.c_str());
+  return true;
+}
+
+// Step 2 of the migration: every row still at kh = -1 gets its position, in batches of
+// migrate_batch rows, each read and written in one write transaction. Rows are walked in rowid
+// order (updating kh moves no row), so a batch costs a seek, and a resumed migration skips the
+// filled rows without holding them all.
+bool SqliteBackend::FillPositions(SqliteConn& w, std::string* error) {
+  OneOff select(w,
+                "SELECT rowid, k FROM strata_kv WHERE rowid > ?1 AND kh = -1 "
+                "ORDER BY rowid LIMIT ?2",
+                error);
+  OneOff update(w, "UPDATE strata_kv SET kh = ?1 WHERE rowid = ?2", error);
+  if (!select.ok() || !update.ok()) return false;
+  const size_t batch_max = std::max<size_t>(opts_.migrate_batch, 1);
+  std::vector<std::pair<int64_t, int64_t>> batch;  // rowid, kh
+  batch.reserve(batch_max);
+  int64_t cursor = INT64_MIN;
+  uint64_t done = 0;
+  for (;;) {
+    batch.clear();
+    if (!w.Exec("BEGIN IMMEDIATE", error)) return false;
+    sqlite3_stmt* s = select.get();
+    sqlite3_bind_int64(s, 1, cursor);
+    sqlite3_bind_int64(s, 2, static_cast<int64_t>(batch_max));
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      const char* k = static_cast<const char*>(sqlite3_column_blob(s, 1));
+      size_t n = static_cast<size_t>(sqlite3_column_bytes(s, 1));
+      batch.emplace_back(sqlite3_column_int64(s, 0), static_cast<int64_t>(KeyPosition(
+                                                         std::string_view(k ? k : "", n))));
+    }
+    bool ok = rc == SQLITE_DONE;
+    if (!ok) *error = w.Error("migration: reading keys");
+    SqliteConn::Reset(s);
+    sqlite3_stmt* u = update.get();
+    for (size_t i = 0; ok && i < batch.size(); ++i) {
+      sqlite3_bind_int64(u, 1, batch[i].second);
+      sqlite3_bind_int64(u, 2, batch[i].first);
+      ok = sqlite3_step(u) == SQLITE_DONE;
+      if (!ok) *error = w.Error("migration: storing kh");
+      SqliteConn::Reset(u);
+    }
+    if (!ok || !w.Exec("COMMIT", error)) {
+      std::string ignored;
+      if (w.in_transaction()) (void)w.Exec("ROLLBACK", &ignored);
+      return false;
+    }
+    if (batch.empty()) return true;
+    cursor = batch.back().first;
+    done += batch.size();
+    if (opts_.migrate_progress) opts_.migrate_progress(done);
+    if (done / 1000000 != (done - batch.size()) / 1000000) {
+      Log(LogLevel::kNotice, "SQLite backend: migration: %" PRIu64 " rows filled", done);
+    }
+  }
 }
 
 void SqliteBackend::Close() {
@@ -307,6 +511,74 @@ bool SqliteBackend::ScanKeys(int64_t now_ms,
   if (rc != SQLITE_DONE) *error = c->Error("scanning keys");
   SqliteConn::Reset(s);
   return rc == SQLITE_DONE;
+}
+
+bool SqliteBackend::ScanPage(uint32_t db, uint64_t from, size_t count, int64_t now_ms,
+                             std::vector<KeyInfo>* out, uint64_t* next, std::string* error) {
+  out->clear();
+  if (from > kMaxKeyPosition) {
+    *next = 0;
+    return true;
+  }
+  count = std::clamp<size_t>(count, 1, kMaxPageCount);
+  Borrowed<SqliteConn> c(&readers_);
+  if (!c.ok()) {
+    *error = "sqlite backend is not open";
+    return false;
+  }
+  // Both statements in one read transaction: the run is read from the same snapshot.
+  if (!c->Run(kBeginRead, "begin", error)) return false;
+  BindPage(c->stmt(kScanPage), db, from, now_ms, count + 1);
+  bool ok = FetchKeys(*c, kScanPage, out, error);
+  PageCut cut;
+  if (ok) {
+    cut = CutPage(*out, count);
+    out->resize(cut.keep);
+  }
+  if (ok && cut.whole_run) {
+    sqlite3_stmt* s = c->stmt(kScanRun);
+    sqlite3_bind_int64(s, 1, db);
+    sqlite3_bind_int64(s, 2, static_cast<int64_t>(cut.run_pos));
+    sqlite3_bind_int64(s, 3, now_ms);
+    ok = FetchKeys(*c, kScanRun, out, error);
+  }
+  if (ok) ok = c->Run(kCommit, "end of read", error);
+  if (!ok) {
+    out->clear();
+    std::string ignored;
+    if (c->in_transaction()) (void)c->Run(kRollback, "rollback", &ignored);
+    return false;
+  }
+  *next = cut.next;
+  return true;
+}
+
+bool SqliteBackend::KeyAt(uint32_t db, uint64_t point, int64_t now_ms,
+                          std::optional<KeyInfo>* out, std::string* error) {
+  out->reset();
+  Borrowed<SqliteConn> c(&readers_);
+  if (!c.ok()) {
+    *error = "sqlite backend is not open";
+    return false;
+  }
+  std::vector<KeyInfo> found;
+  // At or after the point, else wrap to the first; two statements, one snapshot.
+  if (!c->Run(kBeginRead, "begin", error)) return false;
+  bool ok = true;
+  for (uint64_t from : {point, uint64_t{0}}) {
+    if (from > kMaxKeyPosition) continue;
+    BindPage(c->stmt(kScanPage), db, from, now_ms, 1);
+    ok = FetchKeys(*c, kScanPage, &found, error);
+    if (!ok || !found.empty() || from == 0) break;
+  }
+  if (ok) ok = c->Run(kCommit, "end of read", error);
+  if (!ok) {
+    std::string ignored;
+    if (c->in_transaction()) (void)c->Run(kRollback, "rollback", &ignored);
+    return false;
+  }
+  if (!found.empty()) *out = std::move(found.front());
+  return true;
 }
 
 bool SqliteBackend::Get(uint32_t db, const std::vector<std::string>& keys,
@@ -397,6 +669,7 @@ bool SqliteBackend::CheckpointUpsert(const std::vector<Row>& rows, std::string* 
       sqlite3_bind_int64(s, 5, r.expire_ms);
     }
     sqlite3_bind_int64(s, 6, static_cast<int64_t>(r.lsn));
+    sqlite3_bind_int64(s, 7, static_cast<int64_t>(KeyPosition(r.key)));
     if (!writer_->Run(kUpsert, "upsert", error)) return WriteFailed();
   }
   pending_upserted_ += rows.size();

@@ -1,17 +1,22 @@
 // The backing tier's conformance cases, run against SQLite (a file in a temporary directory)
 // and, when STRATA_TEST_MYSQL_SOCKET, STRATA_TEST_MYSQL_USER and STRATA_TEST_MYSQL_PASSWORD are
 // set, against MySQL too (a fresh database per case, strata_test_<pid>_<n>, dropped at its end).
-// Plus MySQL's reconnect contract: connections the server killed are replaced on the next call.
+// Plus MySQL's reconnect contract: connections the server killed are replaced on the next call,
+// the key-order walks (ScanPage, KeyAt) and the schema version 1 -> 2 migration, also killed
+// half-way.
 #include <doctest/doctest.h>
 #include <mysql.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +28,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/sql_common.h"
 
 using namespace strata::backend;
 
@@ -34,12 +40,20 @@ int64_t NowMs() {
       .count();
 }
 
+using SqlRows = std::vector<std::vector<std::string>>;  // NULL reads as "NULL"
+
 // A fresh, empty store of one kind, backends on it, and raw SQL on a side connection.
 class Target {
  public:
   virtual ~Target() = default;
+  virtual const char* kind() const = 0;  // "sqlite" | "mysql"
   virtual std::unique_ptr<Backend> Make(size_t batch_max = 1000) = 0;
   virtual void Sql(const std::string& sql) = 0;  // REQUIREs success
+  virtual SqlRows Query(const std::string& sql) = 0;  // REQUIREs success
+
+  // Applied by Make: the migration's batch size (0: the default) and its progress hook.
+  size_t migrate_batch = 0;
+  std::function<void(uint64_t)> migrate_progress;
 };
 
 class SqliteTarget final : public Target {
@@ -54,22 +68,35 @@ class SqliteTarget final : public Target {
     for (const char* ext : {"", "-wal", "-shm", "-journal"}) ::unlink((path_ + ext).c_str());
     ::rmdir(dir_.c_str());
   }
+  const char* kind() const override { return "sqlite"; }
   std::unique_ptr<Backend> Make(size_t batch_max) override {
     SqliteOptions o;
     o.path = path_;
     o.readers = 2;
     o.batch_max = batch_max;
+    if (migrate_batch > 0) o.migrate_batch = migrate_batch;
+    o.migrate_progress = migrate_progress;
     return MakeSqliteBackend(o);
   }
-  void Sql(const std::string& sql) override {
+  void Sql(const std::string& sql) override { Query(sql); }
+  SqlRows Query(const std::string& sql) override {
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(path_.c_str(), &db) == SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
     char* msg = nullptr;
-    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &msg);
+    SqlRows rows;
+    auto collect = [](void* out, int n, char** values, char**) {
+      auto* r = static_cast<SqlRows*>(out);
+      r->emplace_back();
+      for (int i = 0; i < n; ++i) r->back().emplace_back(values[i] ? values[i] : "NULL");
+      return 0;
+    };
+    int rc = sqlite3_exec(db, sql.c_str(), collect, &rows, &msg);
     INFO(sql, ": ", (msg ? msg : ""));
     sqlite3_free(msg);
     sqlite3_close(db);
     REQUIRE(rc == SQLITE_OK);
+    return rows;
   }
 
  private:
@@ -104,17 +131,36 @@ class MysqlTarget final : public Target {
     mysql_query(side_, drop.c_str());
     mysql_close(side_);
   }
+  const char* kind() const override { return "mysql"; }
   std::unique_ptr<Backend> Make(size_t batch_max) override {
     MysqlOptions o = opts_;
     o.batch_max = batch_max;
+    if (migrate_batch > 0) o.migrate_batch = migrate_batch;
+    o.migrate_progress = migrate_progress;
     return MakeMysqlBackend(o);
   }
-  void Sql(const std::string& sql) override {
-    bool ok = mysql_select_db(side_, opts_.database.c_str()) == 0 &&
-              mysql_query(side_, sql.c_str()) == 0;
+  void Sql(const std::string& sql) override { Query(sql); }
+  // Creates the database first if no backend has yet (a fixture built before any Open).
+  SqlRows Query(const std::string& sql) override {
+    std::string create = "CREATE DATABASE IF NOT EXISTS `" + opts_.database + "`";
+    bool ok = mysql_query(side_, create.c_str()) == 0 &&
+              mysql_select_db(side_, opts_.database.c_str()) == 0 &&
+              mysql_real_query(side_, sql.data(), sql.size()) == 0;
     INFO(sql, ": ", mysql_error(side_));
     REQUIRE(ok);
-    if (MYSQL_RES* res = mysql_store_result(side_)) mysql_free_result(res);
+    SqlRows rows;
+    if (MYSQL_RES* res = mysql_store_result(side_)) {
+      unsigned n = mysql_num_fields(res);
+      while (MYSQL_ROW row = mysql_fetch_row(res)) {
+        unsigned long* len = mysql_fetch_lengths(res);
+        rows.emplace_back();
+        for (unsigned i = 0; i < n; ++i) {
+          rows.back().push_back(row[i] ? std::string(row[i], len[i]) : "NULL");
+        }
+      }
+      mysql_free_result(res);
+    }
+    return rows;
   }
   // Kills every server connection that uses this database (the backend's), but not our own.
   int KillBackendConnections() {
@@ -233,6 +279,176 @@ std::string Bytes(size_t n, uint32_t seed) {
   std::string s(n, '\0');
   for (char& c : s) c = static_cast<char>(rng() & 0xff);
   return s;
+}
+
+std::string Hex(const std::string& s) {
+  static const char kDigits[] = "0123456789ABCDEF";
+  std::string h;
+  for (unsigned char c : s) {
+    h += kDigits[c >> 4];
+    h += kDigits[c & 15];
+  }
+  return h;
+}
+
+uint64_t ToU64(const std::string& s) { return std::strtoull(s.c_str(), nullptr, 10); }
+
+// Walks database db with ScanPage from position 0 to the end in pages of `count`, checking each
+// page's contract (positions from `from` up to below `next`, in order, about count keys; stored
+// positions are the keys' own unless `forced`). between(page) runs after each page but the last.
+std::vector<KeyInfo> Walk(Backend& b, uint32_t db, size_t count, int64_t now_ms,
+                          const std::function<void(uint64_t next)>& between = nullptr,
+                          bool forced = false) {
+  std::vector<KeyInfo> all;
+  uint64_t from = 0;
+  for (size_t page = 0;; ++page) {
+    REQUIRE(page < 100000);
+    std::vector<KeyInfo> out(3);  // ScanPage clears it
+    uint64_t next = 12345;
+    std::string error;
+    bool ok = b.ScanPage(db, from, count, now_ms, &out, &next, &error);
+    INFO(error, " page ", page, " from ", from);
+    REQUIRE(ok);
+    if (!forced) CHECK(out.size() <= std::max<size_t>(count, 1));  // no equal positions here
+    for (size_t i = 0; i < out.size(); ++i) {
+      CHECK(out[i].pos >= from);
+      if (next != 0) CHECK(out[i].pos < next);
+      if (i > 0) CHECK(out[i - 1].pos <= out[i].pos);
+      if (!forced) CHECK(out[i].pos == Backend::KeyPosition(out[i].key));
+    }
+    all.insert(all.end(), out.begin(), out.end());
+    if (next == 0) break;
+    CHECK(next > from);
+    from = next;
+    if (between) between(next);
+  }
+  return all;
+}
+
+// The keys of a walk, REQUIRing each at most once.
+std::set<std::string> KeySet(const std::vector<KeyInfo>& keys) {
+  std::set<std::string> set;
+  for (const KeyInfo& k : keys) {
+    INFO("key ", k.key);
+    CHECK(set.insert(k.key).second);
+  }
+  return set;
+}
+
+std::optional<KeyInfo> At(Backend& b, uint32_t db, uint64_t point, int64_t now_ms) {
+  std::optional<KeyInfo> out;
+  std::string error;
+  bool ok = b.KeyAt(db, point, now_ms, &out, &error);
+  INFO(error);
+  REQUIRE(ok);
+  return out;
+}
+
+// Version 1's schema, as that version created it (the migration's starting point).
+std::vector<std::string> V1Schema(const Target& t) {
+  if (std::string(t.kind()) == "sqlite") {
+    return {
+        "PRAGMA journal_mode=WAL",
+        "CREATE TABLE IF NOT EXISTS strata_kv ("
+        "db INT NOT NULL, k BLOB NOT NULL, type SMALLINT NOT NULL, v BLOB NOT NULL, "
+        "expire_ms BIGINT, lsn BIGINT NOT NULL, PRIMARY KEY (db, k))",
+        "CREATE TABLE IF NOT EXISTS strata_meta (name VARCHAR(64) PRIMARY KEY, value BIGINT)",
+        "INSERT OR IGNORE INTO strata_meta (name, value) VALUES ('schema_version', 1)",
+        "INSERT OR IGNORE INTO strata_meta (name, value) VALUES ('checkpoint_lsn', 0)",
+    };
+  }
+  return {
+      "CREATE TABLE IF NOT EXISTS strata_kv ("
+      "db INT NOT NULL, k VARBINARY(3000) NOT NULL, type SMALLINT NOT NULL, v LONGBLOB NOT NULL, "
+      "expire_ms BIGINT NULL, lsn BIGINT UNSIGNED NOT NULL, PRIMARY KEY (db, k)) ENGINE=InnoDB",
+      "CREATE TABLE IF NOT EXISTS strata_meta ("
+      "name VARCHAR(64) NOT NULL PRIMARY KEY, value BIGINT NOT NULL) ENGINE=InnoDB",
+      "INSERT INTO strata_meta (name, value) VALUES ('schema_version', 1), ('checkpoint_lsn', 0) "
+      "ON DUPLICATE KEY UPDATE name = name",
+  };
+}
+
+// Rows as a version 1 server wrote them: no kh (the column's default fills it, if any).
+void InsertV1Rows(Target& t, const std::vector<Row>& rows) {
+  for (size_t begin = 0; begin < rows.size(); begin += 200) {
+    std::string sql = "INSERT INTO strata_kv (db, k, type, v, expire_ms, lsn) VALUES ";
+    for (size_t i = begin; i < std::min(rows.size(), begin + 200); ++i) {
+      const Row& r = rows[i];
+      sql += (i > begin ? ",(" : "(") + std::to_string(r.db) + ", X'" + Hex(r.key) + "', " +
+             std::to_string(r.type) + ", X'" + Hex(r.value) + "', " +
+             (r.expire_ms < 0 ? std::string("NULL") : std::to_string(r.expire_ms)) + ", " +
+             std::to_string(r.lsn) + ")";
+    }
+    t.Sql(sql);
+  }
+}
+
+// A version 1 store holding `rows` at checkpoint 77.
+void MakeV1Store(Target& t, const std::vector<Row>& rows) {
+  for (const std::string& sql : V1Schema(t)) t.Sql(sql);
+  t.Sql("UPDATE strata_meta SET value = 77 WHERE name = 'checkpoint_lsn'");
+  InsertV1Rows(t, rows);
+}
+
+// n rows in databases 0 and 2: binary and empty keys, values of every type, some expired.
+std::vector<Row> MigrationRows(size_t n, int64_t now) {
+  std::vector<Row> rows;
+  for (size_t i = 0; i < n; ++i) {
+    std::string key = i % 10 == 3 ? Bytes(1 + i % 40, static_cast<uint32_t>(i))
+                                  : "mig:" + std::to_string(i);
+    if (i == 0) key.clear();
+    int64_t expire = i % 7 == 0 ? now - 1000 : i % 7 == 1 ? now + 3600000 : -1;
+    rows.push_back(MakeRow(static_cast<uint32_t>(i % 3 == 0 ? 2 : 0), key,
+                           "value " + std::to_string(i) + Bytes(i % 5, 9), expire, 10 + i % 50,
+                           static_cast<uint8_t>(i % 5)));
+  }
+  return rows;
+}
+
+std::string SchemaVersion(Target& t) {
+  SqlRows r = t.Query("SELECT value FROM strata_meta WHERE name = 'schema_version'");
+  REQUIRE(r.size() == 1);
+  return r[0][0];
+}
+
+// Checks a store migrated from `rows`: every row has its key's position, version 2, the index,
+// and the rows read back whole through Get, ScanKeys and ScanPage.
+void CheckMigrated(Target& t, Backend& b, const std::vector<Row>& rows, int64_t now) {
+  std::map<std::pair<uint32_t, std::string>, uint64_t> want_pos;
+  for (const Row& r : rows) want_pos[{r.db, Hex(r.key)}] = Backend::KeyPosition(r.key);
+  SqlRows got = t.Query("SELECT db, HEX(k), kh FROM strata_kv");
+  REQUIRE(got.size() == want_pos.size());
+  for (const auto& g : got) {
+    INFO("db ", g[0], " key ", g[1]);
+    auto it = want_pos.find({static_cast<uint32_t>(ToU64(g[0])), g[1]});
+    REQUIRE(it != want_pos.end());
+    CHECK(ToU64(g[2]) == it->second);
+  }
+  CHECK(SchemaVersion(t) == "2");
+  if (std::string(t.kind()) == "sqlite") {
+    CHECK(t.Query("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND "
+                  "name = 'strata_kv_kh'")[0][0] == "1");
+  } else {
+    CHECK(t.Query("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = "
+                  "DATABASE() AND TABLE_NAME = 'strata_kv' AND INDEX_NAME = 'strata_kv_kh'")[0][0]
+          == "2");  // one row per column
+    // Like a new table: no default, so a write that forgets kh fails.
+    CHECK(t.Query("SELECT COLUMN_DEFAULT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
+                  "DATABASE() AND TABLE_NAME = 'strata_kv' AND COLUMN_NAME = 'kh'")[0][0] ==
+          "NULL");
+  }
+  CHECK(Checkpointed(b) == 77);
+  std::set<std::pair<uint32_t, std::string>> live;
+  std::map<uint32_t, std::set<std::string>> live_by_db;
+  for (const Row& r : rows) {
+    CheckRow(GetOne(b, r.db, r.key), r);
+    if (r.expire_ms < 0 || r.expire_ms > now) {
+      live.emplace(r.db, r.key);
+      live_by_db[r.db].insert(r.key);
+    }
+  }
+  CHECK(Scan(b, now) == live);
+  for (uint32_t db : {0u, 2u}) CHECK(KeySet(Walk(b, db, 100, now)) == live_by_db[db]);
 }
 
 }  // namespace
@@ -555,6 +771,366 @@ TEST_CASE("backend: mysql Open fails cleanly on a bad password or database name"
   o = t.options();
   o.database = "bad`name";
   CHECK_FALSE(MakeMysqlBackend(o)->Open(&error));
+}
+
+TEST_CASE("backend: KeyPosition is XXH3_64bits >> 2, the same everywhere") {
+  // Known values: a change of hash, seed or shift would move every stored row's position.
+  CHECK(Backend::KeyPosition("") == 811105335370900784ull);  // XXH3 of "" is 0x2D06800538D394C2
+  CHECK(Backend::KeyPosition("foo") == 3088228927787736930ull);
+  CHECK(Backend::KeyPosition("user:1000") == 4528950433491911463ull);
+  for (uint32_t i = 0; i < 1000; ++i) {
+    std::string k = Bytes(i % 64, i);
+    CHECK(Backend::KeyPosition(k) == XXH3_64bits(k.data(), k.size()) >> 2);
+    CHECK(Backend::KeyPosition(k) <= kMaxKeyPosition);
+  }
+}
+
+TEST_CASE("backend: CutPage ends a page only between two different positions") {
+  auto fetched = [](std::vector<uint64_t> positions) {
+    std::vector<KeyInfo> v;
+    for (uint64_t p : positions) v.push_back(KeyInfo{"k" + std::to_string(p), 0, p});
+    return v;
+  };
+  PageCut c = CutPage(fetched({}), 3);  // empty database
+  CHECK((c.keep == 0 && c.next == 0 && !c.whole_run));
+  c = CutPage(fetched({1, 2, 3}), 3);  // fewer than count + 1: the end
+  CHECK((c.keep == 3 && c.next == 0 && !c.whole_run));
+  c = CutPage(fetched({1, 2, 3, 4}), 3);
+  CHECK((c.keep == 3 && c.next == 4 && !c.whole_run));
+  c = CutPage(fetched({1, 2, 4, 4}), 3);  // the run at 4 goes to the next page whole
+  CHECK((c.keep == 2 && c.next == 4 && !c.whole_run));
+  c = CutPage(fetched({1, 4, 4, 4}), 3);
+  CHECK((c.keep == 1 && c.next == 4 && !c.whole_run));
+  c = CutPage(fetched({4, 4, 4, 4}), 3);  // a run longer than the page: all of it, then past it
+  CHECK((c.keep == 0 && c.whole_run && c.run_pos == 4 && c.next == 5));
+  c = CutPage(fetched({7, 7}), 1);
+  CHECK((c.keep == 0 && c.whole_run && c.run_pos == 7 && c.next == 8));
+  c = CutPage(fetched({kMaxKeyPosition, kMaxKeyPosition}), 1);  // nothing after the last
+  CHECK((c.keep == 0 && c.whole_run && c.run_pos == kMaxKeyPosition && c.next == 0));
+  c = CutPage(fetched({5, kMaxKeyPosition}), 1);
+  CHECK((c.keep == 1 && c.next == kMaxKeyPosition && !c.whole_run));
+}
+
+TEST_CASE("backend: ScanPage pages cover every live key once, for any page size") {
+  ForEachTarget([](Target& t) {
+    auto b = Opened(t);
+    int64_t now = NowMs();
+    std::vector<Row> rows;
+    std::map<uint32_t, std::map<std::string, uint8_t>> live;  // db -> key -> type
+    for (int i = 0; i < 4200; ++i) {
+      uint32_t db = i % 4 == 0 ? 3 : 0;
+      std::string key = i % 9 == 0 ? Bytes(1 + i % 30, i) : "scan:" + std::to_string(i);
+      int64_t expire = i % 20 == 0 ? now - 5 : i % 20 == 1 ? now + 600000 : -1;
+      uint8_t type = static_cast<uint8_t>(i % 5);
+      if (i % 20 == 2) expire = now;  // expires at now: gone
+      rows.push_back(MakeRow(db, key, "v", expire, 1, type));
+      if (expire < 0 || expire > now) live[db][key] = type;
+    }
+    Checkpoint(*b, rows, 1);
+    REQUIRE(live[0].size() > 2000);
+    REQUIRE(live[3].size() > 800);
+    for (size_t count : {1, 2, 7, 100, 5000}) {
+      for (uint32_t db : {0u, 3u}) {
+        INFO("count ", count, " db ", db);
+        std::vector<KeyInfo> got = Walk(*b, db, count, now);
+        CHECK(got.size() == live[db].size());
+        std::set<std::string> keys = KeySet(got);
+        for (const KeyInfo& k : got) {
+          auto it = live[db].find(k.key);
+          REQUIRE(it != live[db].end());
+          CHECK(k.type == it->second);
+        }
+        if (count == 5000) {  // one page holds everything
+          std::vector<KeyInfo> out;
+          uint64_t next = 1;
+          std::string error;
+          REQUIRE(b->ScanPage(db, 0, count, now, &out, &next, &error));
+          CHECK(out.size() == live[db].size());
+          CHECK(next == 0);
+        }
+      }
+    }
+    // count 0 is taken as 1; a huge count as kMaxPageCount.
+    for (size_t count : {size_t{0}, ~size_t{0}}) {
+      std::vector<KeyInfo> out;
+      uint64_t next = 1;
+      std::string error;
+      REQUIRE(b->ScanPage(0, 0, count, now, &out, &next, &error));
+      CHECK(out.size() == (count == 0 ? 1 : live[0].size()));
+      CHECK((next == 0) == (count != 0));
+    }
+    // The expired rows are there at an earlier now.
+    CHECK(Walk(*b, 0, 100, now - 10).size() > live[0].size());
+    // An empty database, a start in the middle, a start past the end.
+    CHECK(Walk(*b, 1, 7, now).empty());
+    std::vector<KeyInfo> all = Walk(*b, 0, 5000, now);
+    uint64_t middle = all[all.size() / 2].pos;
+    std::vector<KeyInfo> out;
+    uint64_t next = 0;
+    std::string error;
+    REQUIRE(b->ScanPage(0, middle, 10, now, &out, &next, &error));
+    REQUIRE(out.size() == 10);
+    CHECK(out[0].key == all[all.size() / 2].key);
+    CHECK(next == all[all.size() / 2 + 10].pos);
+    for (uint64_t past : {kMaxKeyPosition + 1, ~uint64_t{0}}) {
+      next = 99;
+      REQUIRE(b->ScanPage(0, past, 10, now, &out, &next, &error));
+      CHECK(out.empty());
+      CHECK(next == 0);
+    }
+    b->Close();
+    CHECK_FALSE(b->ScanPage(0, 0, 10, now, &out, &next, &error));
+    CHECK(out.empty());
+  });
+}
+
+TEST_CASE("backend: ScanPage with writes between pages misses no key present throughout") {
+  ForEachTarget([](Target& t) {
+    auto b = Opened(t);
+    int64_t now = NowMs();
+    std::vector<Row> rows;
+    std::vector<std::string> original;
+    for (int i = 0; i < 2000; ++i) {
+      original.push_back("d:" + std::to_string(i));
+      rows.push_back(MakeRow(0, original.back(), "v"));
+    }
+    Checkpoint(*b, rows, 1);
+    std::mt19937 rng(42);
+    std::set<std::string> deleted, added;
+    std::set<std::string> deleted_ahead;  // deleted before the walk reached their position
+    uint64_t lsn = 1;
+    int added_n = 0;
+    std::vector<KeyInfo> got = Walk(*b, 0, 7, now, [&](uint64_t next) {
+      std::vector<std::string> dels;
+      for (int j = 0; j < 3; ++j) {
+        const std::string& k = original[rng() % original.size()];
+        if (deleted.insert(k).second) {
+          dels.push_back(k);
+          if (Backend::KeyPosition(k) >= next) deleted_ahead.insert(k);
+        }
+      }
+      std::vector<Row> adds;
+      for (int j = 0; j < 2; ++j) {
+        adds.push_back(MakeRow(0, "new:" + std::to_string(added_n++), "v"));
+        added.insert(adds.back().key);
+      }
+      Checkpoint(*b, adds, ++lsn, dels, 0);
+    });
+    REQUIRE(deleted_ahead.size() > 100);
+    std::set<std::string> keys = KeySet(got);  // none twice
+    for (const std::string& k : original) {
+      INFO("key ", k);
+      if (deleted.count(k) == 0) CHECK(keys.count(k) == 1);  // present throughout
+      if (deleted_ahead.count(k) != 0) CHECK(keys.count(k) == 0);
+    }
+    for (const std::string& k : keys) {
+      CHECK((added.count(k) != 0 || std::find(original.begin(), original.end(), k) !=
+                                        original.end()));
+    }
+  });
+}
+
+TEST_CASE("backend: ScanPage never splits a run of equal positions") {
+  ForEachTarget([](Target& t) {
+    auto b = Opened(t);
+    int64_t now = NowMs();
+    // Positions forced through SQL (62-bit hashes do not collide in a test): one key at 500,
+    // five at 1000 (plus an expired one there), two at 2000, three at the last position.
+    std::vector<Row> rows = {MakeRow(0, "solo", "v"), MakeRow(0, "x0", "v", now - 1)};
+    for (const char* k : {"r0", "r1", "r2", "r3", "r4", "p0", "p1", "m0", "m1", "m2"}) {
+      rows.push_back(MakeRow(0, k, "v"));
+    }
+    Checkpoint(*b, rows, 1);
+    auto force = [&](uint64_t pos, std::vector<std::string> keys) {
+      std::string in;
+      for (const std::string& k : keys) in += (in.empty() ? "X'" : ", X'") + Hex(k) + "'";
+      t.Sql("UPDATE strata_kv SET kh = " + std::to_string(pos) + " WHERE db = 0 AND k IN (" +
+            in + ")");
+    };
+    force(500, {"solo"});
+    force(1000, {"r0", "r1", "r2", "r3", "r4", "x0"});
+    force(2000, {"p0", "p1"});
+    force(kMaxKeyPosition, {"m0", "m1", "m2"});
+    struct Page {
+      uint64_t from;
+      std::set<std::string> keys;
+      uint64_t next;
+    };
+    std::vector<Page> want = {
+        {0, {"solo"}, 1000},                              // [500, 1000, 1000]: cut before 1000
+        {1000, {"r0", "r1", "r2", "r3", "r4"}, 1001},     // all of 1000, more than count
+        {1001, {"p0", "p1"}, kMaxKeyPosition},            // [2000, 2000, last]
+        {kMaxKeyPosition, {"m0", "m1", "m2"}, 0},         // the last run: the end
+    };
+    for (const Page& p : want) {
+      INFO("from ", p.from);
+      std::vector<KeyInfo> out;
+      uint64_t next = 1;
+      std::string error;
+      REQUIRE(b->ScanPage(0, p.from, 2, now, &out, &next, &error));
+      CHECK(KeySet(out) == p.keys);
+      CHECK(next == p.next);
+    }
+    for (size_t count : {1, 2, 3, 4, 5, 6, 100}) {
+      INFO("count ", count);
+      CHECK(KeySet(Walk(*b, 0, count, now, nullptr, /*forced=*/true)).size() == 11);
+    }
+  });
+}
+
+TEST_CASE("backend: KeyAt finds the key at or after a point, wrapping around") {
+  ForEachTarget([](Target& t) {
+    auto b = Opened(t);
+    int64_t now = NowMs();
+    CHECK_FALSE(At(*b, 2, 0, now).has_value());  // an empty database
+    CHECK_FALSE(At(*b, 2, kMaxKeyPosition, now).has_value());
+    Checkpoint(*b, {MakeRow(2, "only-expired", "v", now - 1)}, 1);
+    CHECK_FALSE(At(*b, 2, 0, now).has_value());
+    CHECK(At(*b, 2, 0, now - 10).has_value());
+
+    std::vector<Row> rows;
+    std::map<uint64_t, std::string> live;  // position -> key
+    for (int i = 0; i < 60; ++i) {
+      std::string k = "at:" + std::to_string(i);
+      rows.push_back(MakeRow(2, k, "v", i % 6 == 0 ? now - 1 : -1, 1, 3));
+      if (i % 6 != 0) live[Backend::KeyPosition(k)] = k;
+    }
+    Checkpoint(*b, rows, 2);
+    std::vector<uint64_t> points = {0, 1, kMaxKeyPosition, kMaxKeyPosition + 1, ~uint64_t{0}};
+    for (const auto& [pos, key] : live) {
+      points.push_back(pos);
+      points.push_back(pos + 1);
+      points.push_back(pos - 1);
+    }
+    std::mt19937_64 rng(7);
+    for (int i = 0; i < 200; ++i) points.push_back(rng() >> 2);
+    for (uint64_t point : points) {
+      INFO("point ", point);
+      auto it = live.lower_bound(point);
+      if (it == live.end()) it = live.begin();
+      std::optional<KeyInfo> got = At(*b, 2, point, now);
+      REQUIRE(got.has_value());
+      CHECK(got->key == it->second);
+      CHECK(got->pos == it->first);
+      CHECK(got->type == 3);
+    }
+    // One key left: every point finds it.
+    std::vector<std::string> all;
+    for (const Row& r : rows) all.push_back(r.key);
+    all.erase(std::find(all.begin(), all.end(), "at:7"));
+    Checkpoint(*b, {}, 3, all, 2);
+    for (uint64_t point : {uint64_t{0}, Backend::KeyPosition("at:7") + 1, kMaxKeyPosition}) {
+      std::optional<KeyInfo> got = At(*b, 2, point, now);
+      REQUIRE(got.has_value());
+      CHECK(got->key == "at:7");
+    }
+    CHECK_FALSE(At(*b, 0, 0, now).has_value());  // another database
+  });
+}
+
+TEST_CASE("backend: new stores are version 2; upserts store the key's position") {
+  ForEachTarget([](Target& t) {
+    auto b = Opened(t);
+    CHECK(SchemaVersion(t) == "2");
+    std::string bin("\0\xff", 2);
+    Checkpoint(*b, {MakeRow(0, "a", "1"), MakeRow(1, bin, "2")}, 1);
+    Checkpoint(*b, {MakeRow(0, "a", "changed")}, 2);  // an update keeps the right position
+    SqlRows got = t.Query("SELECT HEX(k), kh FROM strata_kv ORDER BY db");
+    REQUIRE(got.size() == 2);
+    CHECK(got[0][0] == Hex("a"));
+    CHECK(ToU64(got[0][1]) == Backend::KeyPosition("a"));
+    CHECK(got[1][0] == Hex(bin));
+    CHECK(ToU64(got[1][1]) == Backend::KeyPosition(bin));
+  });
+}
+
+TEST_CASE("backend: a version 1 store is migrated to version 2 at Open") {
+  ForEachTarget([](Target& t) {
+    int64_t now = NowMs();
+    std::vector<Row> rows = MigrationRows(2500, now);
+    MakeV1Store(t, rows);
+    CHECK(SchemaVersion(t) == "1");
+    t.migrate_batch = 64;  // many batches, a short last one
+    std::vector<uint64_t> progress;
+    t.migrate_progress = [&](uint64_t done) { progress.push_back(done); };
+    auto b = Opened(t);
+    // Batches of at most 64 (MySQL also ends one at each database's last key).
+    REQUIRE(progress.size() >= (2500 + 63) / 64);
+    CHECK(progress.front() == 64);
+    for (size_t i = 1; i < progress.size(); ++i) {
+      CHECK(progress[i] > progress[i - 1]);
+      CHECK(progress[i] - progress[i - 1] <= 64);
+    }
+    CHECK(progress.back() == 2500);
+    CheckMigrated(t, *b, rows, now);
+    // Writes, reopening (nothing left to migrate), and the new rows are in the walk.
+    Checkpoint(*b, {MakeRow(0, "after", "x")}, 78);
+    b->Close();
+    progress.clear();
+    b = Opened(t);
+    CHECK(progress.empty());
+    CHECK(GetOne(*b, 0, "after").has_value());
+    CHECK(KeySet(Walk(*b, 0, 100, now)).count("after") == 1);
+  });
+}
+
+TEST_CASE("backend: a migration killed half-way is finished by the next Open") {
+  ForEachTarget([](Target& t) {
+    int64_t now = NowMs();
+    std::vector<Row> rows = MigrationRows(1000, now);
+    MakeV1Store(t, rows);
+    // A child process migrates and dies (no Close, no destructors) after its third batch.
+    t.migrate_batch = 100;
+    t.migrate_progress = [](uint64_t done) {
+      if (done >= 300) ::_exit(0);
+    };
+    std::fflush(nullptr);
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      std::string error;
+      t.Make()->Open(&error);
+      ::_exit(3);  // the hook never fired
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    CHECK(SchemaVersion(t) == "1");
+    CHECK(t.Query("SELECT COUNT(*) FROM strata_kv WHERE kh <> -1")[0][0] == "300");
+    CHECK(t.Query("SELECT COUNT(*) FROM strata_kv WHERE kh = -1")[0][0] == "700");
+    // A version 1 server started on the half-migrated store still writes (kh defaults to -1).
+    std::vector<Row> late = {MakeRow(0, "written-by-v1", "x", -1, 77),
+                             MakeRow(2, "also-v1", "y", -1, 77)};
+    InsertV1Rows(t, late);
+    rows.insert(rows.end(), late.begin(), late.end());
+    // The next Open finishes: the filled rows are skipped, the rest (and the late rows) filled.
+    std::vector<uint64_t> progress;
+    t.migrate_progress = [&](uint64_t done) { progress.push_back(done); };
+    auto b = Opened(t);
+    REQUIRE_FALSE(progress.empty());
+    CHECK(progress.back() == 702);
+    CheckMigrated(t, *b, rows, now);
+  });
+}
+
+TEST_CASE("backend: a sqlite migration stopped after adding the column resumes") {
+  // As if the process died right after the ALTER TABLE (and a version 1 server then ran):
+  // kh is there, partly filled, no index, schema_version 1.
+  SqliteTarget t;
+  int64_t now = NowMs();
+  std::vector<Row> rows = MigrationRows(500, now);
+  MakeV1Store(t, rows);
+  t.Sql("ALTER TABLE strata_kv ADD COLUMN kh BIGINT NOT NULL DEFAULT -1");
+  std::string fill = "BEGIN;";
+  for (size_t i = 0; i < rows.size(); i += 3) {
+    fill += "UPDATE strata_kv SET kh = " + std::to_string(Backend::KeyPosition(rows[i].key)) +
+            " WHERE db = " + std::to_string(rows[i].db) + " AND k = X'" + Hex(rows[i].key) +
+            "';";
+  }
+  t.Sql(fill + "COMMIT;");
+  auto b = Opened(t);
+  CheckMigrated(t, *b, rows, now);
 }
 
 }  // TEST_SUITE
