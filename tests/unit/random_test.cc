@@ -1,5 +1,5 @@
 // Fair random picks: every user of a random element (Dict::RandomEntry, SetObject::RandomMember,
-// SRANDMEMBER, SPOP, HRANDFIELD, ZRANDMEMBER, RANDOMKEY) checked
+// SRANDMEMBER, SPOP, HRANDFIELD, ZRANDMEMBER, RANDOMKEY, the random eviction policies) checked
 // with a chi-square test over many draws. Each bound is one a uniform sampler exceeds with
 // probability below 1e-9, so a failure here means a biased sampler, not bad luck.
 // STRATA_TEST_VERBOSE=1 prints every statistic.
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "storage/dict.h"
+#include "storage/eviction.h"
 #include "storage/keyspace.h"
 #include "storage/set_object.h"
 #include "tests/unit/command_runner.h"
@@ -397,6 +398,48 @@ TEST_CASE("random: RANDOMKEY is uniform across shards") {
   Histogram h(keys);
   for (int i = 0; i < 100000; ++i) REQUIRE(h.Add(OneBulk(r.Run({"RANDOMKEY"}))));
   h.Check("RANDOMKEY");
+}
+
+TEST_CASE("random: the random eviction policies are uniform over keys") {
+  // Two databases of very different sizes (their shards hold ~60 and ~2 keys): a uniform pick
+  // over keys must not favour the keys of the small one. Each evicted key is put back.
+  Keyspace ks(2, 16);
+  std::vector<std::string> keys;
+  auto put = [&](size_t db, const std::string& key, bool ttl) {
+    KeyRef k = ks.db(db).Ref(key);
+    ShardLock lock(k);
+    k.shard->Put(Entry::NewString(key, "v", ttl ? int64_t{1} << 50 : kNoExpire), k.hash);
+  };
+  for (bool volatile_policy : {false, true}) {
+    CAPTURE(volatile_policy);
+    ks.db(0).Flush();
+    ks.db(1).Flush();
+    std::vector<std::string> population;
+    std::map<std::string, size_t> db_of;
+    for (int i = 0; i < 1000; ++i) {
+      std::string k = "a" + std::to_string(i);
+      bool ttl = !volatile_policy || i % 4 == 0;  // volatile: a quarter of the keys qualify
+      put(0, k, ttl);
+      if (ttl) population.push_back(k), db_of[k] = 0;
+    }
+    for (int i = 0; i < 40; ++i) {
+      std::string k = "b" + std::to_string(i);
+      put(1, k, true);
+      population.push_back(k), db_of[k] = 1;
+    }
+    Evictor ev(ks);
+    EvictionPolicy p = volatile_policy ? EvictionPolicy::kVolatileRandom : EvictionPolicy::kAllKeysRandom;
+    Histogram h(population);
+    std::string victim;
+    EvictedFn on_evict = [&](Shard&, std::string_view key) { victim.assign(key); };
+    for (size_t i = 0; i < 100 * population.size(); ++i) {
+      victim.clear();
+      REQUIRE(ev.EvictOne(p, 5, nullptr, on_evict) > 0);
+      REQUIRE(h.Add(victim));
+      put(db_of[victim], victim, true);
+    }
+    h.Check(volatile_policy ? "volatile-random" : "allkeys-random");
+  }
 }
 
 // The cost of one Dict::RandomEntry draw; skipped by default (no timed assertions), run it with
