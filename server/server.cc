@@ -127,16 +127,26 @@ bool Server::Start() {
   std::vector<int> cpus;
   if (!config_->server_cpus().empty()) ParseCpuList(config_->server_cpus(), &cpus);
 
+  // Refuse a port another process listens on before anything else, the WAL included (a second
+  // server started by mistake on the same directory must not touch it).
+  int port = static_cast<int>(config_->port.load());
+  std::string claim_error;
+  if (!port_claim_.Claim(addrs, port, &claim_error)) {
+    Log(LogLevel::kWarning, "Warning: %s", claim_error.c_str());
+    Log(LogLevel::kWarning, "Failed listening on port %d (TCP), aborting.", port);
+    return false;
+  }
+
   RefreshEviction(NowMs());  // the policy, clocks and memory figure before the first command
   if (!StartPersistence()) return false;
   RefreshUsedMemory();
 
-  int port = static_cast<int>(config_->port.load());
   for (int i = 0; i < nthreads; ++i) {
     auto w = std::make_unique<Worker>(this, i);
     std::string error;
     if (!w->Bind(addrs, &port, static_cast<int>(config_->tcp_backlog.load()), &error)) {
       Log(LogLevel::kWarning, "%s", error.c_str());
+      Log(LogLevel::kWarning, "Failed listening on port %d (TCP), aborting.", port);
       return false;
     }
     workers_.push_back(std::move(w));

@@ -16,6 +16,7 @@
 #include "commands/command.h"
 #include "server/blocking.h"
 #include "server/config.h"
+#include "server/port_claim.h"
 #include "server/transaction.h"
 #include "storage/eviction.h"
 #include "storage/keyspace.h"
@@ -48,7 +49,8 @@ class Server {
   Server(Config* config);
   ~Server();
 
-  // Binds listeners, starts the workers. False (with a logged reason) if nothing could bind.
+  // Claims the port (refused while another process listens on it: server/port_claim.h),
+  // binds listeners, starts the workers. False (with a logged reason) if any of it failed.
   bool Start();
   // Part of Start: loads the WAL (appendonly yes). False with a logged reason.
   bool StartPersistence();
@@ -108,6 +110,7 @@ class Server {
   StatsSnapshot RawStats() const;
 
   Config* config_;
+  PortClaim port_claim_;  // our claim on port on each bind address, for the process's life
   std::unique_ptr<storage::Keyspace> keyspace_;
   cmd::CommandRegistry registry_;
   std::vector<std::unique_ptr<Worker>> workers_;

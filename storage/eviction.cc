@@ -198,9 +198,15 @@ Victim SampleVictim(const Shard& shard, EvictionPolicy p, size_t samples, uint64
     return true;
   };
 
-  if (random_policy && !vol) {
-    // One uniform draw is the whole job; a few more only if the filter rejects it.
-    for (size_t draws = 0; draws < 4 && best.entry == nullptr; ++draws)
+  if (random_policy) {
+    // Uniform draws until one qualifies (uniform among the qualifying keys). allkeys-random:
+    // one draw, a few more if the filter rejects. volatile-random: about size / volatile_keys
+    // draws, so only when at least 1/16 of the shard's keys have a TTL (64 draws then fall
+    // short with probability below 2%); rarer TTLs go to the bucket walk below, which favours
+    // a TTL key that follows a long run of keys without one.
+    size_t max_draws = 4;
+    if (vol) max_draws = shard.volatile_keys() * 16 >= dict.size() ? 64 : 0;
+    for (size_t draws = 0; draws < max_draws && best.entry == nullptr; ++draws)
       consider(dict.RandomEntry(rng.Next()));
     if (best.entry != nullptr) return best;
   }
@@ -310,11 +316,26 @@ size_t Evictor::EvictOne(EvictionPolicy p, size_t samples, const EvictFilter& ev
       gather();
     }
     size_t visits = std::min(random_policy ? 1 : shards_per_eviction_, candidates.size());
+    if (random_policy && !candidates.empty()) {
+      // One shard, chosen with probability proportional to its (hinted) number of qualifying
+      // keys, so that with a uniform pick inside it every key is equally likely, whichever
+      // database or shard it is in.
+      auto weight = [&](uint32_t idx) -> uint64_t {
+        return (vol ? hints_[idx].volatile_keys : hints_[idx].keys).load(std::memory_order_relaxed);
+      };
+      uint64_t total = 0;
+      for (uint32_t idx : candidates) total += weight(idx);
+      uint64_t r = total > 0 ? ThreadRandom() % total : 0;
+      size_t j = 0;
+      while (j + 1 < candidates.size() && r >= weight(candidates[j])) r -= weight(candidates[j++]);
+      std::swap(candidates[0], candidates[j]);
+    }
     for (size_t v = 0; v < visits; ++v) {
       if (have && walked >= kWalkBuckets) break;  // rare candidates: settle for what we have
-      // Partial Fisher-Yates: a distinct random shard per visit.
-      size_t j = v + ThreadRandom() % (candidates.size() - v);
-      std::swap(candidates[v], candidates[j]);
+      if (!random_policy) {  // partial Fisher-Yates: a distinct random shard per visit
+        size_t j = v + ThreadRandom() % (candidates.size() - v);
+        std::swap(candidates[v], candidates[j]);
+      }
       sample(candidates[v], kWalkBuckets);
     }
     if (!have) {

@@ -111,8 +111,9 @@ struct Victim {
 // (like Redis's dictGetSomeKeys; sequential reads of the bucket array, about one cache miss per
 // sampled entry) until `samples` entries qualified or max_walk_buckets buckets were walked.
 // volatile-*: only keys with a TTL qualify, so rare ones cost a longer walk. Entries
-// `evictable` rejects do not qualify. allkeys-random: one Dict::RandomEntry draw (a few if the
-// filter rejects). entry == nullptr if nothing qualified.
+// `evictable` rejects do not qualify. Random policies: uniform Dict::RandomEntry draws until one
+// qualifies (allkeys-random: a few; volatile-random: up to 64, and only when at least 1/16 of
+// the keys have a TTL, else the walk). entry == nullptr if nothing qualified.
 Victim SampleVictim(const Shard& shard, EvictionPolicy p, size_t samples, uint64_t random_seed,
                     const EvictFilter& evictable, size_t max_walk_buckets = 4096);
 inline Entry* PickVictim(Shard& shard, EvictionPolicy p, size_t samples, uint64_t random_seed,
@@ -121,10 +122,11 @@ inline Entry* PickVictim(Shard& shard, EvictionPolicy p, size_t samples, uint64_
 }
 
 // The eviction driver. Approximately global like Redis's pool across databases: each EvictOne
-// samples up to shards_per_eviction random non-empty shards of all databases (one for the
-// random policies), one lock at a time, remembers the best candidate's key, then relocks that
-// shard, checks the key is still there and still evictable, and evicts it (Shard::Evict: with
-// a backing tier the backend keeps it). When keys qualify rarely it stops visiting shards once
+// samples up to shards_per_eviction random non-empty shards of all databases (the random
+// policies: one, chosen in proportion to its hinted number of qualifying keys, so every key is
+// about equally likely), one lock at a time, remembers the best candidate's key, then relocks
+// that shard, checks the key is still there and still evictable, and evicts it (Shard::Evict:
+// with a backing tier the backend keeps it). When keys qualify rarely it stops visiting shards once
 // it has a candidate and walked 1024 buckets, and, having found none, tries every non-empty
 // shard within 16384 buckets in all (a call that finds nothing: ~0.75 ms at 1M keys).
 // Which shards are non-empty is a hint array refreshed as shards are visited and by a sweep
