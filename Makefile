@@ -5,6 +5,7 @@
 #   make test     build and run every test suite; last line: "N passed, M failed"
 #   make bench-quick   this server vs redis-server, pinned, SET/GET at -P 1 and -P 16
 #   make bench-cpu | bench-disk | bench-mem | bench-instr   the sweeps (docs/BENCHMARKS.md)
+#   make test-asan     every suite again against the AddressSanitizer + UBSan build (CI runs it)
 CXX      ?= g++
 OPT      ?= -O2
 CXXFLAGS ?= $(OPT) -g
@@ -27,7 +28,7 @@ TEST_OBJ := $(TEST_SRC:%.cc=$(BUILD)/%.o)
 SERVER   := $(BUILD)/strata-server
 UNIT     := $(BUILD)/unit_tests
 
-.PHONY: all deps run test bench-quick bench-cpu bench-disk bench-mem bench-instr asan clean
+.PHONY: all deps run test bench-quick bench-cpu bench-disk bench-mem bench-instr asan test-asan clean
 # Builds use every core (nproc): the backend's headers (abseil, MySQL) make a serial build slow.
 # (Unless make was given -j already: then the caller's jobserver is used.)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -63,13 +64,22 @@ bench-quick bench-cpu bench-disk bench-mem bench-instr bench-tier:
 	@$(MAKE) --no-print-directory $(PAR) $(SERVER)
 	@$(BENCH) $(@:bench-%=%) $(BENCH_ARGS)
 
-# The server built with AddressSanitizer and UBSan, for running the integration tests against:
-#   make asan && STRATA_SERVER_BIN=$PWD/build-asan/strata-server /usr/bin/python3 tests/integration/run.py
+# The server and the unit tests built with AddressSanitizer and UBSan (build-asan/), and every
+# suite run against them: what .ci/run does after `make test`. Sanitized code runs several
+# times slower, so the suites get longer timeouts.
+ASAN_OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan \
-	  OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer" build-asan/strata-server
+	@scripts/install-deps.sh test
+	@$(MAKE) --no-print-directory $(PAR) BUILD=build-asan OPT="$(ASAN_OPT)" \
+	  build-asan/strata-server build-asan/unit_tests
+
+test-asan: asan
+	@UNIT_TESTS_BIN=build-asan/unit_tests STRATA_SERVER_BIN=$(CURDIR)/build-asan/strata-server \
+	  UNIT_TIMEOUT=600 INTEGRATION_TIMEOUT=1200 \
+	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  tests/run_all.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/server/main.d

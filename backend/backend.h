@@ -30,6 +30,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/stored_row.h"
+
 namespace strata::backend {
 
 constexpr int kSchemaVersion = 2;
@@ -41,14 +43,8 @@ constexpr uint64_t kMaxKeyPosition = (uint64_t{1} << 62) - 1;
 // ScanPage's count is capped to this many keys (a page is held in memory whole).
 constexpr size_t kMaxPageCount = size_t{1} << 20;
 
-struct Row {
-  uint32_t db = 0;
-  std::string key;
-  uint8_t type = 0;         // storage::ObjType
-  std::string value;        // raw bytes (strings) or storage/codec.h encoding (collections)
-  int64_t expire_ms = -1;   // absolute Unix ms; -1 = no TTL (NULL in SQL)
-  uint64_t lsn = 0;
-};
+// A key's row (common/stored_row.h, shared with the in-memory store's checkpoint capture).
+using Row = StoredRow;
 
 // One key of a ScanPage or KeyAt answer.
 struct KeyInfo {

@@ -1,9 +1,10 @@
 // The blocking pops: BLPOP BRPOP BLMPOP BLMOVE BRPOPLPUSH (over list_ops.h) and BZPOPMIN
-// BZPOPMAX BZMPOP (over zset_ops.h). Each handler locks all its keys, pops if it can, and
-// otherwise parks the client through ctx.blocker while still holding the locks (see
-// server/blocking.h for how it is woken). Run again for a blocked client
+// BZPOPMAX BZMPOP (over zset_ops.h). The dispatcher holds all of a handler's keys; it pops if
+// it can, and otherwise parks the client through ctx.blocker while the locks are still held
+// (see server/blocking.h for how it is woken). Run again for a blocked client
 // (ctx.serving_blocked), a handler that still finds nothing sets ctx.not_served and replies
-// nothing.
+// nothing; a key that now holds another type is passed over, as Redis serves a waiter only
+// from a key of the type it waits for.
 #include <cmath>
 #include <climits>
 
@@ -18,7 +19,6 @@ namespace strata::cmd {
 namespace {
 
 using storage::KeyRef;
-using storage::MultiShardLock;
 
 // Redis's getTimeoutFromObjectOrReply for seconds (fractions allowed): ms, 0 = forever.
 bool ParseTimeout(CommandContext& ctx, std::string_view arg, int64_t* ms) {
@@ -29,12 +29,12 @@ bool ParseTimeout(CommandContext& ctx, std::string_view arg, int64_t* ms) {
   }
   long double v = secs * 1000.0L;
   if (v > static_cast<long double>(LLONG_MAX)) {
-    ctx.out->Error("ERR timeout is out of range");
+    ctx.out->Error(err::kTimeoutOutOfRange);
     return false;
   }
   int64_t t = static_cast<int64_t>(std::ceil(static_cast<double>(v)));
   if (t < 0) {
-    ctx.out->Error("ERR timeout is negative");
+    ctx.out->Error(err::kTimeoutNegative);
     return false;
   }
   *ms = t;
@@ -47,16 +47,17 @@ void BlockOrGiveUp(CommandContext& ctx, const std::vector<std::string_view>& key
     ctx.not_served = true;
     return;
   }
-  if (ctx.in_exec || ctx.blocker == nullptr) return ctx.out->NullArray();
+  if (ctx.nested || ctx.blocker == nullptr) return ctx.out->NullArray();
   ctx.blocker->Block(ctx, keys, ms, TimeoutReply::kNullArray);
 }
 
-void LockKeys(CommandContext& ctx, const std::vector<std::string_view>& keys,
-              std::vector<KeyRef>* refs, MultiShardLock* lock) {
-  refs->clear();
-  for (std::string_view k : keys) refs->push_back(ctx.db().Ref(k));
-  for (const KeyRef& r : *refs) lock->Add(ctx.client->db_index, r);
-  lock->LockAll();
+// A key of another type than the command pops: an error, except for a blocked client being
+// served, which waits on (Redis serves a waiter only from a key of the type it waits for).
+// True if the handler is done (replied, or not served).
+bool WrongTypeDone(CommandContext& ctx) {
+  if (ctx.serving_blocked) return false;
+  ctx.out->Error(err::kWrongType);
+  return true;
 }
 
 // BLPOP / BRPOP key [key ...] timeout
@@ -64,13 +65,14 @@ void BlockingPop(CommandContext& ctx, list_ops::End end) {
   int64_t ms = 0;
   if (!ctx.serving_blocked && !ParseTimeout(ctx, ctx.arg(ctx.argc - 1), &ms)) return;
   std::vector<std::string_view> keys(ctx.argv + 1, ctx.argv + ctx.argc - 1);
-  std::vector<KeyRef> refs;
-  MultiShardLock lock;
-  LockKeys(ctx, keys, &refs, &lock);
-  for (const KeyRef& k : refs) {
+  for (size_t i = 1; i + 1 < ctx.argc; ++i) {
+    const KeyRef& k = ctx.KeyAt(i);
     std::vector<std::string> got;
     list_ops::Status st = list_ops::Pop(k, ctx.now_ms, end, 1, &got);
-    if (st == list_ops::Status::kWrongType) return ctx.out->Error(err::kWrongType);
+    if (st == list_ops::Status::kWrongType) {
+      if (WrongTypeDone(ctx)) return;
+      continue;
+    }
     if (st == list_ops::Status::kOk) {
       ++ctx.dirty;
       ctx.out->ArrayHeader(2);
@@ -91,19 +93,25 @@ bool ParseEnd(std::string_view s, list_ops::End* end) {
   return true;
 }
 
-void BlockingMove(CommandContext& ctx, std::string_view src, std::string_view dst,
-                  list_ops::End from, list_ops::End to, int64_t ms) {
-  std::vector<KeyRef> refs;
-  MultiShardLock lock;
-  LockKeys(ctx, {src, dst}, &refs, &lock);
+void BlockingMove(CommandContext& ctx, list_ops::End from, list_ops::End to, int64_t ms) {
+  const KeyRef& src = ctx.KeyAt(1);
+  const KeyRef& dst = ctx.KeyAt(2);
+  if (ctx.serving_blocked) {  // a source of another type: wait on
+    list_ops::Status src_st;
+    if (list_ops::FindList(src, ctx.now_ms, &src_st) == nullptr &&
+        src_st == list_ops::Status::kWrongType) {
+      ctx.not_served = true;
+      return;
+    }
+  }
   std::string moved;
-  list_ops::Status st = list_ops::Move(refs[0], refs[1], ctx.now_ms, from, to, &moved);
+  list_ops::Status st = list_ops::Move(src, dst, ctx.now_ms, from, to, &moved);
   if (st == list_ops::Status::kWrongType) return ctx.out->Error(err::kWrongType);
   if (st == list_ops::Status::kOk) {
     ctx.dirty += 2;
     return ctx.out->Bulk(moved);
   }
-  BlockOrGiveUp(ctx, {src}, ms);
+  BlockOrGiveUp(ctx, {src.key}, ms);
 }
 
 // BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
@@ -113,14 +121,14 @@ void BLMove(CommandContext& ctx) {
     return ctx.out->Error(err::kSyntax);
   int64_t ms = 0;
   if (!ctx.serving_blocked && !ParseTimeout(ctx, ctx.arg(5), &ms)) return;
-  BlockingMove(ctx, ctx.arg(1), ctx.arg(2), from, to, ms);
+  BlockingMove(ctx, from, to, ms);
 }
 
 // BRPOPLPUSH source destination timeout
 void BRPopLPush(CommandContext& ctx) {
   int64_t ms = 0;
   if (!ctx.serving_blocked && !ParseTimeout(ctx, ctx.arg(3), &ms)) return;
-  BlockingMove(ctx, ctx.arg(1), ctx.arg(2), list_ops::End::kRight, list_ops::End::kLeft, ms);
+  BlockingMove(ctx, list_ops::End::kRight, list_ops::End::kLeft, ms);
 }
 
 // The "numkeys key [key ...] <where> [COUNT count]" tail of BLMPOP and BZMPOP (Redis's
@@ -129,7 +137,7 @@ bool ParseMPop(CommandContext& ctx, size_t numkeys_idx, std::vector<std::string_
                std::string_view* where_arg, int64_t* count) {
   int64_t numkeys;
   if (!ParseInt64(ctx.arg(numkeys_idx), &numkeys) || numkeys <= 0) {
-    ctx.out->Error("ERR numkeys should be greater than 0");
+    ctx.out->Error(err::kNumkeysPositive);
     return false;
   }
   size_t where_idx = numkeys_idx + static_cast<size_t>(numkeys) + 1;
@@ -143,7 +151,7 @@ bool ParseMPop(CommandContext& ctx, size_t numkeys_idx, std::vector<std::string_
   for (size_t j = where_idx + 1; j < ctx.argc; ++j) {
     if (*count == -1 && EqualsIgnoreCase(ctx.arg(j), "COUNT") && j + 1 < ctx.argc) {
       if (!ParseInt64(ctx.arg(++j), count) || *count <= 0) {
-        ctx.out->Error("ERR count should be greater than 0");
+        ctx.out->Error(err::kCountPositive);
         return false;
       }
     } else {
@@ -165,13 +173,14 @@ void BLMPop(CommandContext& ctx) {
   if (!ParseMPop(ctx, 2, &keys, &where, &count)) return;
   list_ops::End end;
   if (!ParseEnd(where, &end)) return ctx.out->Error(err::kSyntax);
-  std::vector<KeyRef> refs;
-  MultiShardLock lock;
-  LockKeys(ctx, keys, &refs, &lock);
-  for (const KeyRef& k : refs) {
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const KeyRef& k = ctx.KeyAt(3 + i);  // BLMPOP timeout numkeys key...
     std::vector<std::string> got;
     list_ops::Status st = list_ops::Pop(k, ctx.now_ms, end, static_cast<size_t>(count), &got);
-    if (st == list_ops::Status::kWrongType) return ctx.out->Error(err::kWrongType);
+    if (st == list_ops::Status::kWrongType) {
+      if (WrongTypeDone(ctx)) return;
+      continue;
+    }
     if (st == list_ops::Status::kOk) {
       ctx.dirty += got.size();
       ctx.out->ArrayHeader(2);
@@ -189,13 +198,14 @@ void BlockingZPop(CommandContext& ctx, zset_ops::Where where) {
   int64_t ms = 0;
   if (!ctx.serving_blocked && !ParseTimeout(ctx, ctx.arg(ctx.argc - 1), &ms)) return;
   std::vector<std::string_view> keys(ctx.argv + 1, ctx.argv + ctx.argc - 1);
-  std::vector<KeyRef> refs;
-  MultiShardLock lock;
-  LockKeys(ctx, keys, &refs, &lock);
-  for (const KeyRef& k : refs) {
+  for (size_t i = 1; i + 1 < ctx.argc; ++i) {
+    const KeyRef& k = ctx.KeyAt(i);
     std::vector<std::pair<std::string, double>> got;
     zset_ops::Status st = zset_ops::Pop(k, ctx.now_ms, where, 1, &got);
-    if (st == zset_ops::Status::kWrongType) return ctx.out->Error(err::kWrongType);
+    if (st == zset_ops::Status::kWrongType) {
+      if (WrongTypeDone(ctx)) return;
+      continue;
+    }
     if (st == zset_ops::Status::kOk) {
       ++ctx.dirty;
       ctx.out->ArrayHeader(3);
@@ -222,13 +232,14 @@ void BZMPop(CommandContext& ctx) {
   if (EqualsIgnoreCase(where_arg, "MIN")) where = zset_ops::Where::kMin;
   else if (EqualsIgnoreCase(where_arg, "MAX")) where = zset_ops::Where::kMax;
   else return ctx.out->Error(err::kSyntax);
-  std::vector<KeyRef> refs;
-  MultiShardLock lock;
-  LockKeys(ctx, keys, &refs, &lock);
-  for (const KeyRef& k : refs) {
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const KeyRef& k = ctx.KeyAt(3 + i);  // BZMPOP timeout numkeys key...
     std::vector<std::pair<std::string, double>> got;
     zset_ops::Status st = zset_ops::Pop(k, ctx.now_ms, where, static_cast<size_t>(count), &got);
-    if (st == zset_ops::Status::kWrongType) return ctx.out->Error(err::kWrongType);
+    if (st == zset_ops::Status::kWrongType) {
+      if (WrongTypeDone(ctx)) return;
+      continue;
+    }
     if (st == zset_ops::Status::kOk) {
       ctx.dirty += got.size();
       ctx.out->ArrayHeader(2);
@@ -271,10 +282,10 @@ void RegisterBlockingCommands(CommandRegistry& r) {
            Cmd("blmove", 6, {Key(1, kPops), Key(2, kPushes)}, BLMove, "list", "6.2.0",
                "Pop an element from a list, push it to another list and return it; or block "
                "until one is available",
-               "source destination LEFT | RIGHT LEFT | RIGHT timeout"),
+               "source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout"),
            Cmd("blmpop", -5, {KeyNum(2, 0, 1, 1, kPops)}, BLMPop, "list", "7.0.0",
                "Pop elements from a list, or block until one is available",
-               "timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]"),
+               "timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]"),
            Cmd("bzpopmin", -3, {KeyRange(1, -2, 1, kPops)}, BZPopMin, "sorted_set", "5.0.0",
                "Remove and return the member with the lowest score from one or more sorted "
                "sets, or block until one is available",

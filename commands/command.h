@@ -3,10 +3,12 @@
 // 7's key specs say where the keys are and what the command does to them). Each family file
 // (strings, keys, server, ...) registers its commands in one list at the bottom of the file.
 //
-// A handler parses its arguments, runs the operation under the shard lock(s) and writes one reply
-// through ctx.out. It never blocks on I/O. Thread: handlers run on any worker thread; everything
-// they touch besides the keyspace (ClientState, the reply buffer) belongs to the calling
-// connection.
+// A handler parses its arguments, runs the operation on the keys the dispatcher resolved and
+// locked for it (ctx.Key / ctx.KeyAt: server/dispatcher.h) and writes one reply through ctx.out.
+// It touches no key its key specs do not name, takes no lock of its own (whole-database
+// commands run with the database held) and never blocks on I/O. Thread: handlers run on any
+// worker thread; everything they touch besides the keyspace (ClientState, the reply buffer)
+// belongs to the calling connection.
 #pragma once
 
 #include <cstdint>
@@ -24,17 +26,19 @@
 namespace strata::server {
 class Server;      // the running server: clients, config, stats (server/ only)
 class Connection;  // the calling connection (server/ only)
+class Dispatcher;  // runs commands (server/dispatcher.h)
+struct Effects;    // what one execution accumulates (server/dispatcher.h)
 }
 
 namespace strata::cmd {
 
 enum CommandFlag : uint32_t {
-  kWrite = 1u << 0,     // modifies the keyspace (later: logged to the WAL)
+  kWrite = 1u << 0,     // may modify the keyspace: the dispatcher logs it to the WAL when it did
   kReadOnly = 1u << 1,
   kAdmin = 1u << 2,
   kFast = 1u << 3,      // O(1) or O(log n)
   kNoAuth = 1u << 4,    // allowed before AUTH (AUTH, HELLO, QUIT)
-  kDenyOom = 1u << 5,   // may grow memory (refused at maxmemory with noeviction, later)
+  kDenyOom = 1u << 5,   // may grow memory: refused (-OOM) when over maxmemory and nothing evicts
   kLoading = 1u << 6,
   kStale = 1u << 7,
   kNoScript = 1u << 8,
@@ -43,15 +47,17 @@ enum CommandFlag : uint32_t {
   kSkipSlowlog = 1u << 11,
   kRandom = 1u << 12,   // nondeterministic output (RANDOMKEY, SCAN): WAL logs effects, not calls
   kPubSubContext = 1u << 13,  // allowed while a RESP2 client is subscribed (SUBSCRIBE, PING...)
-  kNoMulti = 1u << 14,  // not queued by MULTI (MULTI, EXEC, DISCARD, WATCH...): runs at once
+  kNoMulti = 1u << 14,  // refused inside MULTI (Redis's no_multi: SHUTDOWN)
   kBlocking = 1u << 15,  // may block the client (BLPOP...); never blocks inside MULTI
   kMovableKeys = 1u << 16,  // derived by the registry from the key specs (Redis's rule)
   // What a command reaches beyond the keys its key specs name (strata's own, not reported):
   kReachDb = 1u << 17,   // every key of the client's database (FLUSHDB, KEYS, DBSIZE, RANDOMKEY,
                          // SCAN): the dispatcher holds all of that database's shards
   kReachAll = 1u << 18,  // every database (FLUSHALL, DEBUG): all shards are held
-  kSwitchesDb = 1u << 19,  // changes the client's database (SELECT): a transaction that
-                           // queues it holds every shard, as later keys are in another database
+  kTxControl = 1u << 20,  // runs at once even inside MULTI, never queued (MULTI, EXEC, DISCARD,
+                          // WATCH, QUIT, RESET)
+  kSwitchesDb = 1u << 19,  // changes the client's database (SELECT, to target_db): EXEC follows
+                           // it to find the database of the commands queued after it
 };
 
 // Redis 7 key-spec flags (COMMAND INFO and COMMAND GETKEYSANDFLAGS report them by these names:
@@ -132,6 +138,7 @@ struct ClientState {
 
 class CommandRegistry;
 struct CommandContext;
+struct CommandSpec;
 
 // What a blocked command replies when its timeout passes.
 enum class TimeoutReply { kNullArray, kNullBulk };
@@ -148,38 +155,135 @@ class Blocker {
                      int64_t timeout_ms /* 0 = forever */, TimeoutReply on_timeout) = 0;
 };
 
+// One key of the running command, resolved by the dispatcher before the handler runs: its
+// argument position, database and key-spec flags, with its hash and shard computed once.
+struct ResolvedKey {
+  storage::KeyRef ref;
+  uint32_t db;
+  uint32_t pos;
+  uint32_t flags;  // KeyFlag bits of this invocation
+};
+// The keys of one command: up to four inline (nearly every command), more on the heap. Hand
+// written for the dispatcher's hot path: clear and push_back of a key cost a few instructions.
+class ResolvedKeys {
+ public:
+  ResolvedKeys() = default;
+  ResolvedKeys(const ResolvedKeys&) = delete;
+  ResolvedKeys& operator=(const ResolvedKeys&) = delete;
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const ResolvedKey& operator[](size_t i) const { return data()[i]; }
+  const ResolvedKey* begin() const { return data(); }
+  const ResolvedKey* end() const { return data() + size_; }
+  void clear() {
+    size_ = 0;
+    more_.clear();
+  }
+  void push_back(const ResolvedKey& k) {
+    if (size_ < kInline) {
+      inline_[size_++] = k;
+      return;
+    }
+    if (size_ == kInline) more_.assign(inline_, inline_ + kInline);
+    more_.push_back(k);
+    ++size_;
+  }
+
+ private:
+  static constexpr size_t kInline = 4;
+  const ResolvedKey* data() const { return size_ <= kInline ? inline_ : more_.data(); }
+  size_t size_ = 0;
+  ResolvedKey inline_[kInline];
+  std::vector<ResolvedKey> more_;
+};
+
+// What a command that lists the keyspace (KEYS, SCAN, RANDOMKEY) needs from a backing tier
+// before it can answer. CommandSpec::backend_query derives it from the arguments; the caller
+// fetches it before the command runs (the connection waits, its loop does not) and the
+// handler finds the answer in ctx.backend.
+struct BackendQuery {
+  enum class Kind : uint8_t { kNone, kKeys, kPage, kRandom };
+  Kind kind = Kind::kNone;
+  uint32_t db = 0;
+  std::string pattern;  // kKeys: the keys matching it
+  uint64_t from = 0;    // kPage: the backend position to start at; kRandom: a random position
+  size_t count = 0;     // kPage: about this many keys
+};
+struct BackendKey {
+  std::string key;
+  storage::ObjType type;
+};
+struct BackendAnswer {
+  std::vector<BackendKey> keys;
+  uint64_t next = 0;  // kPage: the position the next page starts at; 0 = the last page
+};
+using BackendQueryFn = bool (*)(const CommandContext& ctx, BackendQuery* q);
+
+// Everything one command invocation carries through the dispatcher (server/dispatcher.h) and
+// its handler. No per-command state lives anywhere else (no thread-locals).
 struct CommandContext {
+  // The invocation.
   const std::string_view* argv = nullptr;
   size_t argc = 0;
+  const CommandSpec* spec = nullptr;  // set once resolved
   protocol::ReplyWriter* out = nullptr;
   ClientState* client = nullptr;
   storage::Keyspace* keyspace = nullptr;
-  server::Server* server = nullptr;  // null in unit tests of storage families
+  server::Server* server = nullptr;           // null in unit tests of storage families
   const CommandRegistry* registry = nullptr;  // COMMAND introspection
-  server::Connection* conn = nullptr;         // null in unit tests
+  server::Connection* conn = nullptr;         // null in unit tests and outside a connection
+  server::Dispatcher* dispatcher = nullptr;   // EXEC runs its queued commands through it
+  server::Effects* effects = nullptr;         // what the running execution accumulates
   int64_t now_ms = 0;                // wall clock, read once per command
   int64_t max_string_len = 512LL * 1024 * 1024;  // proto-max-bulk-len: APPEND/SETRANGE limit
+
+  // Prepared by the dispatcher before the handler runs.
+  ResolvedKeys keys;                       // in key-spec order; their shards are held
+  const storage::LockSet* held = nullptr;  // every shard held for this command (kReachDb: the
+                                           // whole database); lock more through ShardLock(s, held)
+  // What spec->backend_query asked the tier for; null until fetched. EXEC gets the answers to
+  // its queued commands' queries, in queue order (backend_answers of them).
+  const BackendAnswer* backend = nullptr;
+  size_t backend_answers = 0;
+  // The command runs again after a read-through brought its keys into memory: no eviction
+  // before it, which could drop the very keys it waited for.
+  bool resumed = false;
+
   // Write handlers add the number of changes they made (Redis's server.dirty): 0 means the
-  // command changed nothing. The dispatcher uses it to signal the command's keys as modified
-  // (WATCH, blocked clients) and, later, to decide what the WAL logs.
+  // command changed nothing. The dispatcher logs the command to the WAL and signals its
+  // written keys (WATCH, blocked clients, the backing tier) only when it is not 0.
   uint64_t dirty = 0;
-
-  // Blocking commands. blocker is null where clients cannot block (unit tests): such a
-  // handler replies as on timeout. in_exec: inside MULTI/EXEC blocking commands never block.
-  Blocker* blocker = nullptr;
-  bool in_exec = false;
-  // Set when the command runs again for a blocked client. A handler that still finds nothing
-  // sets not_served and writes no reply: the client stays blocked.
-  bool serving_blocked = false;
-  bool not_served = false;
-
   // WAL: a write is logged as its argv, replayed with the same clock and db. A handler whose
   // call would not replay to the same effect (SPOP's random pick, INCRBYFLOAT's float result)
   // puts here the commands that do; they are logged instead of argv.
   std::vector<std::vector<std::string>> log_as;
 
+  // Blocking commands. blocker is null where clients cannot block (unit tests): such a
+  // handler replies as on timeout. nested: inside a transaction (or a script) blocking
+  // commands never block.
+  Blocker* blocker = nullptr;
+  bool nested = false;
+  // Set when the command runs again for a blocked client. A handler that still finds nothing
+  // (or finds a key of another type) sets not_served and writes no reply: the client stays
+  // blocked.
+  bool serving_blocked = false;
+  bool not_served = false;
+
   std::string_view arg(size_t i) const { return argv[i]; }
   storage::Db& db() const { return keyspace->db(client->db_index); }
+  size_t num_keys() const { return keys.size(); }
+  // The i-th key in key-spec order.
+  const storage::KeyRef& Key(size_t i) const { return keys[i].ref; }
+  // The key at argument `pos`, in the client's database (or in database `db`). Asserts that the
+  // dispatcher resolved it: a handler touches no key its key specs do not name.
+  const storage::KeyRef& KeyAt(size_t pos) const { return KeyAt(pos, client->db_index); }
+  const storage::KeyRef& KeyAt(size_t pos, size_t db) const {
+    if (!keys.empty() && keys[0].pos == pos && keys[0].db == db) return keys[0].ref;  // most
+    return FindKey(pos, db);
+  }
+
+ private:
+  const storage::KeyRef& FindKey(size_t pos, size_t db) const;
 };
 
 using Handler = void (*)(CommandContext& ctx);
@@ -209,6 +313,9 @@ struct CommandSpec {
   std::vector<KeySpec> key_specs;  // Redis 7 key specs, in Redis's order
   KeyFlagsFn key_flags = nullptr;  // for kKeyVariableFlags specs
   TargetDb target_db;              // MOVE, COPY ... DB
+  // KEYS, SCAN, RANDOMKEY with a backing tier: what to fetch from the backend before the
+  // handler runs (see BackendQuery); null for every other command.
+  BackendQueryFn backend_query = nullptr;
   Handler handler = nullptr;
   // Documentation, served by COMMAND DOCS (redis-cli builds its hints from it).
   std::string group;    // "string", "generic", "connection", "server", ...
@@ -221,11 +328,9 @@ struct CommandSpec {
   // Redis's legacy (first key, last key, step) triple, derived from key_specs by the registry
   // as Redis does (COMMAND INFO fields 4-6); kMovableKeys is set when it cannot name every key.
   int first_key = 0, last_key = 0, key_step = 0;
-  // Temporary, for server/ until the dispatcher reads the reach flags and target_db itself:
-  // set by the registry when the command reaches beyond the keys of its key specs (kReachDb,
-  // kReachAll, kSwitchesDb, or a key in another database through target_db); whoever must
-  // hold its shards holds them all.
-  bool whole_keyspace = false;
+  // Derived too: the argument of the command's only key when its key specs name exactly one
+  // key at a fixed index (GET, SET, HSET...: most commands), else 0. The dispatcher's fast path.
+  uint32_t single_key = 0;
 };
 
 // The keys of one invocation (argv[0] is the command name), in key-spec order, with their
@@ -234,9 +339,6 @@ struct CommandSpec {
 // capacity covers the common cases without allocating.
 using KeyArgs = absl::InlinedVector<KeyArg, 4>;
 bool GetKeys(const CommandSpec& spec, const std::string_view* argv, size_t argc, KeyArgs* out);
-// Temporary, for server/: the argument positions GetKeys finds (none when it returns false).
-void CompatKeyPositions(const CommandSpec& spec, const std::string_view* argv, size_t argc,
-                        std::vector<size_t>* out);
 
 // The options of SCAN, HSCAN, SSCAN, ZSCAN from argv[first]: [MATCH pattern] [COUNT count]
 // and, for SCAN only (allow_type), [TYPE type]. False after writing Redis's error.
@@ -270,7 +372,8 @@ class CommandRegistry {
  private:
   std::vector<std::unique_ptr<CommandSpec>> owned_;
   std::vector<const CommandSpec*> ordered_;
-  std::vector<std::pair<std::string, const CommandSpec*>> index_;  // sorted by name
+  static uint64_t NameHash(std::string_view name);  // case-insensitive
+  std::vector<const CommandSpec*> table_;  // open addressing by NameHash, a quarter full
   uint32_t next_id_ = 0;
 };
 

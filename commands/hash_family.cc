@@ -28,15 +28,7 @@ using storage::HashObject;
 using storage::KeyRef;
 using storage::ListpackHash;
 using storage::ObjType;
-using storage::ShardLock;
 
-constexpr char kHashValueNotInteger[] = "ERR hash value is not an integer";
-constexpr char kHashValueNotFloat[] = "ERR hash value is not a float";
-constexpr char kIncrNanOrInf[] = "ERR value is NaN or Infinity";
-constexpr char kOutOfRange[] = "ERR value is out of range";
-constexpr char kCountOutOfRange[] =
-    "ERR value is out of range, value must between -9223372036854775807 and "
-    "9223372036854775807";
 // HSCAN of a missing key: cursor 0, no elements.
 constexpr char kEmptyScan[] = "*2\r\n$1\r\n0\r\n*0\r\n";
 // A random reply (HRANDFIELD with a negative count) stops growing past this many bytes and
@@ -144,11 +136,10 @@ class HashWriter {
 // HSET key field value [field value ...] (replies the number of new fields) and HMSET (OK).
 void HSetGeneric(CommandContext& ctx, bool hmset) {
   if (ctx.argc % 2 == 1) {
-    return ctx.out->Error(Format("ERR wrong number of arguments for '%s' command",
+    return ctx.out->Error(Format(err::kWrongArity,
                                  hmset ? "hmset" : "hset"));
   }
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   HashWriter w(ctx, k);
   if (!w.Open()) return;
   int64_t created = 0;
@@ -162,8 +153,7 @@ void HSet(CommandContext& ctx) { HSetGeneric(ctx, false); }
 void HMSet(CommandContext& ctx) { HSetGeneric(ctx, true); }
 
 void HSetNx(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   HashWriter w(ctx, k);
   if (!w.Open()) return;
   if (w.hash() != nullptr && w.hash()->Contains(ctx.arg(2))) return ctx.out->Integer(0);
@@ -174,8 +164,7 @@ void HSetNx(CommandContext& ctx) {
 }
 
 void HDel(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   HashWriter w(ctx, k);
   if (!w.Open()) return;
   int64_t deleted = 0;
@@ -193,14 +182,13 @@ void HDel(CommandContext& ctx) {
 void HIncrBy(CommandContext& ctx) {
   int64_t incr;
   if (!ParseInt64(ctx.arg(3), &incr)) return ctx.out->Error(err::kNotInteger);
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   HashWriter w(ctx, k);
   if (!w.Open()) return;
   int64_t value = 0;
   std::string_view current;
   if (w.hash() != nullptr && w.hash()->Get(ctx.arg(2), &current) && !ParseInt64(current, &value))
-    return ctx.out->Error(kHashValueNotInteger);
+    return ctx.out->Error(err::kHashValueNotInteger);
   if ((incr < 0 && value < 0 && incr < std::numeric_limits<int64_t>::min() - value) ||
       (incr > 0 && value > 0 && incr > std::numeric_limits<int64_t>::max() - value))
     return ctx.out->Error(err::kOverflow);
@@ -216,16 +204,15 @@ void HIncrBy(CommandContext& ctx) {
 void HIncrByFloat(CommandContext& ctx) {
   long double incr;
   if (!ParseLongDouble(ctx.arg(3), &incr)) return ctx.out->Error(err::kNotFloat);
-  if (std::isnan(incr) || std::isinf(incr)) return ctx.out->Error(kIncrNanOrInf);
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  if (std::isnan(incr) || std::isinf(incr)) return ctx.out->Error(err::kValueNanOrInf);
+  const KeyRef& k = ctx.KeyAt(1);
   HashWriter w(ctx, k);
   if (!w.Open()) return;
   long double value = 0;
   std::string_view current;
   if (w.hash() != nullptr && w.hash()->Get(ctx.arg(2), &current) &&
       !ParseLongDouble(current, &value))
-    return ctx.out->Error(kHashValueNotFloat);
+    return ctx.out->Error(err::kHashValueNotFloat);
   value += incr;
   std::string text;
   if (std::isnan(value) || std::isinf(value) || !FormatLongDoubleHuman(value, &text))
@@ -240,8 +227,7 @@ void HIncrByFloat(CommandContext& ctx) {
 // ---- reads ----
 
 void HGet(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   HashObject* h;
   if (!LookupHash(ctx, k, &h)) return;
   std::string_view value;
@@ -250,8 +236,7 @@ void HGet(CommandContext& ctx) {
 }
 
 void HMGet(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   HashObject* h;
   if (!LookupHash(ctx, k, &h)) return;
   ctx.out->ArrayHeader(ctx.argc - 2);
@@ -266,24 +251,21 @@ void HMGet(CommandContext& ctx) {
 }
 
 void HLen(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   HashObject* h;
   if (!LookupHash(ctx, k, &h)) return;
   ctx.out->Integer(h != nullptr ? static_cast<int64_t>(h->size()) : 0);
 }
 
 void HExists(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   HashObject* h;
   if (!LookupHash(ctx, k, &h)) return;
   ctx.out->Integer(h != nullptr && h->Contains(ctx.arg(2)) ? 1 : 0);
 }
 
 void HStrLen(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   HashObject* h;
   if (!LookupHash(ctx, k, &h)) return;
   std::string_view value;
@@ -295,8 +277,7 @@ enum GetAllWhat : uint32_t { kFields = 1, kValues = 2 };
 
 // HKEYS, HVALS (arrays) and HGETALL (a map in RESP3).
 void GetAllGeneric(CommandContext& ctx, uint32_t what) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   HashObject* h;
   if (!LookupHash(ctx, k, &h)) return;
   bool both = what == (kFields | kValues);
@@ -327,8 +308,7 @@ void ReplyRandomPair(CommandContext& ctx, bool with_values, std::string_view fie
 // HRANDFIELD key count [WITHVALUES]. Redis's four cases: a negative count samples with
 // repetition; count >= size returns the whole hash; otherwise `count` distinct fields.
 void HRandFieldWithCount(CommandContext& ctx, int64_t l, bool with_values) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   HashObject* h;
   if (!LookupHash(ctx, k, &h)) return;
   if (h == nullptr) return ctx.out->ArrayHeader(0);
@@ -404,19 +384,18 @@ void HRandField(CommandContext& ctx) {
   if (ctx.argc >= 3) {
     int64_t l;
     if (!ParseInt64(ctx.arg(2), &l)) return ctx.out->Error(err::kNotInteger);
-    if (l == std::numeric_limits<int64_t>::min()) return ctx.out->Error(kCountOutOfRange);
+    if (l == std::numeric_limits<int64_t>::min()) return ctx.out->Error(err::kCountOutOfRange);
     bool with_values = false;
     if (ctx.argc > 4 || (ctx.argc == 4 && !EqualsIgnoreCase(ctx.arg(3), "withvalues"))) {
       return ctx.out->Error(err::kSyntax);
     } else if (ctx.argc == 4) {
       with_values = true;
       constexpr int64_t kHalf = std::numeric_limits<int64_t>::max() / 2;
-      if (l < -kHalf || l > kHalf) return ctx.out->Error(kOutOfRange);
+      if (l < -kHalf || l > kHalf) return ctx.out->Error(err::kValueOutOfRange);
     }
     return HRandFieldWithCount(ctx, l, with_values);
   }
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   HashObject* h;
   if (!LookupHash(ctx, k, &h)) return;
   if (h == nullptr) return ctx.out->NullBulk();
@@ -439,8 +418,7 @@ void HRandField(CommandContext& ctx) {
 void HScan(CommandContext& ctx) {
   uint64_t cursor;
   if (!ParseScanCursor(ctx.arg(2), &cursor)) return ctx.out->Error(err::kInvalidCursor);
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   HashObject* h;
   if (!LookupHash(ctx, k, &h)) return;
   if (h == nullptr) return ctx.out->Raw(kEmptyScan);

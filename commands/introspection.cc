@@ -333,10 +333,6 @@ std::string DescribeSyntaxForTest(std::string_view syntax, std::string_view comm
 
 namespace {
 
-constexpr char kInvalidCommand[] = "ERR Invalid command specified";
-constexpr char kInvalidArgCount[] = "ERR Invalid number of arguments specified for command";
-constexpr char kNoKeyArgs[] = "ERR The command has no key arguments";
-constexpr char kInvalidArgs[] = "ERR Invalid arguments specified for command";
 
 // Redis's order of COMMAND INFO flags, restricted to the flags strata has.
 constexpr struct {
@@ -695,14 +691,14 @@ void GetKeysReply(CommandContext& ctx, bool with_flags) {
   const CommandSpec* s = ctx.registry->Find(argv[0]);
   if (s != nullptr && !s->subcommands.empty() && argc >= 2)
     s = ctx.registry->FindSubcommand(*s, argv[1]);
-  if (s == nullptr) return ctx.out->Error(kInvalidCommand);
+  if (s == nullptr) return ctx.out->Error(err::kInvalidCommand);
   // Specs flagged not_key (shard channels) name no key.
   bool has_keys = std::any_of(s->key_specs.begin(), s->key_specs.end(),
                               [](const KeySpec& k) { return !(k.flags & kKeyNotKey); });
-  if (!has_keys) return ctx.out->Error(kNoKeyArgs);
-  if (!ArityOk(s->arity, argc)) return ctx.out->Error(kInvalidArgCount);
+  if (!has_keys) return ctx.out->Error(err::kNoKeyArgs);
+  if (!ArityOk(s->arity, argc)) return ctx.out->Error(err::kInvalidArgCount);
   KeyArgs keys;
-  if (!GetKeys(*s, argv, argc, &keys) || keys.empty()) return ctx.out->Error(kInvalidArgs);
+  if (!GetKeys(*s, argv, argc, &keys) || keys.empty()) return ctx.out->Error(err::kInvalidArgs);
   ctx.out->ArrayHeader(keys.size());
   for (const KeyArg& k : keys) {
     if (!with_flags) {

@@ -1,9 +1,8 @@
 // Generic key commands (Redis's db.c / expire.c / object.c): DEL, EXISTS, the EXPIRE and TTL
 // families, TYPE, KEYS, SCAN, RENAME, COPY, MOVE, RANDOMKEY, OBJECT, DBSIZE. Replies and error
 // texts follow Redis 7.0.15 exactly.
-// Locking: single-key commands hold their key's shard lock; commands on several keys lock all
-// their shards up front (MultiShardLock), so each command is atomic. KEYS and RANDOMKEY lock
-// every shard of the database; SCAN holds one shard at a time, like Redis it gives no snapshot.
+// Locking: the dispatcher holds the shards of a command's keys while its handler runs, so each
+// command is atomic; KEYS, SCAN, RANDOMKEY and DBSIZE run with the whole database held.
 // Thread: handlers run on any worker.
 #include <iterator>
 #include <limits>
@@ -26,33 +25,12 @@ using storage::Db;
 using storage::Entry;
 using storage::KeyRef;
 using storage::kNoExpire;
-using storage::MultiShardLock;
 using storage::ObjType;
 using storage::Shard;
-using storage::ShardLock;
+constexpr storage::Shard::Lookup kNoTouch = storage::Shard::Lookup::kNoTouch;
 
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
-
-// A ref that names only a shard, to lock whole databases through MultiShardLock.
-KeyRef ShardRef(Db& db, size_t i) { return KeyRef{{}, 0, &db.shard(i), i}; }
-
-void LockAllShards(Db& db, size_t db_index, MultiShardLock* lock) {
-  for (size_t i = 0; i < db.num_shards(); ++i) lock->Add(db_index, ShardRef(db, i));
-  lock->LockAll();
-}
-
-// Refs of argv[first..] in the current database, their shards locked.
-void LockKeys(CommandContext& ctx, size_t first, std::vector<KeyRef>* refs,
-              MultiShardLock* lock) {
-  Db& db = ctx.db();
-  refs->reserve(ctx.argc - first);
-  for (size_t i = first; i < ctx.argc; ++i) {
-    refs->push_back(db.Ref(ctx.arg(i)));
-    lock->Add(ctx.client->db_index, refs->back());
-  }
-  lock->LockAll();
-}
 
 // Redis's getIntFromObjectOrReply: an int64 that must also fit a C int.
 bool ParseIntOrReply(CommandContext& ctx, std::string_view arg, int64_t* out) {
@@ -87,25 +65,22 @@ std::mt19937_64& Rng() {
 // ---- DEL / UNLINK / EXISTS / TOUCH ----
 
 void Del(CommandContext& ctx) {
-  std::vector<KeyRef> refs;
-  MultiShardLock lock;
-  LockKeys(ctx, 1, &refs, &lock);
   int64_t deleted = 0;
-  for (const KeyRef& k : refs)
+  for (size_t i = 0; i < ctx.num_keys(); ++i) {
+    const KeyRef& k = ctx.Key(i);
     if (k.shard->Erase(k.key, k.hash, ctx.now_ms)) ++deleted;
+  }
   ctx.dirty += static_cast<uint64_t>(deleted);
   ctx.out->Integer(deleted);
 }
 
 // EXISTS and TOUCH: how many of the arguments name a live key (repeats count again).
 void Exists(CommandContext& ctx) {
-  std::vector<KeyRef> refs;
-  MultiShardLock lock;
-  LockKeys(ctx, 1, &refs, &lock);
   int64_t n = 0;
-  storage::NoTouch no_touch;  // not an access (as Redis)
-  for (const KeyRef& k : refs)
-    if (k.shard->Find(k.key, k.hash, ctx.now_ms) != nullptr) ++n;
+  for (size_t i = 0; i < ctx.num_keys(); ++i) {
+    const KeyRef& k = ctx.Key(i);
+    if (k.shard->Find(k.key, k.hash, ctx.now_ms, kNoTouch) != nullptr) ++n;  // not an access
+  }
   ctx.out->Integer(n);
 }
 
@@ -125,7 +100,7 @@ void ExpireGeneric(CommandContext& ctx, bool relative, bool seconds, const char*
     else if (EqualsIgnoreCase(opt, "LT")) flags |= kLT;
     else
       return ctx.out->Error(
-          Format("ERR Unsupported option %.*s", static_cast<int>(opt.size()), opt.data()));
+          Format(err::kUnsupportedOption, static_cast<int>(opt.size()), opt.data()));
   }
   if ((flags & kNX) && (flags & (kXX | kGT | kLT))) return ctx.out->Error(err::kExpireNxConflict);
   if ((flags & kGT) && (flags & kLT)) return ctx.out->Error(err::kExpireGtLtConflict);
@@ -141,8 +116,7 @@ void ExpireGeneric(CommandContext& ctx, bool relative, bool seconds, const char*
   if (when > kInt64Max - base) return ctx.out->Error(Format(err::kInvalidExpire, command));
   when += base;
 
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (e == nullptr) return ctx.out->Integer(0);
   if (flags != 0) {
@@ -168,10 +142,8 @@ void PExpireAt(CommandContext& ctx) { ExpireGeneric(ctx, false, false, "pexpirea
 
 // TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 no key, -1 no TTL; seconds are rounded to nearest.
 void TtlGeneric(CommandContext& ctx, bool ms, bool absolute) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
-  storage::NoTouch no_touch;
-  Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
+  const KeyRef& k = ctx.KeyAt(1);
+  Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms, kNoTouch);
   if (e == nullptr) return ctx.out->Integer(-2);
   if (!e->HasExpire()) return ctx.out->Integer(-1);
   int64_t t = absolute ? e->expire_ms() : e->expire_ms() - ctx.now_ms;
@@ -185,8 +157,7 @@ void ExpireTime(CommandContext& ctx) { TtlGeneric(ctx, false, true); }
 void PExpireTime(CommandContext& ctx) { TtlGeneric(ctx, true, true); }
 
 void Persist(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (e == nullptr || !e->HasExpire()) return ctx.out->Integer(0);
   k.shard->SetExpire(e, kNoExpire);
@@ -195,21 +166,19 @@ void Persist(CommandContext& ctx) {
 }
 
 void Type(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
-  storage::NoTouch no_touch;
-  Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
+  const KeyRef& k = ctx.KeyAt(1);
+  Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms, kNoTouch);
   ctx.out->SimpleString(e == nullptr ? "none" : storage::TypeName(e->type()));
 }
 
 // ---- whole-database commands ----
 
+// KEYS pattern. The dispatcher holds every shard of the database. With a backing tier the
+// keys only in the backend come from a backend query answered before the handler runs.
 void Keys(CommandContext& ctx) {
   std::string_view pattern = ctx.arg(1);
   bool all = pattern == "*";
   Db& db = ctx.db();
-  MultiShardLock lock;
-  LockAllShards(db, ctx.client->db_index, &lock);
   std::vector<std::string_view> keys;
   for (size_t i = 0; i < db.num_shards(); ++i) {
     db.shard(i).dict().ForEach([&](Entry* e) {
@@ -217,33 +186,83 @@ void Keys(CommandContext& ctx) {
       if (all || GlobMatch(pattern, e->key())) keys.push_back(e->key());
     });
   }
-  // With a backing tier: the matching keys that are only in the backend (not in memory, and
-  // not deleted since the backend was read: still in the key index).
-  if (const std::vector<std::string>* backend_keys = storage::tl_backend_keys) {
-    for (const std::string& k : *backend_keys) {
-      KeyRef r = db.Ref(k);
-      if (r.shard->tier != nullptr && r.shard->dict().Find(k, r.hash) == nullptr &&
-          r.shard->tier->index.contains(r.hash))
-        keys.push_back(k);
+  // The matching keys the backend holds that are not in memory and not deleted since (still
+  // in the key index).
+  if (ctx.backend != nullptr) {
+    for (const BackendKey& k : ctx.backend->keys) {
+      KeyRef r = db.Ref(k.key);
+      if (r.shard->OnlyInBackend(r.key, r.hash)) keys.push_back(k.key);
     }
   }
   ctx.out->ArrayHeader(keys.size());
   for (std::string_view k : keys) ctx.out->Bulk(k);  // views stay valid: shards still locked
 }
 
+// With a backing tier, KEYS first lists the backend's keys matching its pattern, when the
+// database has keys that are only there.
+bool KeysBackendQuery(const CommandContext& ctx, BackendQuery* q) {
+  if (ctx.db().BackendOnly() == 0) return false;
+  q->kind = BackendQuery::Kind::kKeys;
+  q->db = static_cast<uint32_t>(ctx.client->db_index);
+  q->pattern.assign(ctx.arg(1));
+  return true;
+}
 
 // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
-// The cursor is bucket_cursor * shards + shard: shards are walked in order, each with Redis's
-// reverse-binary bucket cursor, which guarantees every key present for the whole iteration is
-// returned across table resizes. A call walks buckets until COUNT keys were gathered or
-// 10 * COUNT buckets were visited, moving on to the next shard when one is done.
+// Phase 1, memory: the cursor is bucket_cursor * shards + shard: shards are walked in order,
+// each with Redis's reverse-binary bucket cursor, which guarantees every key present for the
+// whole iteration is returned across table resizes. A call walks buckets until COUNT keys were
+// gathered or 10 * COUNT buckets were visited, moving on to the next shard when one is done.
+// Phase 2, with a backing tier: the backend's keys in its stable order (backend::KeyPosition),
+// a page per call, fetched before the handler runs; the cursor is kBackendPhase | position.
+// Phase 1 skips the entries whose value the backend holds as it is (clean): phase 2 returns
+// them, with the keys only in the backend. So a key present for the whole scan is returned:
+// in phase 1 if it was dirty when its bucket was visited, else in phase 2 (a clean or
+// backend-only key has its row committed, and rows of existing keys are never removed). Keys
+// written since the last checkpoint that also have an older row may come twice, which
+// Redis's SCAN allows; a quiet database (everything checkpointed) returns each key once.
+constexpr uint64_t kBackendPhase = uint64_t{1} << 63;
+
+bool MatchesScan(const ScanOptions& opt, std::string_view key, storage::ObjType type) {
+  if (!opt.Matches(key)) return false;
+  return !opt.by_type || EqualsIgnoreCase(opt.type, storage::TypeName(type));
+}
+
+// Phase 2: the page the backend answered, minus keys deleted since; a key in memory is
+// filtered by its current type.
+void ScanBackendPage(CommandContext& ctx, const ScanOptions& opt) {
+  Db& db = ctx.db();
+  std::vector<std::string_view> keys;
+  uint64_t next = 0;
+  if (ctx.backend != nullptr) {
+    for (const BackendKey& k : ctx.backend->keys) {
+      KeyRef r = db.Ref(k.key);
+      storage::ObjType type = k.type;
+      if (const Entry* e = r.shard->Find(r.key, r.hash, ctx.now_ms, kNoTouch)) {
+        type = e->type();
+      } else if (!r.shard->OnlyInBackend(r.key, r.hash)) {
+        continue;  // deleted (or expired) since the backend wrote its row
+      }
+      if (MatchesScan(opt, k.key, type)) keys.push_back(k.key);
+    }
+    next = ctx.backend->next == 0 ? 0 : kBackendPhase | ctx.backend->next;
+  }
+  std::string cursor_text = std::to_string(next);
+  ctx.out->ArrayHeader(2);
+  ctx.out->Bulk(cursor_text);
+  ctx.out->ArrayHeader(keys.size());
+  for (std::string_view k : keys) ctx.out->Bulk(k);
+}
+
 void Scan(CommandContext& ctx) {
   uint64_t cursor;
   if (!ParseScanCursor(ctx.arg(1), &cursor)) return ctx.out->Error(err::kInvalidCursor);
   ScanOptions opt;
   if (!ParseScanOptions(ctx, 2, true, &opt)) return;
+  if (cursor & kBackendPhase) return ScanBackendPage(ctx, opt);
 
   Db& db = ctx.db();
+  const bool tiered = ctx.keyspace->tiered();
   const uint64_t num_shards = db.num_shards();
   uint64_t shard_index = cursor % num_shards;
   uint64_t bucket = cursor / num_shards;
@@ -254,32 +273,31 @@ void Scan(CommandContext& ctx) {
   std::vector<std::string> expired;
   uint64_t next_cursor = 0;
   for (;;) {
-    Shard& shard = db.shard(shard_index);
-    {
-      ShardLock lock(&shard);
-      for (;;) {
-        bucket = shard.dict().ScanStep(bucket, [&](Entry* e) {
-          ++visited;
-          if (e->IsExpired(ctx.now_ms)) {
-            expired.emplace_back(e->key());
-            return;
-          }
-          if (!opt.Matches(e->key())) return;
-          if (opt.by_type && !EqualsIgnoreCase(opt.type, storage::TypeName(e->type()))) return;
-          keys.emplace_back(e->key());
-        });
-        --budget;
-        if (bucket == 0 || budget == 0 || visited >= want) break;
-      }
-      // Expired keys are deleted on the way, as Redis's SCAN does (never inside ScanStep).
-      for (const std::string& k : expired) shard.Find(k, storage::HashKey(k), ctx.now_ms);
-      expired.clear();
+    Shard& shard = db.shard(shard_index);  // held by the dispatcher, as the whole database
+    for (;;) {
+      bucket = shard.dict().ScanStep(bucket, [&](Entry* e) {
+        ++visited;
+        if (e->IsExpired(ctx.now_ms)) {
+          expired.emplace_back(e->key());
+          return;
+        }
+        if (tiered && shard.Clean(e)) return;  // phase 2 returns it
+        if (MatchesScan(opt, e->key(), e->type())) keys.emplace_back(e->key());
+      });
+      --budget;
+      if (bucket == 0 || budget == 0 || visited >= want) break;
     }
+    // Expired keys are deleted on the way, as Redis's SCAN does (never inside ScanStep).
+    for (const std::string& k : expired) shard.Find(k, storage::HashKey(k), ctx.now_ms);
+    expired.clear();
     if (bucket != 0) {
       next_cursor = bucket * num_shards + shard_index;
       break;
     }
-    if (++shard_index == num_shards) break;  // the last shard is done: cursor 0
+    if (++shard_index == num_shards) {  // the last shard is done
+      next_cursor = tiered ? kBackendPhase : 0;
+      break;
+    }
     if (budget == 0 || visited >= want) {
       next_cursor = shard_index;  // bucket cursor 0 of the next shard
       break;
@@ -293,15 +311,39 @@ void Scan(CommandContext& ctx) {
   for (const std::string& k : keys) ctx.out->Bulk(k);
 }
 
+// SCAN's phase 2 asks the backend for the page at the cursor's position.
+bool ScanBackendQuery(const CommandContext& ctx, BackendQuery* q) {
+  uint64_t cursor;
+  if (!ParseScanCursor(ctx.arg(1), &cursor) || !(cursor & kBackendPhase)) return false;
+  int64_t count = 10;
+  for (size_t i = 2; i + 1 < ctx.argc; i += 2)  // COUNT, if valid (else the handler's error)
+    if (EqualsIgnoreCase(ctx.arg(i), "COUNT") && ParseInt64(ctx.arg(i + 1), &count) && count < 1)
+      return false;
+  q->kind = BackendQuery::Kind::kPage;
+  q->db = static_cast<uint32_t>(ctx.client->db_index);
+  q->from = cursor & ~kBackendPhase;
+  q->count = static_cast<size_t>(std::min<int64_t>(count, 100000));
+  return true;
+}
+
+// RANDOMKEY: a shard weighted by its size, then an entry in it. With keys only in the backend,
+// one of them in proportion to their number: the key at a random position of the backend's
+// order, fetched before the handler runs.
 void RandomKey(CommandContext& ctx) {
   Db& db = ctx.db();
-  MultiShardLock lock;
-  LockAllShards(db, ctx.client->db_index, &lock);
   for (;;) {
-    size_t total = 0;
-    for (size_t i = 0; i < db.num_shards(); ++i) total += db.shard(i).size();
+    size_t total = 0, backend_only = 0;
+    for (size_t i = 0; i < db.num_shards(); ++i) {
+      total += db.shard(i).size();
+      backend_only += db.shard(i).BackendOnly();
+    }
+    if (ctx.backend != nullptr && !ctx.backend->keys.empty() && backend_only > 0 &&
+        Rng()() % (total + backend_only) >= total) {
+      const std::string& key = ctx.backend->keys[0].key;
+      KeyRef r = db.Ref(key);
+      if (r.shard->OnlyInBackend(r.key, r.hash)) return ctx.out->Bulk(key);
+    }
     if (total == 0) return ctx.out->NullBulk();
-    // Pick a shard weighted by its size, then an entry in it.
     size_t pick = static_cast<size_t>(Rng()() % total);
     size_t i = 0;
     while (pick >= db.shard(i).size()) pick -= db.shard(i++).size();
@@ -313,18 +355,24 @@ void RandomKey(CommandContext& ctx) {
   }
 }
 
-void DbSize(CommandContext& ctx) { ctx.out->Integer(static_cast<int64_t>(ctx.db().Size())); }
+bool RandomKeyBackendQuery(const CommandContext& ctx, BackendQuery* q) {
+  if (ctx.db().BackendOnly() == 0) return false;
+  q->kind = BackendQuery::Kind::kRandom;
+  q->db = static_cast<uint32_t>(ctx.client->db_index);
+  q->from = Rng()() >> 2;  // a position in the backend's 62-bit key order
+  return true;
+}
+
+void DbSize(CommandContext& ctx) {
+  ctx.out->Integer(static_cast<int64_t>(ctx.db().Size(ctx.held)));  // the database is held
+}
 
 // ---- RENAME / COPY / MOVE ----
 
 void RenameGeneric(CommandContext& ctx, bool nx) {
   std::string_view src = ctx.arg(1), dst = ctx.arg(2);
-  Db& db = ctx.db();
-  KeyRef ks = db.Ref(src), kd = db.Ref(dst);
-  MultiShardLock lock;
-  lock.Add(ctx.client->db_index, ks);
-  lock.Add(ctx.client->db_index, kd);
-  lock.LockAll();
+  const KeyRef& ks = ctx.KeyAt(1);
+  const KeyRef& kd = ctx.KeyAt(2);
   Entry* e = ks.shard->Find(src, ks.hash, ctx.now_ms);
   if (e == nullptr) return ctx.out->Error(err::kNoSuchKey);
   if (src == dst) return nx ? ctx.out->Integer(0) : ctx.out->Ok();
@@ -357,12 +405,8 @@ void Copy(CommandContext& ctx) {
   std::string_view src = ctx.arg(1), dst = ctx.arg(2);
   if (src_db == dst_db && src == dst) return ctx.out->Error(err::kSameObject);
 
-  KeyRef ks = ctx.keyspace->db(src_db).Ref(src);
-  KeyRef kd = ctx.keyspace->db(dst_db).Ref(dst);
-  MultiShardLock lock;
-  lock.Add(src_db, ks);
-  lock.Add(dst_db, kd);
-  lock.LockAll();
+  const KeyRef& ks = ctx.KeyAt(1, src_db);
+  const KeyRef& kd = ctx.KeyAt(2, dst_db);
   Entry* e = ks.shard->Find(src, ks.hash, ctx.now_ms);
   if (e == nullptr) return ctx.out->Integer(0);
   if (!replace && kd.shard->Find(dst, kd.hash, ctx.now_ms) != nullptr)
@@ -378,12 +422,8 @@ void Move(CommandContext& ctx) {
   if (!ParseDbIndexOrReply(ctx, ctx.arg(2), &dst_db)) return;
   if (src_db == dst_db) return ctx.out->Error(err::kSameObject);
   std::string_view key = ctx.arg(1);
-  KeyRef ks = ctx.keyspace->db(src_db).Ref(key);
-  KeyRef kd = ctx.keyspace->db(dst_db).Ref(key);
-  MultiShardLock lock;
-  lock.Add(src_db, ks);
-  lock.Add(dst_db, kd);
-  lock.LockAll();
+  const KeyRef& ks = ctx.KeyAt(1, src_db);
+  const KeyRef& kd = ctx.KeyAt(1, dst_db);
   if (ks.shard->Find(key, ks.hash, ctx.now_ms) == nullptr) return ctx.out->Integer(0);
   if (kd.shard->Find(key, kd.hash, ctx.now_ms) != nullptr) return ctx.out->Integer(0);
   // Same key, so the entry itself moves (with its TTL); no copy.
@@ -400,15 +440,13 @@ bool IntEncoded(std::string_view s, int64_t* v) { return s.size() <= 20 && Parse
 // OBJECT subcommands share the lookup: the key is argv[2]; a missing key replies null. It is
 // not an access (OBJECT IDLETIME would always read 0).
 Entry* ObjectLookup(CommandContext& ctx, const KeyRef& k) {
-  storage::NoTouch no_touch;
-  Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
+  Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms, kNoTouch);
   if (e == nullptr) ctx.out->NullBulk();
   return e;
 }
 
 void ObjectEncoding(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(2));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(2);
   Entry* e = ObjectLookup(ctx, k);
   if (e == nullptr) return;
   if (e->type() != ObjType::kString) return ctx.out->Bulk(e->obj()->EncodingName());
@@ -420,8 +458,7 @@ void ObjectEncoding(CommandContext& ctx) {
 }
 
 void ObjectRefCount(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(2));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(2);
   Entry* e = ObjectLookup(ctx, k);
   if (e == nullptr) return;
   // Redis shares the objects of the integers 0..9999: their refcount reads INT_MAX.
@@ -432,8 +469,7 @@ void ObjectRefCount(CommandContext& ctx) {
 }
 
 void ObjectIdleTime(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(2));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(2);
   Entry* e = ObjectLookup(ctx, k);
   if (e == nullptr) return;
   // Redis checks the key first, then the policy (object.c).
@@ -444,8 +480,7 @@ void ObjectIdleTime(CommandContext& ctx) {
 }
 
 void ObjectFreq(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(2));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(2);
   Entry* e = ObjectLookup(ctx, k);
   if (e == nullptr) return;
   if (!storage::LfuMode()) return ctx.out->Error(err::kLfuNotSelected);
@@ -485,6 +520,12 @@ CommandSpec Cmd(const char* name, int arity, uint32_t flags, std::vector<KeySpec
 constexpr uint32_t kRO = kKeyRO, kReads = kKeyRO | kKeyAccess, kUpdates = kKeyRW | kKeyUpdate;
 constexpr uint32_t kTakes = kKeyRW | kKeyAccess | kKeyDelete;  // the source of RENAME
 constexpr uint32_t kRemoves = kKeyRM | kKeyDelete;
+
+// KEYS, SCAN and RANDOMKEY list keys only a backing tier has: what they need from it first.
+CommandSpec WithBackendQuery(CommandSpec s, BackendQueryFn q) {
+  s.backend_query = q;
+  return s;
+}
 
 }  // namespace
 
@@ -554,17 +595,20 @@ void RegisterKeyFamily(CommandRegistry& r) {
           "Remove the expiration from a key", "key"),
       Cmd("type", 2, kReadOnly | kFast, {Key(1, kRO)}, Type, "1.0.0",
           "Determine the type stored at key", "key"),
-      Cmd("keys", 2, kReadOnly | kReachDb, {}, Keys, "1.0.0",
-          "Find all keys matching the given pattern", "pattern"),
-      Cmd("scan", -2, kReadOnly | kRandom | kReachDb, {}, Scan, "2.8.0",
-          "Incrementally iterate the keys space",
-          "cursor [MATCH pattern] [COUNT count] [TYPE type]"),
+      WithBackendQuery(Cmd("keys", 2, kReadOnly | kReachDb, {}, Keys, "1.0.0",
+                           "Find all keys matching the given pattern", "pattern"),
+                       KeysBackendQuery),
+      WithBackendQuery(Cmd("scan", -2, kReadOnly | kRandom | kReachDb, {}, Scan, "2.8.0",
+                           "Incrementally iterate the keys space",
+                           "cursor [MATCH pattern] [COUNT count] [TYPE type]"),
+                       ScanBackendQuery),
       Cmd("rename", 3, kWrite, {Key(1, kTakes), Key(2, kKeyOW | kKeyUpdate)}, Rename, "1.0.0",
           "Rename a key", "key newkey"),
       Cmd("renamenx", 3, kWrite | kFast, {Key(1, kTakes), Key(2, kKeyOW | kKeyInsert)}, RenameNx,
           "1.0.0", "Rename a key, only if the new key does not exist", "key newkey"),
-      Cmd("randomkey", 1, kReadOnly | kRandom | kReachDb, {}, RandomKey, "1.0.0",
-          "Return a random key from the keyspace", ""),
+      WithBackendQuery(Cmd("randomkey", 1, kReadOnly | kRandom | kReachDb, {}, RandomKey,
+                           "1.0.0", "Return a random key from the keyspace", ""),
+                       RandomKeyBackendQuery),
       std::move(copy),
       std::move(move),
       std::move(object),

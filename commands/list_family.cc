@@ -92,17 +92,7 @@ using list_ops::End;
 using list_ops::Status;
 using storage::KeyRef;
 using storage::ListObject;
-using storage::MultiShardLock;
-using storage::ShardLock;
 
-constexpr char kIndexOutOfRange[] = "ERR index out of range";
-constexpr char kRankZero[] =
-    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
-    "negative to start from the end of the list";
-constexpr char kCountNegative[] = "ERR COUNT can't be negative";
-constexpr char kMaxlenNegative[] = "ERR MAXLEN can't be negative";
-constexpr char kNumkeysPositive[] = "ERR numkeys should be greater than 0";
-constexpr char kCountPositive[] = "ERR count should be greater than 0";
 
 // Writes the WRONGTYPE error for st == kWrongType; true if it did.
 bool WrongType(CommandContext& ctx, Status st) {
@@ -162,8 +152,7 @@ void ReplyAndPop(CommandContext& ctx, ListObject* list, End end, size_t n) {
 
 // LPUSH, RPUSH, LPUSHX, RPUSHX.
 void PushGeneric(CommandContext& ctx, End end, bool only_existing) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ListObject* list;
   if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr) {
@@ -189,13 +178,12 @@ void RPushX(CommandContext& ctx) { PushGeneric(ctx, End::kRight, true); }
 // (null array if missing, empty array for count 0).
 void PopGeneric(CommandContext& ctx, End end, const char* name) {
   if (ctx.argc > 3) {
-    return ctx.out->Error(Format("ERR wrong number of arguments for '%s' command", name));
+    return ctx.out->Error(Format(err::kWrongArity, name));
   }
   bool has_count = ctx.argc == 3;
   int64_t count = 0;
   if (has_count && !IntArgAtLeast(ctx, 2, 0, err::kPositiveCount, &count)) return;
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ListObject* list;
   if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr) return has_count ? ctx.out->NullArray() : ctx.out->NullBulk();
@@ -218,7 +206,7 @@ void RPop(CommandContext& ctx) { PopGeneric(ctx, End::kRight, "rpop"); }
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
 void LMPop(CommandContext& ctx) {
   int64_t numkeys;
-  if (!IntArgAtLeast(ctx, 1, 1, kNumkeysPositive, &numkeys)) return;
+  if (!IntArgAtLeast(ctx, 1, 1, err::kNumkeysPositive, &numkeys)) return;
   // The direction follows the keys.
   if (numkeys >= static_cast<int64_t>(ctx.argc) - 2) return ctx.out->Error(err::kSyntax);
   size_t where_idx = 2 + static_cast<size_t>(numkeys);
@@ -227,23 +215,15 @@ void LMPop(CommandContext& ctx) {
   int64_t count = -1;
   for (size_t j = where_idx + 1; j < ctx.argc; ++j) {
     if (count == -1 && EqualsIgnoreCase(ctx.arg(j), "count") && j + 1 < ctx.argc) {
-      if (!IntArgAtLeast(ctx, ++j, 1, kCountPositive, &count)) return;
+      if (!IntArgAtLeast(ctx, ++j, 1, err::kCountPositive, &count)) return;
     } else {
       return ctx.out->Error(err::kSyntax);
     }
   }
   if (count == -1) count = 1;
 
-  storage::Db& db = ctx.db();
-  std::vector<KeyRef> keys;
-  keys.reserve(static_cast<size_t>(numkeys));
-  MultiShardLock lock;
   for (size_t i = 2; i < where_idx; ++i) {
-    keys.push_back(db.Ref(ctx.arg(i)));
-    lock.Add(ctx.client->db_index, keys.back());
-  }
-  lock.LockAll();
-  for (const KeyRef& k : keys) {
+    const KeyRef& k = ctx.KeyAt(i);
     ListObject* list;
     if (!LookupList(ctx, k, &list)) return;
     if (list == nullptr) continue;
@@ -261,8 +241,7 @@ void LMPop(CommandContext& ctx) {
 // ---- reads ----
 
 void LLen(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ListObject* list;
   if (!LookupList(ctx, k, &list)) return;
   ctx.out->Integer(list != nullptr ? static_cast<int64_t>(list->size()) : 0);
@@ -282,8 +261,7 @@ bool ClampRange(int64_t len, int64_t* start, int64_t* end) {
 void LRange(CommandContext& ctx) {
   int64_t start, end;
   if (!IntArg(ctx, 2, &start) || !IntArg(ctx, 3, &end)) return;
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ListObject* list;
   if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr || !ClampRange(static_cast<int64_t>(list->size()), &start, &end)) {
@@ -296,8 +274,7 @@ void LRange(CommandContext& ctx) {
 }
 
 void LIndex(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ListObject* list;
   if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr) return ctx.out->NullBulk();
@@ -316,17 +293,16 @@ void LPos(CommandContext& ctx) {
     bool more = j + 1 < ctx.argc;
     if (more && EqualsIgnoreCase(opt, "rank")) {
       if (!IntArg(ctx, ++j, &rank)) return;
-      if (rank == 0) return ctx.out->Error(kRankZero);
+      if (rank == 0) return ctx.out->Error(err::kRankZero);
     } else if (more && EqualsIgnoreCase(opt, "count")) {
-      if (!IntArgAtLeast(ctx, ++j, 0, kCountNegative, &count)) return;
+      if (!IntArgAtLeast(ctx, ++j, 0, err::kCountNegative, &count)) return;
     } else if (more && EqualsIgnoreCase(opt, "maxlen")) {
-      if (!IntArgAtLeast(ctx, ++j, 0, kMaxlenNegative, &maxlen)) return;
+      if (!IntArgAtLeast(ctx, ++j, 0, err::kMaxlenNegative, &maxlen)) return;
     } else {
       return ctx.out->Error(err::kSyntax);
     }
   }
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ListObject* list;
   if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr) return count != -1 ? ctx.out->ArrayHeader(0) : ctx.out->NullBulk();
@@ -363,14 +339,13 @@ void LPos(CommandContext& ctx) {
 // ---- edits ----
 
 void LSet(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ListObject* list;
   if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr) return ctx.out->Error(err::kNoSuchKey);
   int64_t index;
   if (!IntArg(ctx, 2, &index)) return;
-  if (!list->Set(index, ctx.arg(3))) return ctx.out->Error(kIndexOutOfRange);
+  if (!list->Set(index, ctx.arg(3))) return ctx.out->Error(err::kIndexOutOfRange);
   ctx.dirty += 1;
   ctx.out->Ok();
 }
@@ -385,8 +360,7 @@ void LInsert(CommandContext& ctx) {
   } else {
     return ctx.out->Error(err::kSyntax);
   }
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ListObject* list;
   if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr) return ctx.out->Integer(0);
@@ -401,8 +375,7 @@ void LInsert(CommandContext& ctx) {
 void LRem(CommandContext& ctx) {
   int64_t count;
   if (!IntArg(ctx, 2, &count)) return;
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ListObject* list;
   if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr) return ctx.out->Integer(0);
@@ -416,8 +389,7 @@ void LRem(CommandContext& ctx) {
 void LTrim(CommandContext& ctx) {
   int64_t start, end;
   if (!IntArg(ctx, 2, &start) || !IntArg(ctx, 3, &end)) return;
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ListObject* list;
   if (!LookupList(ctx, k, &list)) return;
   if (list == nullptr) return ctx.out->Ok();
@@ -440,13 +412,8 @@ void LTrim(CommandContext& ctx) {
 // ---- moves ----
 
 void MoveGeneric(CommandContext& ctx, End from, End to) {
-  storage::Db& db = ctx.db();
-  KeyRef src = db.Ref(ctx.arg(1));
-  KeyRef dst = db.Ref(ctx.arg(2));
-  MultiShardLock lock;
-  lock.Add(ctx.client->db_index, src);
-  lock.Add(ctx.client->db_index, dst);
-  lock.LockAll();
+  const KeyRef& src = ctx.KeyAt(1);
+  const KeyRef& dst = ctx.KeyAt(2);
   std::string moved;
   Status st = list_ops::Move(src, dst, ctx.now_ms, from, to, &moved);
   if (WrongType(ctx, st)) return;

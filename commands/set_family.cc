@@ -3,10 +3,8 @@
 // SSCAN. Replies, error texts and the order in which arguments and keys are checked follow
 // Redis 7.0.15, including which encoding a stored result gets (a result set is built as a
 // fresh intset and converts on the way, like Redis's). The value is storage::SetObject.
-// Locking: single-key commands hold their key's shard lock; SMOVE, the algebra and the STORE
-// forms lock every key they name (destination included) up front with MultiShardLock, so each
-// is atomic.
-// Thread: handlers run on any worker; every key is touched under its shard lock.
+// Locking: the dispatcher holds the shards of every key a command names (destination included)
+// while its handler runs, so each is atomic.
 #include <algorithm>
 #include <deque>
 #include <limits>
@@ -27,17 +25,9 @@ namespace {
 
 using storage::Entry;
 using storage::KeyRef;
-using storage::MultiShardLock;
 using storage::ObjType;
 using storage::SetObject;
-using storage::ShardLock;
 
-constexpr char kNumkeysPositive[] = "ERR numkeys should be greater than 0";
-constexpr char kTooManyKeys[] = "ERR Number of keys can't be greater than number of args";
-constexpr char kLimitNegative[] = "ERR LIMIT can't be negative";
-constexpr char kSRandCountRange[] =
-    "ERR value is out of range, value must between -9223372036854775807 and "
-    "9223372036854775807";
 
 // SRANDMEMBER with a negative count repeats members, so its reply is not bounded by the set.
 // Redis stops such a reply when the client's output limit closes the connection; the default
@@ -78,16 +68,13 @@ void StoreSet(const KeyRef& k, SetObject* set) {
   k.shard->Put(Entry::NewObject(k.key, ObjType::kSet, set, storage::kNoExpire), k.hash);
 }
 
-// Refs of the keys argv[first..last] (inclusive), then of argv[extra] when extra != 0, with
-// every shard locked (each once, in the global order) before any key is looked at.
-void LockKeys(CommandContext& ctx, size_t first, size_t last, size_t extra,
-              std::vector<KeyRef>* refs, MultiShardLock* lock) {
-  storage::Db& db = ctx.db();
+// Refs of the keys argv[first..last] (inclusive), then of argv[extra] when extra != 0 (their
+// shards are held by the dispatcher).
+void KeyRefs(CommandContext& ctx, size_t first, size_t last, size_t extra,
+             std::vector<KeyRef>* refs) {
   refs->reserve(last - first + 2);
-  for (size_t i = first; i <= last; ++i) refs->push_back(db.Ref(ctx.arg(i)));
-  if (extra != 0) refs->push_back(db.Ref(ctx.arg(extra)));
-  for (const KeyRef& k : *refs) lock->Add(ctx.client->db_index, k);
-  lock->LockAll();
+  for (size_t i = first; i <= last; ++i) refs->push_back(ctx.KeyAt(i));
+  if (extra != 0) refs->push_back(ctx.KeyAt(extra));
 }
 
 // The sets named by refs (nullptr for a missing key). False, with WRONGTYPE written, when any
@@ -227,8 +214,7 @@ void StoreResult(CommandContext& ctx, const KeyRef& dst, SetObject* result) {
 // ---- single-key writes ----
 
 void SAdd(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   SetObject* set;
   if (!LookupSet(ctx, k, &set)) return;
   if (set == nullptr) {
@@ -244,8 +230,7 @@ void SAdd(CommandContext& ctx) {
 }
 
 void SRem(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   SetObject* set;
   if (!LookupSet(ctx, k, &set)) return;
   if (set == nullptr) return ctx.out->Integer(0);
@@ -265,8 +250,7 @@ void SRem(CommandContext& ctx) {
 // SMOVE source destination member
 void SMove(CommandContext& ctx) {
   std::vector<KeyRef> refs;
-  MultiShardLock lock;
-  LockKeys(ctx, 1, 2, 0, &refs, &lock);
+  KeyRefs(ctx, 1, 2, 0, &refs);
   const KeyRef &src = refs[0], &dst = refs[1];
   std::string_view member = ctx.arg(3);
   bool src_wrong, dst_wrong;
@@ -291,8 +275,7 @@ void SMove(CommandContext& ctx) {
 
 // SMEMBERS (Redis 7.0 serves it with SINTER's code: a missing key is an empty set).
 void SMembers(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   SetObject* set;
   if (!LookupSet(ctx, k, &set)) return;
   if (set == nullptr) return ctx.out->SetHeader(0);
@@ -300,16 +283,14 @@ void SMembers(CommandContext& ctx) {
 }
 
 void SIsMember(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   SetObject* set;
   if (!LookupSet(ctx, k, &set)) return;
   ctx.out->Integer(set != nullptr && set->Contains(ctx.arg(2)) ? 1 : 0);
 }
 
 void SMIsMember(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   SetObject* set;
   if (!LookupSet(ctx, k, &set)) return;
   ctx.out->ArrayHeader(ctx.argc - 2);
@@ -318,8 +299,7 @@ void SMIsMember(CommandContext& ctx) {
 }
 
 void SCard(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   SetObject* set;
   if (!LookupSet(ctx, k, &set)) return;
   ctx.out->Integer(set == nullptr ? 0 : static_cast<int64_t>(set->size()));
@@ -333,8 +313,7 @@ void SCard(CommandContext& ctx) {
 void SPopWithCount(CommandContext& ctx) {
   int64_t count;
   if (!ParseInt64(ctx.arg(2), &count) || count < 0) return ctx.out->Error(err::kPositiveCount);
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   SetObject* set;
   if (!LookupSet(ctx, k, &set)) return;
   if (set == nullptr || count == 0) return ctx.out->SetHeader(0);
@@ -381,8 +360,7 @@ void SPopWithCount(CommandContext& ctx) {
 void SPop(CommandContext& ctx) {
   if (ctx.argc == 3) return SPopWithCount(ctx);
   if (ctx.argc > 3) return ctx.out->Error(err::kSyntax);
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   SetObject* set;
   if (!LookupSet(ctx, k, &set)) return;
   if (set == nullptr) return ctx.out->NullBulk();
@@ -400,11 +378,10 @@ void SPop(CommandContext& ctx) {
 void SRandMemberWithCount(CommandContext& ctx) {
   int64_t l;
   if (!ParseInt64(ctx.arg(2), &l)) return ctx.out->Error(err::kNotInteger);
-  if (l == std::numeric_limits<int64_t>::min()) return ctx.out->Error(kSRandCountRange);
+  if (l == std::numeric_limits<int64_t>::min()) return ctx.out->Error(err::kCountOutOfRange);
   bool distinct = l >= 0;
   uint64_t count = distinct ? static_cast<uint64_t>(l) : static_cast<uint64_t>(-l);
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   SetObject* set;
   if (!LookupSet(ctx, k, &set)) return;
   if (set == nullptr || count == 0) return ctx.out->ArrayHeader(0);
@@ -456,8 +433,7 @@ void SRandMemberWithCount(CommandContext& ctx) {
 void SRandMember(CommandContext& ctx) {
   if (ctx.argc == 3) return SRandMemberWithCount(ctx);
   if (ctx.argc > 3) return ctx.out->Error(err::kSyntax);
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   SetObject* set;
   if (!LookupSet(ctx, k, &set)) return;
   if (set == nullptr) return ctx.out->NullBulk();
@@ -500,43 +476,39 @@ void InterGeneric(CommandContext& ctx, const std::vector<KeyRef>& refs, InterMod
 
 void SInter(CommandContext& ctx) {
   std::vector<KeyRef> refs;
-  MultiShardLock lock;
-  LockKeys(ctx, 1, ctx.argc - 1, 0, &refs, &lock);
+  KeyRefs(ctx, 1, ctx.argc - 1, 0, &refs);
   InterGeneric(ctx, refs, InterMode::kReply, 0);
 }
 
 void SInterStore(CommandContext& ctx) {
   std::vector<KeyRef> refs;
-  MultiShardLock lock;
-  LockKeys(ctx, 2, ctx.argc - 1, 1, &refs, &lock);
+  KeyRefs(ctx, 2, ctx.argc - 1, 1, &refs);
   InterGeneric(ctx, refs, InterMode::kStore, 0);
 }
 
 // SINTERCARD numkeys key [key ...] [LIMIT limit]
 void SInterCard(CommandContext& ctx) {
   int64_t numkeys;
-  if (!ParseInt64(ctx.arg(1), &numkeys) || numkeys < 1) return ctx.out->Error(kNumkeysPositive);
-  if (numkeys > static_cast<int64_t>(ctx.argc) - 2) return ctx.out->Error(kTooManyKeys);
+  if (!ParseInt64(ctx.arg(1), &numkeys) || numkeys < 1) return ctx.out->Error(err::kNumkeysPositive);
+  if (numkeys > static_cast<int64_t>(ctx.argc) - 2) return ctx.out->Error(err::kTooManyKeys);
   size_t last_key = 1 + static_cast<size_t>(numkeys);
   int64_t limit = 0;
   for (size_t j = last_key + 1; j < ctx.argc; ++j) {
     if (EqualsIgnoreCase(ctx.arg(j), "LIMIT") && j + 1 < ctx.argc) {
-      if (!ParseInt64(ctx.arg(++j), &limit) || limit < 0) return ctx.out->Error(kLimitNegative);
+      if (!ParseInt64(ctx.arg(++j), &limit) || limit < 0) return ctx.out->Error(err::kLimitNegative);
     } else {
       return ctx.out->Error(err::kSyntax);
     }
   }
   std::vector<KeyRef> refs;
-  MultiShardLock lock;
-  LockKeys(ctx, 2, last_key, 0, &refs, &lock);
+  KeyRefs(ctx, 2, last_key, 0, &refs);
   InterGeneric(ctx, refs, InterMode::kCard, static_cast<size_t>(limit));
 }
 
 // SUNION/SDIFF key [key ...] and their STORE forms (destination = argv[1]).
 void UnionDiffGeneric(CommandContext& ctx, SetOp op, bool store) {
   std::vector<KeyRef> refs;
-  MultiShardLock lock;
-  LockKeys(ctx, store ? 2 : 1, ctx.argc - 1, store ? 1 : 0, &refs, &lock);
+  KeyRefs(ctx, store ? 2 : 1, ctx.argc - 1, store ? 1 : 0, &refs);
   std::vector<KeyRef> sources(refs.begin(), store ? refs.end() - 1 : refs.end());
   std::vector<SetObject*> sets;
   if (!LookupSets(ctx, sources, &sets)) return;
@@ -561,8 +533,7 @@ void SDiffStore(CommandContext& ctx) { UnionDiffGeneric(ctx, SetOp::kDiff, true)
 void SScan(CommandContext& ctx) {
   uint64_t cursor;
   if (!ParseScanCursor(ctx.arg(2), &cursor)) return ctx.out->Error(err::kInvalidCursor);
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   SetObject* set;
   if (!LookupSet(ctx, k, &set)) return;
   if (set == nullptr) return ctx.out->Raw("*2\r\n$1\r\n0\r\n*0\r\n");

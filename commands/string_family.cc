@@ -21,10 +21,8 @@ namespace {
 using storage::Entry;
 using storage::KeyRef;
 using storage::kNoExpire;
-using storage::MultiShardLock;
 using storage::ObjType;
 using storage::Shard;
-using storage::ShardLock;
 
 bool IsString(const Entry* e) { return e->type() == ObjType::kString; }
 
@@ -169,14 +167,12 @@ bool ExpireAtOrReply(CommandContext& ctx, std::string_view arg, uint32_t flags,
 enum class SetReply { kOkOrNull, kOneOrZero };
 
 // Redis's setGenericCommand, serving SET, SETNX, SETEX and PSETEX.
-void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view value,
-                uint32_t flags, std::string_view expire_arg, const char* command,
-                SetReply reply) {
+void SetGeneric(CommandContext& ctx, std::string_view value, uint32_t flags,
+                std::string_view expire_arg, const char* command, SetReply reply) {
   int64_t when = kNoExpire;
   if ((flags & kAnyExpire) && !ExpireAtOrReply(ctx, expire_arg, flags, command, &when)) return;
 
-  KeyRef k = ctx.db().Ref(key);
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   Entry* old = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (flags & kGet) {
     if (old == nullptr) {
@@ -202,26 +198,25 @@ void Set(CommandContext& ctx) {
   uint32_t flags = 0;
   std::string_view expire;
   if (ctx.argc > 3 && !ParseSetOptions(ctx, 3, true, &flags, &expire)) return;
-  SetGeneric(ctx, ctx.arg(1), ctx.arg(2), flags, expire, "set", SetReply::kOkOrNull);
+  SetGeneric(ctx, ctx.arg(2), flags, expire, "set", SetReply::kOkOrNull);
 }
 
 void SetNx(CommandContext& ctx) {
-  SetGeneric(ctx, ctx.arg(1), ctx.arg(2), kNX, {}, "setnx", SetReply::kOneOrZero);
+  SetGeneric(ctx, ctx.arg(2), kNX, {}, "setnx", SetReply::kOneOrZero);
 }
 
 void SetEx(CommandContext& ctx) {
-  SetGeneric(ctx, ctx.arg(1), ctx.arg(3), kEX, ctx.arg(2), "setex", SetReply::kOkOrNull);
+  SetGeneric(ctx, ctx.arg(3), kEX, ctx.arg(2), "setex", SetReply::kOkOrNull);
 }
 
 void PSetEx(CommandContext& ctx) {
-  SetGeneric(ctx, ctx.arg(1), ctx.arg(3), kPX, ctx.arg(2), "psetex", SetReply::kOkOrNull);
+  SetGeneric(ctx, ctx.arg(3), kPX, ctx.arg(2), "psetex", SetReply::kOkOrNull);
 }
 
 // ---- reads ----
 
 void Get(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (e == nullptr) return ctx.out->NullBulk();
   if (!IsString(e)) return ctx.out->Error(err::kWrongType);
@@ -229,8 +224,7 @@ void Get(CommandContext& ctx) {
 }
 
 void GetSet(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   Entry* old = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (old == nullptr) {
     ctx.out->NullBulk();
@@ -243,8 +237,7 @@ void GetSet(CommandContext& ctx) {
 }
 
 void GetDel(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (e == nullptr) return ctx.out->NullBulk();
   if (!IsString(e)) return ctx.out->Error(err::kWrongType);
@@ -258,8 +251,7 @@ void GetEx(CommandContext& ctx) {
   std::string_view expire;
   if (ctx.argc > 2 && !ParseSetOptions(ctx, 2, false, &flags, &expire)) return;
 
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (e == nullptr) return ctx.out->NullBulk();
   if (!IsString(e)) return ctx.out->Error(err::kWrongType);
@@ -280,8 +272,7 @@ void GetEx(CommandContext& ctx) {
 }
 
 void StrLen(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (e == nullptr) return ctx.out->Integer(0);
   if (!IsString(e)) return ctx.out->Error(err::kWrongType);
@@ -293,8 +284,7 @@ void GetRange(CommandContext& ctx) {
   int64_t start, end;
   if (!ParseInt64(ctx.arg(2), &start) || !ParseInt64(ctx.arg(3), &end))
     return ctx.out->Error(err::kNotInteger);
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (e == nullptr) return ctx.out->Bulk("");
   if (!IsString(e)) return ctx.out->Error(err::kWrongType);
@@ -312,24 +302,10 @@ void GetRange(CommandContext& ctx) {
 
 // ---- multi-key ----
 
-// Computes the refs of the keys argv[first], argv[first + step], ... and locks their shards.
-void LockKeys(CommandContext& ctx, size_t first, size_t step, std::vector<KeyRef>* refs,
-              MultiShardLock* lock) {
-  storage::Db& db = ctx.db();
-  refs->reserve((ctx.argc - first + step - 1) / step);
-  for (size_t i = first; i < ctx.argc; i += step) {
-    refs->push_back(db.Ref(ctx.arg(i)));
-    lock->Add(ctx.client->db_index, refs->back());
-  }
-  lock->LockAll();
-}
-
 void MGet(CommandContext& ctx) {
-  std::vector<KeyRef> refs;
-  MultiShardLock lock;
-  LockKeys(ctx, 1, 1, &refs, &lock);
-  ctx.out->ArrayHeader(refs.size());
-  for (const KeyRef& k : refs) {
+  ctx.out->ArrayHeader(ctx.num_keys());
+  for (size_t i = 0; i < ctx.num_keys(); ++i) {
+    const KeyRef& k = ctx.Key(i);
     Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
     if (e == nullptr || !IsString(e)) {
       ctx.out->NullBulk();
@@ -343,16 +319,15 @@ void MGet(CommandContext& ctx) {
 void MSetGeneric(CommandContext& ctx, bool nx) {
   if (ctx.argc % 2 == 0)
     return ctx.out->Error(
-        Format("ERR wrong number of arguments for '%s' command", nx ? "msetnx" : "mset"));
-  std::vector<KeyRef> refs;
-  MultiShardLock lock;
-  LockKeys(ctx, 1, 2, &refs, &lock);
+        Format(err::kWrongArity, nx ? "msetnx" : "mset"));
   if (nx) {
-    for (const KeyRef& k : refs)
+    for (size_t i = 0; i < ctx.num_keys(); ++i) {
+      const KeyRef& k = ctx.Key(i);
       if (k.shard->Find(k.key, k.hash, ctx.now_ms) != nullptr) return ctx.out->Integer(0);
+    }
   }
-  for (size_t i = 0; i < refs.size(); ++i) {
-    const KeyRef& k = refs[i];
+  for (size_t i = 0; i < ctx.num_keys(); ++i) {
+    const KeyRef& k = ctx.Key(i);
     Entry* old = k.shard->Find(k.key, k.hash, ctx.now_ms);
     StoreString(ctx, k, old, ctx.arg(2 + 2 * i), kNoExpire);
   }
@@ -365,8 +340,7 @@ void MSetNx(CommandContext& ctx) { MSetGeneric(ctx, true); }
 // ---- counters ----
 
 void IncrDecr(CommandContext& ctx, int64_t incr) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   int64_t value = 0;
   if (e != nullptr) {
@@ -401,8 +375,7 @@ void DecrBy(CommandContext& ctx) {
 }
 
 void IncrByFloat(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   long double value = 0, incr;
   if (e != nullptr) {
@@ -424,8 +397,7 @@ void IncrByFloat(CommandContext& ctx) {
 
 void Append(CommandContext& ctx) {
   std::string_view tail = ctx.arg(2);
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (e == nullptr) {
     k.shard->Put(Entry::NewString(k.key, tail, kNoExpire), k.hash);
@@ -450,8 +422,7 @@ void SetRange(CommandContext& ctx) {
   std::string_view value = ctx.arg(3);
   size_t off = static_cast<size_t>(offset);
 
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (e == nullptr) {
     if (value.empty()) return ctx.out->Integer(0);  // nothing to set: no key is created

@@ -5,8 +5,8 @@
 // follow Redis 7.0.15 exactly, including the order in which arguments and keys are checked.
 // The value is storage::ZSetObject; the pop the blocking commands reuse is in zset_ops.h
 // (implemented at the top of this file).
-// Thread: handlers run on any worker; every key is touched under its shard lock, multi-key
-// commands lock all their keys up front (MultiShardLock), so each command is atomic.
+// Thread: handlers run on any worker, with the shards of all their keys held by the
+// dispatcher, so each command is atomic.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -73,22 +73,14 @@ namespace {
 
 using storage::Entry;
 using storage::KeyRef;
-using storage::MultiShardLock;
 using storage::ObjType;
 using storage::SetObject;
-using storage::ShardLock;
 using storage::ZLexBound;
 using storage::ZLexRange;
 using storage::ZScoreRange;
 using storage::ZSetObject;
 using Items = std::vector<std::pair<std::string, double>>;
 
-constexpr char kNaNScore[] = "ERR resulting score is not a number (NaN)";
-constexpr char kMinMaxNotFloat[] = "ERR min or max is not a float";
-constexpr char kMinMaxNotLex[] = "ERR min or max not valid string range item";
-constexpr char kCountOutOfRange[] =
-    "ERR value is out of range, value must between -9223372036854775807 and "
-    "9223372036854775807";
 constexpr char kEmptyScan[] = "*2\r\n$1\r\n0\r\n*0\r\n";
 // A ZRANDMEMBER reply with a negative count repeats members without bound. Redis stops it when
 // the client's output limit closes the connection; the default limit is none, so a count near
@@ -218,18 +210,17 @@ void ZAddGeneric(CommandContext& ctx, unsigned flags) {
   if (elements % 2 != 0 || elements == 0) return ctx.out->Error(err::kSyntax);
   elements /= 2;
   if (nx && xx)
-    return ctx.out->Error("ERR XX and NX options at the same time are not compatible");
+    return ctx.out->Error(err::kXxNxConflict);
   if ((gt && nx) || (lt && nx) || (gt && lt))
-    return ctx.out->Error("ERR GT, LT, and/or NX options at the same time are not compatible");
+    return ctx.out->Error(err::kGtLtNxConflict);
   if (incr && elements > 1)
-    return ctx.out->Error("ERR INCR option supports a single increment-element pair");
+    return ctx.out->Error(err::kIncrSinglePair);
   // Every score is checked before anything changes: the command runs fully or not at all.
   std::vector<double> scores(elements);
   for (size_t j = 0; j < elements; ++j)
     if (!ParseDouble(ctx.arg(scoreidx + 2 * j), &scores[j])) return ctx.out->Error(err::kNotFloat);
 
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ZSetObject* z;
   if (!LookupZSet(ctx, k, &z)) return;
   int64_t added = 0, updated = 0, processed = 0;
@@ -244,7 +235,7 @@ void ZAddGeneric(CommandContext& ctx, unsigned flags) {
       double newscore = 0;
       if (!z->Add(scores[j], ctx.arg(scoreidx + 2 * j + 1), flags, &out, &newscore)) {
         ctx.dirty += static_cast<uint64_t>(added + updated);
-        return ctx.out->Error(kNaNScore);
+        return ctx.out->Error(err::kNaNScore);
       }
       if (out & ZSetObject::kOutAdded) ++added;
       if (out & ZSetObject::kOutUpdated) ++updated;
@@ -268,8 +259,7 @@ void ZIncrBy(CommandContext& ctx) { ZAddGeneric(ctx, ZSetObject::kAddIncr); }
 // ---- single-member reads and removal ----
 
 void ZRem(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ZSetObject* z;
   if (!LookupZSet(ctx, k, &z)) return;
   if (z == nullptr) return ctx.out->Integer(0);
@@ -284,8 +274,7 @@ void ZRem(CommandContext& ctx) {
 }
 
 void ZScore(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ZSetObject* z;
   if (!LookupZSet(ctx, k, &z)) return;
   double score;
@@ -294,8 +283,7 @@ void ZScore(CommandContext& ctx) {
 }
 
 void ZMScore(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ZSetObject* z;
   if (!LookupZSet(ctx, k, &z)) return;
   ctx.out->ArrayHeader(ctx.argc - 2);
@@ -310,16 +298,14 @@ void ZMScore(CommandContext& ctx) {
 }
 
 void ZCard(CommandContext& ctx) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ZSetObject* z;
   if (!LookupZSet(ctx, k, &z)) return;
   ctx.out->Integer(z == nullptr ? 0 : static_cast<int64_t>(z->size()));
 }
 
 void RankGeneric(CommandContext& ctx, bool reverse) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ZSetObject* z;
   if (!LookupZSet(ctx, k, &z)) return;
   size_t rank;
@@ -348,11 +334,11 @@ bool ParseRangeSpec(CommandContext& ctx, size_t min_idx, size_t max_idx, RangeSp
   switch (spec->type) {
     case RangeType::kScore:
       if (ParseScoreRange(ctx.arg(min_idx), ctx.arg(max_idx), &spec->score)) return true;
-      ctx.out->Error(kMinMaxNotFloat);
+      ctx.out->Error(err::kMinMaxNotFloat);
       return false;
     case RangeType::kLex:
       if (ParseLexRange(ctx.arg(min_idx), ctx.arg(max_idx), &spec->lex)) return true;
-      ctx.out->Error(kMinMaxNotLex);
+      ctx.out->Error(err::kMinMaxNotLex);
       return false;
     default:
       return IntArg(ctx, min_idx, &spec->start) && IntArg(ctx, max_idx, &spec->end);
@@ -447,9 +433,9 @@ void ZRangeGeneric(CommandContext& ctx, size_t argc_start, bool store, RangeType
   // Redis tells LIMIT apart by its value: "LIMIT 0 -1" passes as no LIMIT at all.
   if (limit != -1 && type == RangeType::kRank)
     return ctx.out->Error(
-        "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
+        err::kLimitNeedsByScoreOrLex);
   if (withscores && type == RangeType::kLex)
-    return ctx.out->Error("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+    return ctx.out->Error(err::kWithScoresByLex);
   bool reverse = direction < 0;
   if (reverse && type != RangeType::kRank) std::swap(minidx, maxidx);  // given as max min
 
@@ -458,8 +444,7 @@ void ZRangeGeneric(CommandContext& ctx, size_t argc_start, bool store, RangeType
   if (!ParseRangeSpec(ctx, minidx, maxidx, &spec)) return;
 
   if (!store) {
-    KeyRef k = ctx.db().Ref(ctx.arg(argc_start));
-    ShardLock lock(k);
+    const KeyRef& k = ctx.KeyAt(argc_start);
     ZSetObject* z;
     if (!LookupZSet(ctx, k, &z)) return;
     if (z == nullptr) return ctx.out->ArrayHeader(0);
@@ -472,12 +457,8 @@ void ZRangeGeneric(CommandContext& ctx, size_t argc_start, bool store, RangeType
     return;
   }
 
-  storage::Db& db = ctx.db();
-  KeyRef dst = db.Ref(ctx.arg(1)), src = db.Ref(ctx.arg(argc_start));
-  MultiShardLock lock;
-  lock.Add(ctx.client->db_index, dst);
-  lock.Add(ctx.client->db_index, src);
-  lock.LockAll();
+  const KeyRef& dst = ctx.KeyAt(1);
+  const KeyRef& src = ctx.KeyAt(argc_start);
   ZSetObject* z;
   if (!LookupZSet(ctx, src, &z)) return;
   Items items;
@@ -506,8 +487,7 @@ void CountGeneric(CommandContext& ctx, RangeType type) {
   RangeSpec spec;
   spec.type = type;
   if (!ParseRangeSpec(ctx, 2, 3, &spec)) return;
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ZSetObject* z;
   if (!LookupZSet(ctx, k, &z)) return;
   if (z == nullptr) return ctx.out->Integer(0);
@@ -535,8 +515,7 @@ void RemRangeGeneric(CommandContext& ctx, RangeType type) {
   RangeSpec spec;
   spec.type = type;
   if (!ParseRangeSpec(ctx, 2, 3, &spec)) return;
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ZSetObject* z;
   if (!LookupZSet(ctx, k, &z)) return;
   if (z == nullptr) return ctx.out->Integer(0);
@@ -576,8 +555,7 @@ void PopMinMax(CommandContext& ctx, zset_ops::Where where) {
   if (ctx.argc == 3 && (!ParseInt64(ctx.arg(2), &count) || count < 0))
     return ctx.out->Error(err::kPositiveCount);
   bool nested = ctx.out->resp3() && count != -1;
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ZSetObject* z;
   if (!LookupZSet(ctx, k, &z)) return;
   if (z == nullptr || count == 0) return ctx.out->ArrayHeader(0);
@@ -597,9 +575,8 @@ void ZPopMax(CommandContext& ctx) { PopMinMax(ctx, zset_ops::Where::kMax); }
 
 // ZMPOP numkeys key [key ...] <MIN | MAX> [COUNT count]
 void ZMPop(CommandContext& ctx) {
-  constexpr char kNumkeys[] = "ERR numkeys should be greater than 0";
   int64_t numkeys;
-  if (!ParseInt64(ctx.arg(1), &numkeys) || numkeys < 1) return ctx.out->Error(kNumkeys);
+  if (!ParseInt64(ctx.arg(1), &numkeys) || numkeys < 1) return ctx.out->Error(err::kNumkeysPositive);
   if (static_cast<uint64_t>(numkeys) > ctx.argc - 2) return ctx.out->Error(err::kSyntax);
   size_t where_idx = 2 + static_cast<size_t>(numkeys);
   if (where_idx >= ctx.argc) return ctx.out->Error(err::kSyntax);
@@ -616,22 +593,15 @@ void ZMPop(CommandContext& ctx) {
     if (count == -1 && EqualsIgnoreCase(ctx.arg(j), "COUNT") && j + 1 < ctx.argc) {
       ++j;
       if (!ParseInt64(ctx.arg(j), &count) || count < 1)
-        return ctx.out->Error("ERR count should be greater than 0");
+        return ctx.out->Error(err::kCountPositive);
     } else {
       return ctx.out->Error(err::kSyntax);
     }
   }
   if (count == -1) count = 1;
 
-  storage::Db& db = ctx.db();
-  std::vector<KeyRef> refs;
-  MultiShardLock lock;
   for (size_t i = 2; i < where_idx; ++i) {
-    refs.push_back(db.Ref(ctx.arg(i)));
-    lock.Add(ctx.client->db_index, refs.back());
-  }
-  lock.LockAll();
-  for (const KeyRef& k : refs) {
+    const KeyRef& k = ctx.KeyAt(i);
     Items popped;
     zset_ops::Status st = zset_ops::Pop(k, ctx.now_ms, where, static_cast<size_t>(count), &popped);
     if (st == zset_ops::Status::kEmpty) continue;
@@ -656,8 +626,7 @@ void ZMPop(CommandContext& ctx) {
 // (in random order); count >= size returns the whole set (from the highest score down);
 // otherwise `count` distinct members in random order.
 void ZRandMemberWithCount(CommandContext& ctx, int64_t l, bool withscores) {
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ZSetObject* z;
   if (!LookupZSet(ctx, k, &z)) return;
   if (z == nullptr) return ctx.out->ArrayHeader(0);
@@ -722,19 +691,18 @@ void ZRandMember(CommandContext& ctx) {
   if (ctx.argc >= 3) {
     int64_t l;
     if (!IntArg(ctx, 2, &l)) return;
-    if (l == std::numeric_limits<int64_t>::min()) return ctx.out->Error(kCountOutOfRange);
+    if (l == std::numeric_limits<int64_t>::min()) return ctx.out->Error(err::kCountOutOfRange);
     bool withscores = false;
     if (ctx.argc > 4 || (ctx.argc == 4 && !EqualsIgnoreCase(ctx.arg(3), "withscores")))
       return ctx.out->Error(err::kSyntax);
     if (ctx.argc == 4) {
       withscores = true;
       constexpr int64_t kHalf = std::numeric_limits<int64_t>::max() / 2;
-      if (l < -kHalf || l > kHalf) return ctx.out->Error("ERR value is out of range");
+      if (l < -kHalf || l > kHalf) return ctx.out->Error(err::kValueOutOfRange);
     }
     return ZRandMemberWithCount(ctx, l, withscores);
   }
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ZSetObject* z;
   if (!LookupZSet(ctx, k, &z)) return;
   if (z == nullptr) return ctx.out->NullBulk();
@@ -854,24 +822,15 @@ void SetOpGeneric(CommandContext& ctx, bool store, SetOp op, bool cardinality_on
   int64_t setnum;
   if (!IntArg(ctx, numkeys_idx, &setnum)) return;
   if (setnum < 1)
-    return ctx.out->Error(Format("ERR at least 1 input key is needed for '%s' command", name));
+    return ctx.out->Error(Format(err::kNoInputKey, name));
   if (static_cast<uint64_t>(setnum) > ctx.argc - (numkeys_idx + 1))
     return ctx.out->Error(err::kSyntax);
   size_t n = static_cast<size_t>(setnum);
 
-  storage::Db& db = ctx.db();
   std::vector<KeyRef> refs;
-  MultiShardLock lock;
   KeyRef dst{};
-  if (store) {
-    dst = db.Ref(ctx.arg(1));
-    lock.Add(ctx.client->db_index, dst);
-  }
-  for (size_t i = 0; i < n; ++i) {
-    refs.push_back(db.Ref(ctx.arg(numkeys_idx + 1 + i)));
-    lock.Add(ctx.client->db_index, refs.back());
-  }
-  lock.LockAll();
+  if (store) dst = ctx.KeyAt(1);
+  for (size_t i = 0; i < n; ++i) refs.push_back(ctx.KeyAt(numkeys_idx + 1 + i));
 
   // Types are checked before the options are parsed, as Redis does.
   std::vector<Source> srcs(n);
@@ -900,7 +859,7 @@ void SetOpGeneric(CommandContext& ctx, bool store, SetOp op, bool cardinality_on
       ++j;
       for (size_t i = 0; i < n; ++i, ++j) {
         if (!ParseDouble(ctx.arg(j), &srcs[i].weight))
-          return ctx.out->Error("ERR weight value is not a float");
+          return ctx.out->Error(err::kWeightNotFloat);
       }
     } else if (op != SetOp::kDiff && !cardinality_only && remaining >= 2 &&
                EqualsIgnoreCase(opt, "aggregate")) {
@@ -915,7 +874,7 @@ void SetOpGeneric(CommandContext& ctx, bool store, SetOp op, bool cardinality_on
       ++j;
     } else if (cardinality_only && remaining >= 2 && EqualsIgnoreCase(opt, "limit")) {
       if (!ParseInt64(ctx.arg(j + 1), &limit) || limit < 0)
-        return ctx.out->Error("ERR LIMIT can't be negative");
+        return ctx.out->Error(err::kLimitNegative);
       j += 2;
     } else {
       return ctx.out->Error(err::kSyntax);
@@ -970,8 +929,7 @@ bool ParseScanCursor(std::string_view s, uint64_t* out) {
 void ZScan(CommandContext& ctx) {
   uint64_t cursor;
   if (!ParseScanCursor(ctx.arg(2), &cursor)) return ctx.out->Error(err::kInvalidCursor);
-  KeyRef k = ctx.db().Ref(ctx.arg(1));
-  ShardLock lock(k);
+  const KeyRef& k = ctx.KeyAt(1);
   ZSetObject* z;
   if (!LookupZSet(ctx, k, &z)) return;
   if (z == nullptr) return ctx.out->Raw(kEmptyScan);

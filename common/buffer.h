@@ -29,6 +29,16 @@ class Buffer {
   void Truncate(size_t n) {
     if (n < ReadableBytes()) size_ = read_pos_ + n;
   }
+  // Puts `with` in place of the readable bytes [off, off + len) (a held reply answered by an
+  // error instead); the bytes after them move.
+  void Replace(size_t off, size_t len, std::string_view with) {
+    size_t tail = ReadableBytes() - off - len;
+    if (with.size() > len) EnsureWritable(with.size() - len);
+    char* at = data_ + read_pos_ + off;
+    std::memmove(at + with.size(), at + len, tail);
+    std::memcpy(at, with.data(), with.size());
+    size_ = size_ - len + with.size();
+  }
 
   // Free space after the written bytes. EnsureWritable may move the data (views into it die).
   char* WritePtr() { return data_ + size_; }

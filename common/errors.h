@@ -1,6 +1,8 @@
 // Every error reply string in one place, in Redis's exact wording (without '-' and CRLF).
 #pragma once
 
+#include <cinttypes>
+
 namespace strata::err {
 
 inline constexpr char kSyntax[] = "ERR syntax error";
@@ -43,5 +45,115 @@ inline constexpr char kOom[] = "OOM command not allowed when used memory > 'maxm
 inline constexpr const char kLfuIdleTime[] =
     "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
     "switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+// Arguments.
+inline constexpr char kWrongArity[] = "ERR wrong number of arguments for '%s' command";  // printf
+inline constexpr char kUnknownCommand[] =  // printf: name, then the quoted arguments
+    "ERR unknown command '%.*s', with args beginning with: %s";
+inline constexpr char kUnknownSubcommand[] = "ERR unknown subcommand '%.*s'. Try %s HELP.";  // printf
+inline constexpr char kUnknownSubcommandOrArity[] =  // printf: the subcommand, the command
+    "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try %s HELP.";
+inline constexpr char kUnsupportedOption[] = "ERR Unsupported option %.*s";  // printf
+inline constexpr char kTimeoutOutOfRange[] = "ERR timeout is out of range";
+inline constexpr char kTimeoutNegative[] = "ERR timeout is negative";
+inline constexpr char kNumkeysPositive[] = "ERR numkeys should be greater than 0";
+inline constexpr char kCountPositive[] = "ERR count should be greater than 0";
+inline constexpr char kCountNegative[] = "ERR COUNT can't be negative";
+inline constexpr char kMaxlenNegative[] = "ERR MAXLEN can't be negative";
+inline constexpr char kLimitNegative[] = "ERR LIMIT can't be negative";
+inline constexpr char kTooManyKeys[] = "ERR Number of keys can't be greater than number of args";
+inline constexpr char kNoInputKey[] = "ERR at least 1 input key is needed for '%s' command";  // printf
+inline constexpr char kValueOutOfRange[] = "ERR value is out of range";
+inline constexpr char kCountOutOfRange[] =
+    "ERR value is out of range, value must between -9223372036854775807 and "
+    "9223372036854775807";
+inline constexpr char kValueNanOrInf[] = "ERR value is NaN or Infinity";  // HINCRBYFLOAT
+
+// Types and values.
+inline constexpr char kHashValueNotInteger[] = "ERR hash value is not an integer";
+inline constexpr char kHashValueNotFloat[] = "ERR hash value is not a float";
+inline constexpr char kIndexOutOfRange[] = "ERR index out of range";
+inline constexpr char kRankZero[] =
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
+    "negative to start from the end of the list";
+inline constexpr char kNaNScore[] = "ERR resulting score is not a number (NaN)";
+inline constexpr char kMinMaxNotFloat[] = "ERR min or max is not a float";
+inline constexpr char kMinMaxNotLex[] = "ERR min or max not valid string range item";
+inline constexpr char kWeightNotFloat[] = "ERR weight value is not a float";
+inline constexpr char kXxNxConflict[] = "ERR XX and NX options at the same time are not compatible";
+inline constexpr char kGtLtNxConflict[] =
+    "ERR GT, LT, and/or NX options at the same time are not compatible";
+inline constexpr char kIncrSinglePair[] = "ERR INCR option supports a single increment-element pair";
+inline constexpr char kLimitNeedsByScoreOrLex[] =
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
+inline constexpr char kWithScoresByLex[] =
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+
+// COMMAND GETKEYS / GETKEYSANDFLAGS.
+inline constexpr char kInvalidCommand[] = "ERR Invalid command specified";
+inline constexpr char kInvalidArgCount[] = "ERR Invalid number of arguments specified for command";
+inline constexpr char kNoKeyArgs[] = "ERR The command has no key arguments";
+inline constexpr char kInvalidArgs[] = "ERR Invalid arguments specified for command";
+
+// The protocol (the parser; the connection replies it and closes).
+inline constexpr char kProtoBigMbulkCount[] = "ERR Protocol error: too big mbulk count string";
+inline constexpr char kProtoMultibulkLength[] = "ERR Protocol error: invalid multibulk length";
+inline constexpr char kProtoBigBulkCount[] = "ERR Protocol error: too big bulk count string";
+inline constexpr char kProtoExpectedDollar[] = "ERR Protocol error: expected '$', got '%s'";  // printf
+inline constexpr char kProtoBulkLength[] = "ERR Protocol error: invalid bulk length";
+inline constexpr char kProtoBigInline[] = "ERR Protocol error: too big inline request";
+inline constexpr char kProtoUnbalancedQuotes[] = "ERR Protocol error: unbalanced quotes in request";
+inline constexpr char kMaxClients[] = "ERR max number of clients reached";
+
+// Connection and server commands.
+inline constexpr char kHelloProtoNotInteger[] =
+    "ERR Protocol version is not an integer or out of range";
+inline constexpr char kHelloSyntax[] = "ERR Syntax error in HELLO option '%.*s'";  // printf
+inline constexpr char kHelloNoAuth[] =
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+    "HELLO AUTH <user> <pass> option can be used to authenticate the client and select the "
+    "RESP protocol version at the same time";
+inline constexpr char kClientNameInvalid[] =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+inline constexpr char kUnknownClientType[] = "ERR Unknown client type '%.*s'";  // printf
+inline constexpr char kInvalidClientId[] = "ERR Invalid client ID";
+inline constexpr char kNoSuchClient[] = "ERR No such client";
+inline constexpr char kClientIdPositive[] = "ERR client-id should be greater than 0";
+inline constexpr char kNoSuchUser[] = "ERR No such user '%.*s'";  // printf
+inline constexpr char kConfigSetUnknown[] =  // printf: the parameter
+    "ERR Unknown option or number of arguments for CONFIG SET - '%s'";
+inline constexpr char kConfigSetFailed[] =  // printf: the parameter, why
+    "ERR CONFIG SET failed (possibly related to argument '%s') - %s";
+inline constexpr char kNoShutdownInProgress[] = "ERR No shutdown in progress.";
+inline constexpr char kDebugWalFail[] = "ERR expected OFF, ENOSPC, EIO or EDQUOT";
+inline constexpr char kRewriteInProgress[] =
+    "ERR Background append only file rewriting already in progress";
+inline constexpr char kRewriteNeedsAof[] =
+    "ERR Background append only file rewriting needs appendonly yes";
+inline constexpr char kPubSubNeedsConnection[] = "ERR pub/sub needs a client connection";
+
+// Transactions and the dispatcher.
+inline constexpr char kNotInMulti[] = "ERR Command not allowed inside a transaction";
+inline constexpr char kExecAbortErrors[] =
+    "EXECABORT Transaction discarded because of previous errors.";
+inline constexpr char kExecAbortBecause[] = "EXECABORT Transaction discarded because of: %s";  // printf
+inline constexpr char kExecWithoutMulti[] = "ERR EXEC without MULTI";
+inline constexpr char kDiscardWithoutMulti[] = "ERR DISCARD without MULTI";
+inline constexpr char kNestedMulti[] = "ERR MULTI calls can not be nested";
+inline constexpr char kWatchInMulti[] = "ERR WATCH inside MULTI is not allowed";
+inline constexpr char kPubSubContext[] =  // printf: the command's name
+    "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+    "allowed in this context";
+inline constexpr char kAofWriteFailed[] = "MISCONF Errors writing to the AOF file: %s";  // printf
+
+inline constexpr char kAppendOnlyNo[] = "ERR appendonly is no";
+
+// The backing tier.
+inline constexpr char kWalMaxSize[] =  // printf: size, backend name
+    "MISCONF The write-ahead log reached wal-max-size (%" PRIu64 " bytes) because the backend "
+    "(%s) is not keeping up or is unreachable; writes are refused until checkpoints catch up";
+inline constexpr char kKeyTooLongForBackend[] =  // printf: backend name, bytes
+    "ERR key is longer than the %s backend allows (%zu bytes)";
+inline constexpr char kBackendUnavailable[] = "ERR backend unavailable: %s";  // printf
 
 }  // namespace strata::err

@@ -10,6 +10,10 @@
 #include <cstdlib>
 #include <cstring>
 
+// AddressSanitizer's allocator (sanitizer/allocator_interface.h), when the program runs under
+// it: a weak reference, null in a normal build.
+extern "C" size_t __sanitizer_get_current_allocated_bytes() __attribute__((weak));
+
 namespace strata {
 
 namespace {
@@ -79,13 +83,24 @@ const ThreadCounters& Counters() {
   return counters;
 }
 
+// Under AddressSanitizer jemalloc does not serve malloc (its figures stay near zero): the
+// sanitizer's allocator counts the program's bytes instead, so maxmemory still works there.
+bool SanitizerAllocates() {
+  return __sanitizer_get_current_allocated_bytes != nullptr && !ThreadCountersAvailable();
+}
+
+size_t AllocatedBytes() {
+  if (SanitizerAllocates()) return __sanitizer_get_current_allocated_bytes();
+  RefreshEpoch();
+  return Mibs().Read(0);
+}
+
 }  // namespace
 
 MemoryStats ReadMemoryStats() {
-  RefreshEpoch();
-  const StatMibs& m = Mibs();
   MemoryStats s;
-  s.allocated = m.Read(0);
+  s.allocated = AllocatedBytes();
+  const StatMibs& m = Mibs();
   s.active = m.Read(1);
   s.resident = m.Read(2);
   s.mapped = m.Read(3);
@@ -104,6 +119,7 @@ size_t RssBytes() {
 }
 
 std::string AllocatorVersion() {
+  if (SanitizerAllocates()) return "asan";
   const char* v = nullptr;
   size_t sz = sizeof(v);
   if (mallctl("version", &v, &sz, nullptr, 0) != 0 || v == nullptr) return "jemalloc";
@@ -112,8 +128,7 @@ std::string AllocatorVersion() {
 }
 
 size_t RefreshUsedMemory() {
-  RefreshEpoch();
-  size_t allocated = Mibs().Read(0);
+  size_t allocated = AllocatedBytes();
   g_used_estimate.store(static_cast<int64_t>(allocated), std::memory_order_relaxed);
   return allocated;
 }

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/errors.h"
+#include "common/format.h"
 #include "common/strutil.h"
 
 namespace strata::protocol {
@@ -95,14 +97,14 @@ ParseStatus RespParser::ParseMultibulk(const char* data, size_t len, size_t* con
   if (multibulk_left_ < 0) {
     size_t cr = 0;
     bool err = false;
-    if (!find_header_end(&cr, "ERR Protocol error: too big mbulk count string", &err)) {
+    if (!find_header_end(&cr, err::kProtoBigMbulkCount, &err)) {
       if (err) return Fail(std::move(error_));
       return ParseStatus::kNeedMore;
     }
     int64_t count;
     if (!ParseInt64(std::string_view(data + 1, cr - 1), &count) ||
         count > limits_.max_multibulk_len) {
-      return Fail("ERR Protocol error: invalid multibulk length");
+      return Fail(err::kProtoMultibulkLength);
     }
     if (count <= 0) {
       *consumed = cr + 2;
@@ -118,7 +120,7 @@ ParseStatus RespParser::ParseMultibulk(const char* data, size_t len, size_t* con
     if (bulk_len_ < 0) {
       size_t cr = 0;
       bool err = false;
-      if (!find_header_end(&cr, "ERR Protocol error: too big bulk count string", &err)) {
+      if (!find_header_end(&cr, err::kProtoBigBulkCount, &err)) {
         if (err) return Fail(std::move(error_));
         return ParseStatus::kNeedMore;
       }
@@ -126,15 +128,13 @@ ParseStatus RespParser::ParseMultibulk(const char* data, size_t len, size_t* con
       if (tag != '$') {
         // Redis strips CR/LF from error text; "*1\r\n\r\n" reads "got ' '".
         if (tag == '\r' || tag == '\n') tag = ' ';
-        std::string msg = "ERR Protocol error: expected '$', got '";
-        msg += tag;
-        msg += '\'';
-        return Fail(std::move(msg));
+        const char got[2] = {tag, '\0'};
+        return Fail(Format(err::kProtoExpectedDollar, got));
       }
       int64_t blen;
       if (!ParseInt64(std::string_view(data + pos_ + 1, cr - pos_ - 1), &blen) || blen < 0 ||
           blen > limits_.max_bulk_len) {
-        return Fail("ERR Protocol error: invalid bulk length");
+        return Fail(err::kProtoBulkLength);
       }
       pos_ = cr + 2;
       bulk_len_ = blen;
@@ -167,14 +167,14 @@ ParseStatus RespParser::ParseInline(const char* data, size_t len, size_t* consum
                         : nullptr;
   if (hit == nullptr) {
     scanned_ = std::max(scanned_, window_end);
-    if (len > max_line) return Fail("ERR Protocol error: too big inline request");
+    if (len > max_line) return Fail(err::kProtoBigInline);
     return ParseStatus::kNeedMore;
   }
   size_t nl = static_cast<size_t>(static_cast<const char*>(hit) - data);
   size_t line_len = (nl > 0 && data[nl - 1] == '\r') ? nl - 1 : nl;
   if (!SplitInline(data, line_len)) {
     args_.clear();
-    return Fail("ERR Protocol error: unbalanced quotes in request");
+    return Fail(err::kProtoUnbalancedQuotes);
   }
   *consumed = nl + 1;
   ResetRequest();

@@ -4,10 +4,9 @@
 #include "common/buffer.h"
 #include "protocol/reply_writer.h"
 #include "server/connection.h"
-#include "server/persistence.h"
-#include "server/tiering.h"
-#include "storage/tier.h"
+#include "server/dispatcher.h"
 #include "server/server.h"
+#include "server/tiering.h"
 #include "server/worker.h"
 
 namespace strata::server {
@@ -55,8 +54,10 @@ bool BlockingRegistry::HasWaiters(size_t db, std::string_view key) {
   return map_.count(MapKey(db, key)) != 0;
 }
 
-void BlockingRegistry::ServeKey(Server* server, size_t db, const std::string& key, int depth) {
-  std::vector<std::string> chained;  // keys the served commands wrote to (BLMOVE's target)
+void BlockingRegistry::ServeKey(Dispatcher* dispatcher, size_t db, const std::string& key,
+                                int depth) {
+  Server* server = dispatcher->parts().server;
+  std::vector<ReadyKey> chained;  // keys the served commands wrote to (BLMOVE's target)
   while (true) {
     std::shared_ptr<BlockedClient> bc;
     {
@@ -66,9 +67,7 @@ void BlockingRegistry::ServeKey(Server* server, size_t db, const std::string& ke
       bc = it->second.front();
     }
     std::lock_guard<std::mutex> claim(bc->mu);
-    if (bc->done) {  // finished by another thread a moment ago; it is leaving the queue
-      continue;
-    }
+    if (bc->done) continue;  // finished by another thread a moment ago; it is leaving the queue
     // Run the blocked command again, as the blocked client, into a reply of its own.
     Buffer out;
     protocol::ReplyWriter writer(&out);
@@ -81,6 +80,7 @@ void BlockingRegistry::ServeKey(Server* server, size_t db, const std::string& ke
     cmd::CommandContext ctx;
     ctx.argv = argv.data();
     ctx.argc = argv.size();
+    ctx.spec = bc->spec;
     ctx.out = &writer;
     ctx.client = &client;
     ctx.keyspace = &server->keyspace();
@@ -88,45 +88,33 @@ void BlockingRegistry::ServeKey(Server* server, size_t db, const std::string& ke
     ctx.registry = &server->registry();
     ctx.now_ms = NowMs();
     ctx.serving_blocked = true;
-    uint64_t wait_lsn = 0;
-    if (Persistence* wal = server->persistence(); wal != nullptr) {
-      Persistence::Scope scope;  // logged like any write (server/persistence.h)
-      if (!wal->Begin(*bc->spec, ctx, &scope, /*check_tier=*/true)) {
-        // A key of the command (BLMOVE's destination) was evicted to the backend: load it on
-        // the client's loop, then serve this key again. Everyone behind keeps waiting.
-        std::vector<storage::TierMiss> misses;
-        misses.swap(storage::tl_tier_misses.list);
-        bc->worker->Post([server, db, key, misses = std::move(misses)](Worker& w) mutable {
-          server->tiering()->Load(w.loop(), std::move(misses),
-                                  [server, db, key](bool, const std::string&) {
-                                    server->blocking().ServeKey(server, db, key);
-                                  });
-        });
-        break;
-      }
-      bc->spec->handler(ctx);
-      wait_lsn = wal->End(*bc->spec, ctx, &scope);
-    } else {
-      bc->spec->handler(ctx);
+    Effects fx;
+    if (!dispatcher->Run(ctx, Mode::kServeBlocked, &fx)) {
+      // A key of the command (BLMOVE's destination) is only in the backend: load it on the
+      // client's loop, then serve this key again. Everyone behind keeps waiting.
+      bc->worker->Post([server, db, key, misses = std::move(fx.park.misses)](Worker& w) mutable {
+        server->tiering()->Load(w.loop(), std::move(misses),
+                                [&w, db, key](bool, const std::string&) {
+                                  w.server()->blocking().ServeKey(&w.dispatcher(), db, key);
+                                });
+      });
+      break;
     }
-    if (ctx.not_served) break;  // the data is gone again: everyone behind waits too
+    if (ctx.not_served) break;  // the data is gone again (or of another type): all wait on
     bc->done = true;
     Remove(*bc);
-    if (ctx.dirty > 0) {
-      server->watches().Touch(bc->db, key);
-      for (size_t i = 1; i < bc->args.size(); ++i)
-        if (bc->args[i] != key && HasWaiters(bc->db, bc->args[i])) chained.push_back(bc->args[i]);
-    }
+    for (ReadyKey& k : fx.ready)
+      if (k.db != db || k.key != key) chained.push_back(std::move(k));
     std::string reply(out.ReadPtr(), out.ReadableBytes());
     uint64_t id = bc->client_id;
-    bc->worker->Post([id, wait_lsn, reply = std::move(reply)](Worker& w) {
+    bc->worker->Post([id, wait_lsn = fx.wait_lsn, reply = std::move(reply)](Worker& w) {
       if (Connection* c = w.FindClient(id)) c->Unblock(reply, wait_lsn);
     });
   }
   // BLMOVE pushed to another key somebody may be waiting on. Bounded: cycles of BLMOVEs
   // between keys cannot recurse forever.
   if (depth < 16)
-    for (const std::string& k : chained) ServeKey(server, db, k, depth + 1);
+    for (const ReadyKey& k : chained) ServeKey(dispatcher, k.db, k.key, depth + 1);
 }
 
 }  // namespace strata::server

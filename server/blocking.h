@@ -2,12 +2,14 @@
 //
 // A blocking handler that finds nothing registers its client here while it still holds the
 // shard locks of its keys (Connection::Block), so no push can fall between "empty" and
-// "waiting". A write that changed one of those keys (ctx.dirty > 0) makes its connection call
-// ServeKey after the command: the blocked clients of that key are served first come, first
-// served, by re-running each one's command on the writer's thread (with
-// ctx.serving_blocked); the reply bytes are posted to the blocked client's own worker
-// (Worker::Post), which sends them and resumes the client. A timeout or a disconnect races a
-// serve for the same client; BlockedClient::mu decides which one happens.
+// "waiting". A write that changed one of those keys (the dispatcher lists it in
+// Effects::ready) makes its caller call ServeKey once the write's locks are gone: the blocked
+// clients of that key are served first come, first served, by running each one's command
+// again through the writer's thread's dispatcher (Mode::kServeBlocked, ctx.serving_blocked),
+// which logs it and signals its written keys like any command (WATCHers of BLMOVE's
+// destination, clients blocked there); the reply bytes are posted to the blocked client's own
+// worker (Worker::Post), which sends them and resumes the client. A timeout or a disconnect
+// races a serve for the same client; BlockedClient::mu decides which one happens.
 //
 // Lock order: BlockedClient::mu -> shard locks -> BlockingRegistry::mu_.
 #pragma once
@@ -27,6 +29,7 @@ namespace strata::server {
 
 class Server;
 class Worker;
+class Dispatcher;
 
 struct BlockedClient {
   Worker* worker = nullptr;  // the client's own worker
@@ -54,8 +57,8 @@ class BlockingRegistry {
   size_t blocked_clients() const { return blocked_.load(std::memory_order_relaxed); }
 
   // Serves the clients blocked on (db, key) in arrival order until one cannot be served.
-  // Runs on the writer's thread, with no shard lock held.
-  void ServeKey(Server* server, size_t db, const std::string& key, int depth = 0);
+  // Runs on the writer's thread, through its dispatcher, with no shard lock held.
+  void ServeKey(Dispatcher* dispatcher, size_t db, const std::string& key, int depth = 0);
 
  private:
   static std::string MapKey(size_t db, std::string_view key);

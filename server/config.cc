@@ -8,6 +8,7 @@
 #include <functional>
 #include <sstream>
 
+#include "common/errors.h"
 #include "common/format.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -384,7 +385,7 @@ bool Config::SetAtStartup(const std::string& name, const std::vector<std::string
 bool Config::SetAtRuntime(const std::string& name, const std::string& value, std::string* error) {
   const Row* row = FindRow(name);
   if (row == nullptr) {
-    *error = "ERR Unknown option or number of arguments for CONFIG SET - '" + name + "'";
+    *error = Format(err::kConfigSetUnknown, name.c_str());
     return false;
   }
   std::string why;
@@ -393,7 +394,7 @@ bool Config::SetAtRuntime(const std::string& name, const std::string& value, std
   } else if (Apply(*row, {value}, false, &why)) {
     return true;
   }
-  *error = "ERR CONFIG SET failed (possibly related to argument '" + row->name + "') - " + why;
+  *error = Format(err::kConfigSetFailed, row->name.c_str(), why.c_str());
   return false;
 }
 

@@ -1,3 +1,5 @@
+// Persistence: logging commands to the WAL for the dispatcher, durability slots, replay at
+// start-up, and the rewrite (BGREWRITEAOF). See persistence.h and docs/PERSISTENCE.md.
 #include "server/persistence.h"
 
 #include <fcntl.h>
@@ -9,8 +11,10 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/errors.h"
 #include "common/format.h"
 #include "common/log.h"
+#include "server/dispatcher.h"
 #include "server/server.h"
 #include "server/tiering.h"
 #include "storage/hash_object.h"
@@ -26,32 +30,6 @@ namespace {
 // Records up to this size are encoded under the WAL queue lock; larger ones are built and
 // checksummed outside it, so a big value does not hold up other threads' appends.
 constexpr size_t kInPlaceMax = 4096;
-// One reusable payload builder per thread (commands on a loop thread are logged one by one).
-thread_local wal::PayloadWriter tl_payload;
-// What the active Scope of this thread holds: shards locked (ascending), the state index and
-// argument position of each key.
-struct ScopeBuffers {
-  struct Want {
-    size_t db, index;
-    storage::Shard* shard;
-    bool operator<(const Want& o) const { return db != o.db ? db < o.db : index < o.index; }
-    bool operator==(const Want& o) const { return db == o.db && index == o.index; }
-  };
-  std::vector<Want> want;
-  std::vector<size_t> states, key_pos;
-  std::vector<uint64_t> hashes;  // of each key
-  storage::HeldShards held;
-};
-thread_local ScopeBuffers tl_scope;
-// EXEC's record under construction on this thread.
-thread_local wal::PayloadWriter tl_exec_payload;
-struct ExecKey {
-  size_t state;   // index into Persistence::shards_
-  uint64_t hash;  // the key's hash
-  bool write;     // written (and logged) by the transaction
-};
-thread_local std::vector<ExecKey> tl_exec_keys;
-thread_local bool tl_exec_whole = false, tl_exec_whole_write = false;
 }  // namespace
 
 Persistence::Persistence(Server* server, wal::Options opts)
@@ -71,7 +49,7 @@ storage::Shard& Persistence::ShardAt(size_t index) {
 
 // ---- start-up ----
 
-void Persistence::Apply(std::string_view payload) {
+void Persistence::Apply(std::string_view payload, Dispatcher* replay) {
   std::vector<wal::DecodedCommand> cmds;
   if (!wal::DecodePayload(payload, &cmds)) {
     ++replay_errors_;
@@ -95,12 +73,9 @@ void Persistence::Apply(std::string_view payload) {
     ctx.registry = &server_->registry();
     ctx.now_ms = c.time_ms;
     out.Clear();
-    cmd::Resolved r = cmd::Resolve(server_->registry(), ctx);
-    Tiering* tier = server_->tiering();
-    if (r.ok && tier != nullptr) tier->LoadForReplay(*r.spec, client.db_index, ctx.argv, ctx.argc);
-    if (r.ok) r.spec->handler(ctx);
-    if (r.ok && tier != nullptr && ctx.dirty > 0) tier->MarkWritten(*r.spec, ctx);
-    if (!r.ok || (out.ReadableBytes() > 0 && out.ReadPtr()[0] == '-')) {
+    Effects fx;
+    replay->Run(ctx, Mode::kReplay, &fx);
+    if (out.ReadableBytes() > 0 && out.ReadPtr()[0] == '-') {
       if (++replay_errors_ <= 5)
         strata::Log(LogLevel::kWarning, "WAL: replaying '%.*s' replied %.*s",
                     static_cast<int>(c.argv[0].size()), c.argv[0].data(),
@@ -114,13 +89,19 @@ bool Persistence::Load(std::string* error) {
   // With a backend, every record at or below its checkpoint LSN is in it already (each row
   // holds the LSN of the checkpoint that wrote it): replay is idempotent by skipping them.
   uint64_t skip_through = tiered_ ? server_->tiering()->checkpoint_lsn() : 0;
+  DispatchParts parts;  // replay: no WAL (nothing is logged again), the tier to read through
+  parts.keyspace = &server_->keyspace();
+  parts.registry = &server_->registry();
+  parts.server = server_;
+  parts.tier = server_->tiering();
+  Dispatcher replay(parts);
   bool ok = wal_->Recover(
-      [this, skip_through](uint64_t lsn, std::string_view payload, bool) {
+      [this, skip_through, &replay](uint64_t lsn, std::string_view payload, bool) {
         if (lsn <= skip_through) {
           ++skipped_records_;
           return;
         }
-        Apply(payload);
+        Apply(payload, &replay);
       },
       error);
   if (ok) wal_->ContinueAfter(skip_through);
@@ -150,230 +131,75 @@ void Persistence::Stop() {
   wal_->Stop();
 }
 
-// ---- logging one command ----
+// ---- logging (the dispatcher; the caller holds the shards) ----
 
-Persistence::Scope::~Scope() {
-  if (!active_) return;
-  ScopeBuffers& b = tl_scope;
-  storage::tl_held_shards = saved_;
-  storage::tl_key_hash = {};
-  // Unlock in reverse order; UnlockShard runs the WATCH release hook while still locked.
-  for (auto it = b.want.rbegin(); it != b.want.rend(); ++it) storage::UnlockShard(it->shard);
+void Persistence::BeforeWrite(const storage::LockSet& held) {
+  if (!rewriting_.load(std::memory_order_acquire)) return;
+  for (const storage::Shard* sh : held.shards()) CaptureIfPending(sh->id);
 }
 
-bool Persistence::Begin(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx,
-                        Scope* scope, bool check_tier) {
-  ScopeBuffers& b = tl_scope;
-  b.want.clear();
-  b.states.clear();
-  b.hashes.clear();
-  storage::Keyspace& ks = server_->keyspace();
-  size_t db = ctx.client->db_index;
-  scope->whole_ = spec.whole_keyspace;
-  if (scope->whole_) {
-    for (size_t d = 0; d < num_dbs_; ++d)
-      for (size_t i = 0; i < num_shards_; ++i) b.want.push_back({d, i, &ks.db(d).shard(i)});
-  } else {
-    if (spec.first_key > 0 && spec.last_key == spec.first_key &&
-        !(spec.flags & cmd::kMovableKeys) && static_cast<size_t>(spec.first_key) < ctx.argc) {
-      b.key_pos.assign(1, static_cast<size_t>(spec.first_key));  // one key: most commands
-    } else {
-      cmd::CompatKeyPositions(spec, ctx.argv, ctx.argc, &b.key_pos);
-    }
-    storage::Db& d = ks.db(db);
-    for (size_t p : b.key_pos) {
-      storage::KeyRef k = d.Ref(ctx.arg(p));
-      b.want.push_back({db, k.shard_index, k.shard});
-      b.states.push_back(StateIndex(db, k.shard_index));
-      b.hashes.push_back(k.hash);
-    }
-    if (b.key_pos.size() == 1)  // the handler's Ref of the same argument reuses the hash
-      storage::tl_key_hash = {ctx.arg(b.key_pos[0]).data(), ctx.arg(b.key_pos[0]).size(),
-                              b.hashes[0]};
-    // The global lock order (database, shard index), each shard once.
-    if (b.want.size() > 1) {
-      std::sort(b.want.begin(), b.want.end());
-      b.want.erase(std::unique(b.want.begin(), b.want.end()), b.want.end());
-    }
-  }
-  for (const ScopeBuffers::Want& w : b.want) storage::LockShard(w.shard);
-  b.held.all = scope->whole_;
-  b.held.one = nullptr;
-  b.held.shards.clear();
-  if (b.want.size() == 1) {
-    b.held.one = b.want[0].shard;
-  } else if (!scope->whole_) {
-    for (const ScopeBuffers::Want& w : b.want) b.held.shards.push_back(w.shard);
-    std::sort(b.held.shards.begin(), b.held.shards.end());
-  }
-  scope->saved_ = storage::tl_held_shards;
-  storage::tl_held_shards = &b.held;
-  scope->active_ = true;
-  if (rewriting_.load(std::memory_order_acquire) && (spec.flags & cmd::kWrite)) {
-    if (scope->whole_) {
-      for (size_t i = 0; i < shards_.size(); ++i) CaptureIfPending(i);
-    } else {
-      for (size_t i : b.states) CaptureIfPending(i);
-    }
-  }
-  if (check_tier && tiered_ && (spec.flags & cmd::kWrite))
-    return !server_->tiering()->CollectMissing(spec, ctx);
-  return true;
-}
-
-uint64_t Persistence::Log(const std::string_view* argv, size_t argc,
-                          const cmd::CommandContext& ctx) {
+uint64_t Persistence::Log(const cmd::CommandContext& ctx, wal::PayloadWriter* scratch) {
   uint32_t db = static_cast<uint32_t>(ctx.client->db_index);
   size_t size;
-  if (ctx.log_as.empty() && (size = wal::SingleCommandSize(argv, argc)) <= kInPlaceMax) {
+  if (ctx.log_as.empty() && (size = wal::SingleCommandSize(ctx.argv, ctx.argc)) <= kInPlaceMax) {
     // The common case: encoded and checksummed straight into the WAL queue.
     return wal_->AppendInPlace(size, [&](char* dst) {
-      wal::EncodeSingleCommand(dst, db, ctx.now_ms, argv, argc);
+      wal::EncodeSingleCommand(dst, db, ctx.now_ms, ctx.argv, ctx.argc);
     });
   }
-  wal::PayloadWriter& pw = tl_payload;
-  pw.Clear();
+  scratch->Clear();
   if (ctx.log_as.empty()) {
-    pw.Add(db, ctx.now_ms, argv, argc);
+    scratch->Add(db, ctx.now_ms, ctx.argv, ctx.argc);
   } else {
-    for (const std::vector<std::string>& c : ctx.log_as) pw.Add(db, ctx.now_ms, c);
+    for (const std::vector<std::string>& c : ctx.log_as) scratch->Add(db, ctx.now_ms, c);
   }
-  std::string_view payload = pw.Finish();
+  std::string_view payload = scratch->Finish();
   return wal_->Append(payload, wal::Crc32c(payload.data(), payload.size()));
 }
 
-void Persistence::NoteWrite(ShardState& st, uint64_t key_hash, uint64_t lsn) {
+void Persistence::Add(WalBatch* batch, const cmd::CommandContext& ctx) {
+  uint32_t db = static_cast<uint32_t>(ctx.client->db_index);
+  if (ctx.log_as.empty()) {
+    batch->payload.Add(db, ctx.now_ms, ctx.argv, ctx.argc);
+  } else {
+    for (const std::vector<std::string>& c : ctx.log_as) batch->payload.Add(db, ctx.now_ms, c);
+  }
+}
+
+uint64_t Persistence::LogBatch(WalBatch* batch, const storage::LockSet& held) {
+  if (batch->payload.count() == 0) return 0;
+  std::string_view payload = batch->payload.Finish();
+  uint64_t lsn = wal_->Append(payload, wal::Crc32c(payload.data(), payload.size()));
+  for (const auto& [shard, hash] : batch->written) NoteWrite(shard, hash, lsn);
+  if (batch->barrier) NoteBarrier(held, lsn);
+  return lsn;
+}
+
+void Persistence::NoteWrite(const storage::Shard* s, uint64_t key_hash, uint64_t lsn) {
+  ShardState& st = shards_[s->id];
   st.max_lsn = lsn;
   if (!always()) return;
   if (!st.recent) st.recent = std::make_unique<uint64_t[]>(kRecentSlots);  // zeroed
   st.recent[Slot(key_hash)] = lsn;
 }
 
-uint64_t Persistence::WaitFor(const ShardState& st, uint64_t key_hash) const {
+void Persistence::NoteBarrier(const storage::LockSet& held, uint64_t lsn) {
+  for (const storage::Shard* s : held.shards()) {
+    ShardState& st = shards_[s->id];
+    st.max_lsn = lsn;
+    st.barrier_lsn = lsn;
+  }
+}
+
+uint64_t Persistence::KeyWait(const storage::Shard* s, uint64_t key_hash) const {
+  const ShardState& st = shards_[s->id];
   uint64_t w = st.barrier_lsn;
   if (st.recent) w = std::max(w, st.recent[Slot(key_hash)]);
   return w;
 }
 
-uint64_t Persistence::End(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx,
-                          Scope* scope) {
-  const ScopeBuffers& b = tl_scope;
-  uint64_t lsn = 0;
-  if ((spec.flags & cmd::kWrite) && ctx.dirty > 0) {
-    lsn = Log(ctx.argv, ctx.argc, ctx);
-    if (tiered_) server_->tiering()->MarkWritten(spec, ctx);
-    if (scope->whole_) {
-      for (ShardState& st : shards_) {
-        st.max_lsn = lsn;
-        st.barrier_lsn = lsn;
-      }
-    } else {
-      for (size_t i = 0; i < b.key_pos.size(); ++i)
-        NoteWrite(shards_[b.states[i]], b.hashes[i], lsn);
-    }
-  }
-  uint64_t wait = 0;
-  if (always()) {
-    wait = lsn;
-    if (scope->whole_) {
-      wait = std::max(wait, wal_->last_lsn());
-    } else {
-      for (size_t i = 0; i < b.key_pos.size(); ++i)
-        wait = std::max(wait, WaitFor(shards_[b.states[i]], b.hashes[i]));
-    }
-  }
-  return wait;  // the scope's destructor unlocks
-}
-
-// ---- logging at the release of the key's shard ----
-
-Persistence::ReleaseLogger::ReleaseLogger(Persistence* p, const cmd::CommandContext& ctx)
-    : p_(p), ctx_(ctx), saved_acquire_(storage::tl_acquire_hook) {
-  storage::tl_acquire_hook = this;
-}
-
-Persistence::ReleaseLogger::~ReleaseLogger() {
-  storage::tl_acquire_hook = saved_acquire_;
-  if (!logged_ && ctx_.dirty > 0) {
-    p_->Log(ctx_.argv, ctx_.argc, ctx_);
-    p_->unlocked_logs.fetch_add(1, std::memory_order_relaxed);
-  }
-}
-
-void Persistence::ReleaseLogger::OnRelease(const storage::Shard* s) {
-  if (logged_ || ctx_.dirty == 0) return;
-  p_->shards_[s->id].max_lsn = p_->Log(ctx_.argv, ctx_.argc, ctx_);
-  logged_ = true;
-}
-
-void Persistence::ReleaseLogger::OnAcquire(storage::Shard* s) {
-  // Locking the shard orders this with StartRewrite's all-shard instant: if the rewrite's
-  // snapshot LSN was fixed before, the shard is marked and captured here, before any change.
-  if (p_->rewriting_.load(std::memory_order_relaxed)) p_->CaptureIfPending(s->id);
-}
-
-// ---- EXEC ----
-
-void Persistence::BeforeExec(const std::vector<storage::Shard*>& locked, bool all) {
-  tl_exec_payload.Clear();
-  tl_exec_keys.clear();
-  tl_exec_whole = tl_exec_whole_write = false;
-  if (!rewriting_.load(std::memory_order_acquire)) return;
-  for (size_t i = 0; i < shards_.size(); ++i)
-    if (all || std::find(locked.begin(), locked.end(), &ShardAt(i)) != locked.end())
-      CaptureIfPending(i);
-}
-
-void Persistence::AddExecCommand(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx) {
-  bool write = (spec.flags & cmd::kWrite) && ctx.dirty > 0;
-  if (write) {
-    if (tiered_) server_->tiering()->MarkWritten(spec, ctx);
-    uint32_t db = static_cast<uint32_t>(ctx.client->db_index);
-    if (ctx.log_as.empty()) {
-      tl_exec_payload.Add(db, ctx.now_ms, ctx.argv, ctx.argc);
-    } else {
-      for (const std::vector<std::string>& c : ctx.log_as) tl_exec_payload.Add(db, ctx.now_ms, c);
-    }
-  }
-  if (spec.whole_keyspace) {  // a barrier (writes) or a wait for everything (reads)
-    tl_exec_whole = true;
-    tl_exec_whole_write |= write;
-    return;
-  }
-  if (!(spec.flags & (cmd::kWrite | cmd::kReadOnly))) return;
-  std::vector<size_t> pos;
-  cmd::CompatKeyPositions(spec, ctx.argv, ctx.argc, &pos);
-  storage::Db& d = server_->keyspace().db(ctx.client->db_index);
-  for (size_t p : pos) {
-    storage::KeyRef k = d.Ref(ctx.arg(p));
-    tl_exec_keys.push_back({StateIndex(ctx.client->db_index, k.shard_index), k.hash, write});
-  }
-}
-
-uint64_t Persistence::EndExec() {
-  uint64_t lsn = 0;
-  if (tl_exec_payload.count() > 0) {
-    std::string_view payload = tl_exec_payload.Finish();
-    lsn = wal_->Append(payload, wal::Crc32c(payload.data(), payload.size()));
-    for (const ExecKey& k : tl_exec_keys)
-      if (k.write) NoteWrite(shards_[k.state], k.hash, lsn);
-    if (tl_exec_whole_write) {  // FLUSHALL & co in the transaction
-      for (ShardState& st : shards_) {
-        st.max_lsn = lsn;
-        st.barrier_lsn = lsn;
-      }
-    }
-  }
-  uint64_t wait = lsn;
-  if (always()) {
-    // What the transaction read: its keys' last writes (or everything, for KEYS & co).
-    if (tl_exec_whole) wait = std::max(wait, wal_->last_lsn());
-    for (const ExecKey& k : tl_exec_keys) wait = std::max(wait, WaitFor(shards_[k.state], k.hash));
-  }
-  tl_exec_payload.Clear();
-  tl_exec_keys.clear();
-  tl_exec_whole = tl_exec_whole_write = false;
-  return always() ? wait : 0;
+uint64_t Persistence::ShardWait(const storage::Shard* s) const {
+  return shards_[s->id].max_lsn;
 }
 
 // ---- rewrite ----
@@ -385,16 +211,15 @@ bool Persistence::StartRewrite(std::string* error) {
   }
   bool expected = false;
   if (!rewriting_.compare_exchange_strong(expected, true)) {
-    *error = "ERR Background append only file rewriting already in progress";
+    *error = err::kRewriteInProgress;
     return false;
   }
   if (rewrite_thread_.joinable()) rewrite_thread_.join();  // the previous one, finished
   storage::Keyspace& ks = server_->keyspace();
   {
-    storage::MultiShardLock all;
-    for (size_t d = 0; d < num_dbs_; ++d)
-      for (size_t i = 0; i < num_shards_; ++i) all.AddShard(d, i, &ks.db(d).shard(i));
-    all.LockAll();
+    storage::LockSet all;
+    all.AddAll(ks);
+    all.Lock();
     rewrite_lsn_ = wal_->last_lsn();
     rewrite_time_ms_ = NowMs();
     for (ShardState& st : shards_) st.capture_pending = true;
@@ -607,7 +432,7 @@ void Persistence::Cron(int64_t pct, int64_t min_size) {
 std::string Persistence::WriteRefusal() const {
   int err = wal_->write_errno();
   if (err == 0) return {};
-  return Format("MISCONF Errors writing to the AOF file: %s", std::strerror(err));
+  return Format(err::kAofWriteFailed, std::strerror(err));
 }
 
 std::string Persistence::Info() {
@@ -658,7 +483,6 @@ std::string Persistence::Info() {
   line(Format("wal_fsync_avg_usec:%llu",
               static_cast<unsigned long long>(s.fsyncs ? s.fsync_total_us / s.fsyncs : 0)));
   line(Format("wal_fsync_max_usec:%llu", static_cast<unsigned long long>(s.fsync_max_us)));
-  line(Format("wal_unlocked_logs:%llu", static_cast<unsigned long long>(unlocked_logs.load())));
   line(Format("wal_backpressure_pauses:%llu",
               static_cast<unsigned long long>(backpressure_pauses.load())));
   line(Format("wal_write_errors:%llu", static_cast<unsigned long long>(s.write_errors)));

@@ -1,28 +1,25 @@
 // Persistence: the glue between command execution and the WAL (wal/wal.h).
 //
-// Logging a command. With appendonly yes, the dispatcher wraps every write command (and, under
-// `appendfsync always`, every command that reads keys) in Begin()/End():
-//   Begin  locks every shard the command can touch (its keys' shards, or all of them for
-//          FLUSHALL, KEYS, numkeys forms...) and marks them held, so the handler's own locks
-//          are skipped (as inside EXEC);
-//   ...    the handler runs;
-//   End    if the command changed something (ctx.dirty), appends its record (argv, or the
-//          handler's ctx.log_as) while those shards are still held, then unlocks.
-// So for every key the log order is the apply order, also for commands spanning shards.
+// Logging. The dispatcher (server/dispatcher.h) holds a write command's shards while its
+// handler runs and, if it changed something (ctx.dirty), appends its record (argv, or the
+// handler's ctx.log_as) before releasing them: for every key the log order is the apply order,
+// also for commands spanning shards. A transaction's commands go into one WalBatch, appended as
+// one record while the transaction still holds its shards, so replay applies it whole.
 //
 // Durability of replies (`always`). Each (db, shard) remembers, under its lock, the LSN of the
-// last logged write of each recently written key (and a barrier LSN for keyless writes such as
-// FLUSHALL). End() returns the LSN a reply must wait for: its own record, or the last write of
-// any key it read that is not yet on disk. Readers of other keys get 0 and never wait.
-// The connection holds the reply (and everything after it) until Wal::release_lsn() reaches it.
+// last logged write of each recently written key (and a barrier LSN for writes of a whole
+// database such as FLUSHALL). A reply waits for its own record and for the last write of every
+// key it read that is not yet on disk (KeyWait; ShardWait for commands that read a whole
+// database). Readers of other keys never wait. The connection holds the reply (and everything
+// after it) until Wal::release_lsn() reaches it.
 //
 // Rewrite (BGREWRITEAOF, auto-aof-rewrite-percentage): a point-in-time snapshot at LSN S taken
 // without stopping the loops. With every shard locked for an instant, S is read, every shard is
 // marked "not yet captured" and the WAL rotates after S. A background thread then captures
 // shards one by one; a write about to change a shard that is not captured yet captures it first
-// (copy-on-write at shard granularity), so every shard is captured exactly as of S. The capture
-// is a series of commands (SET/RPUSH/HSET/SADD/ZADD + PEXPIREAT) in a base file; once it is on
-// disk the segments at or below S are deleted.
+// (BeforeWrite: copy-on-write at shard granularity), so every shard is captured exactly as of
+// S. The capture is a series of commands (SET/RPUSH/HSET/SADD/ZADD + PEXPIREAT) in a base file;
+// once it is on disk the segments at or below S are deleted.
 #pragma once
 
 #include <atomic>
@@ -41,6 +38,19 @@ namespace strata::server {
 
 class Server;
 
+// A transaction's record under construction: the commands that changed something, and the
+// keys they wrote (their durability slots get the record's LSN when it is appended).
+struct WalBatch {
+  wal::PayloadWriter payload;
+  std::vector<std::pair<const storage::Shard*, uint64_t>> written;  // (shard, key hash)
+  bool barrier = false;  // a command in it wrote a whole database (FLUSHDB, FLUSHALL)
+  void Clear() {
+    payload.Clear();
+    written.clear();
+    barrier = false;
+  }
+};
+
 class Persistence {
  public:
   Persistence(Server* server, wal::Options opts);
@@ -48,83 +58,33 @@ class Persistence {
 
   // Start-up, before the workers: replays the log into the keyspace. False + error.
   bool Load(std::string* error);
-  // Starts the writer; on_progress runs on the writer thread when LSNs advance.
+  // Starts the writer; on_progress runs on the writer thread when LSNs advance or writing
+  // starts failing.
   bool Start(std::function<void()> on_progress, std::string* error);
   void Stop();  // waits for a rewrite, then flushes and syncs the log
 
   wal::Wal& wal() { return *wal_; }
+  const wal::Wal& wal() const { return *wal_; }
   bool always() const { return wal_->policy() == wal::FsyncPolicy::kAlways; }
-  // Does this command go through Begin/End?
-  bool Wraps(const cmd::CommandSpec& spec) const {
-    return (spec.flags & cmd::kWrite) ||
-           (always() &&
-            (!spec.key_specs.empty() || (spec.whole_keyspace && (spec.flags & cmd::kReadOnly))));
-  }
 
-  // The cheaper way for one-key writes under everysec/no: no locking ahead of the handler. A
-  // ReleaseLogger is installed as the thread's release hook while the handler runs; when the
-  // handler releases its key's shard (still locked) after changing something, the record is
-  // appended there, so the order is still the apply order. Its acquire hook captures a shard
-  // for a running rewrite before the handler can change it. Under `always` Begin/End are used
-  // (the reply's wait needs the key's slot).
-  // With a backing tier every write takes Begin/End: its keys must be checked (read through)
-  // and marked dirty under the locks it runs under.
-  bool LogsOnRelease(const cmd::CommandSpec& spec) const {
-    return (spec.flags & cmd::kWrite) && !spec.whole_keyspace && spec.first_key > 0 &&
-           spec.last_key == spec.first_key && !(spec.flags & cmd::kMovableKeys) && !always() &&
-           !tiered_;
-  }
-  class ReleaseLogger : public storage::ReleaseHook, public storage::AcquireHook {
-   public:
-    ReleaseLogger(Persistence* p, const cmd::CommandContext& ctx);
-    // A handler that changed something without releasing a shard afterwards is logged here
-    // (counted in INFO wal_unlocked_logs; no command is known to do it).
-    ~ReleaseLogger() override;
-    ReleaseLogger(const ReleaseLogger&) = delete;
-    ReleaseLogger& operator=(const ReleaseLogger&) = delete;
-    void OnRelease(const storage::Shard* s) override;
-    void OnAcquire(storage::Shard* s) override;
-
-   private:
-    Persistence* p_;
-    const cmd::CommandContext& ctx_;
-    storage::AcquireHook* saved_acquire_;
-    bool logged_ = false;
-  };
-
-  // One command's hold on its shards, from Begin to End (destruction unlocks). The lists it
-  // needs live in thread-local buffers reused by every command (no allocation per command);
-  // scopes never nest on a thread.
-  class Scope {
-   public:
-    Scope() = default;
-    Scope(const Scope&) = delete;
-    Scope& operator=(const Scope&) = delete;
-    ~Scope();
-
-   private:
-    friend class Persistence;
-    const storage::HeldShards* saved_ = nullptr;
-    bool whole_ = false;
-    bool active_ = false;
-  };
-  // With check_tier (the dispatcher), a write whose keys must first be read through from the
-  // backend is not to run: false, with the keys in storage::tl_tier_misses (the scope still
-  // unlocks).
-  bool Begin(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx, Scope* scope,
-             bool check_tier = false);
-  // Logs the command if it changed something; returns the LSN its reply must wait for under
-  // `always` (0: none). Unlocks.
-  uint64_t End(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx, Scope* scope);
-
-  // EXEC: the caller holds `locked` (all shards when `all`). Captures them for a rewrite.
-  void BeforeExec(const std::vector<storage::Shard*>& locked, bool all);
-  // After each command of the transaction: adds it to the record if it changed something, and
-  // notes its keys (what EXEC's reply must wait for).
-  void AddExecCommand(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx);
-  // Appends the transaction's record, if any; returns the LSN EXEC's reply waits for under
-  // `always` (its own record, and the last writes of the keys it read).
-  uint64_t EndExec();
+  // ---- the dispatcher (the caller holds the shards of the keys and LockSets it passes) ----
+  // A write is about to run under `held`: a running rewrite captures those shards first.
+  void BeforeWrite(const storage::LockSet& held);
+  // Appends ctx's command (argv, or ctx.log_as) as one record; returns its LSN. scratch: the
+  // calling thread's reusable buffer for records too big to encode in place.
+  uint64_t Log(const cmd::CommandContext& ctx, wal::PayloadWriter* scratch);
+  // A transaction: adds ctx's command to the batch; then appends the batch as one record (if
+  // it holds anything) and gives its written keys the record's LSN (a barrier: every shard of
+  // `held`). Returns the LSN, 0 for an empty batch.
+  void Add(WalBatch* batch, const cmd::CommandContext& ctx);
+  uint64_t LogBatch(WalBatch* batch, const storage::LockSet& held);
+  // Durability slots (caller holds the shard): the key's last write is at lsn; a write of the
+  // whole of `held`'s shards (FLUSHALL) at lsn; what a reader of a key, or of a whole shard,
+  // must wait for under `always`.
+  void NoteWrite(const storage::Shard* s, uint64_t key_hash, uint64_t lsn);
+  void NoteBarrier(const storage::LockSet& held, uint64_t lsn);
+  uint64_t KeyWait(const storage::Shard* s, uint64_t key_hash) const;
+  uint64_t ShardWait(const storage::Shard* s) const;
 
   // BGREWRITEAOF. False + error if one is running.
   bool StartRewrite(std::string* error);
@@ -134,28 +94,25 @@ class Persistence {
 
   // INFO persistence lines.
   std::string Info();
-  // Error reply for a write while the log cannot write, or empty.
+  // Error reply for a write (or a read of data not yet durable) while the log cannot write, or
+  // empty.
   std::string WriteRefusal() const;
 
  private:
-  // Per (db, shard) bookkeeping, guarded by that shard's lock.
+  // Per (db, shard) bookkeeping, indexed by Shard::id, guarded by that shard's lock.
   struct ShardState {
     uint64_t max_lsn = 0;      // the last logged write that touched this shard
-    uint64_t barrier_lsn = 0;  // the last keyless write (FLUSHALL...): every read waits for it
+    uint64_t barrier_lsn = 0;  // the last write of the whole shard (FLUSHALL...): every read waits
     // always: LSN of the last write of the keys hashing to each slot (allocated on first use).
     // Two keys sharing a slot only make a reader wait for the other key's write too: a table
     // indexed by the key hash costs no allocation per write and needs no pruning.
     std::unique_ptr<uint64_t[]> recent;
     bool capture_pending = false;  // rewrite: not yet captured at the snapshot LSN
   };
-  size_t StateIndex(size_t db, size_t shard) const { return db * num_shards_ + shard; }
   storage::Shard& ShardAt(size_t index);
-  void Apply(std::string_view payload);  // replays one record
-  uint64_t Log(const std::string_view* argv, size_t argc, const cmd::CommandContext& ctx);
+  void Apply(std::string_view payload, Dispatcher* replay);  // replays one record
   static constexpr size_t kRecentSlots = 1024;
   static size_t Slot(uint64_t key_hash) { return key_hash & (kRecentSlots - 1); }
-  void NoteWrite(ShardState& st, uint64_t key_hash, uint64_t lsn);
-  uint64_t WaitFor(const ShardState& st, uint64_t key_hash) const;
 
   // Rewrite.
   void CaptureIfPending(size_t index);  // caller holds the shard lock
@@ -188,8 +145,6 @@ class Persistence {
  public:
   // Connections that stopped reading because the WAL queue was over wal-queue-max.
   std::atomic<uint64_t> backpressure_pauses{0};
-  // Records a ReleaseLogger had to append after the handler returned (should stay 0).
-  std::atomic<uint64_t> unlocked_logs{0};
 };
 
 }  // namespace strata::server

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "common/errors.h"
 #include "common/format.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -397,7 +398,7 @@ namespace {
 
 bool HasConnection(CommandContext& ctx) {
   if (ctx.conn != nullptr && ctx.server != nullptr) return true;
-  ctx.out->Error("ERR pub/sub needs a client connection");
+  ctx.out->Error(err::kPubSubNeedsConnection);
   return false;
 }
 
@@ -426,9 +427,8 @@ void PublishCmd(CommandContext& ctx) {
 // Redis's addReplySubcommandSyntaxError.
 void SubcommandSyntaxError(CommandContext& ctx) {
   std::string_view sub = ctx.arg(1);
-  ctx.out->Error(Format("ERR unknown subcommand or wrong number of arguments for '%.*s'. "
-                        "Try PUBSUB HELP.",
-                        static_cast<int>(std::min<size_t>(sub.size(), 128)), sub.data()));
+  ctx.out->Error(Format(err::kUnknownSubcommandOrArity,
+                        static_cast<int>(std::min<size_t>(sub.size(), 128)), sub.data(), "PUBSUB"));
 }
 
 template <SubKind kKind>

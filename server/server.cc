@@ -85,7 +85,7 @@ bool Server::StartPersistence() {
     // Read-through jobs run on libuv's threadpool, one pooled connection each; the pool is
     // sized before its first use.
     setenv("UV_THREADPOOL_SIZE", std::to_string(config_->mysql_pool_size.load()).c_str(), 1);
-    tiering_ = std::make_unique<Tiering>(this);
+    tiering_ = std::make_unique<Tiering>(config_, keyspace_.get());
     if (!tiering_->Open(&error)) {
       Log(LogLevel::kWarning, "Can't open the %s backend: %s",
           config_->GetString("backend").c_str(), error.c_str());
@@ -162,7 +162,7 @@ bool Server::Start() {
       Log(LogLevel::kWarning, "Can't open the append only file: %s", error.c_str());
       return false;
     }
-    if (tiering_) tiering_->Start(persistence_.get());
+    if (tiering_) tiering_->Start(&persistence_->wal());
   }
 
   uv_loop_init(&loop_);
@@ -328,6 +328,33 @@ void Server::ResetStats() {
   evicted_baseline_.store(evictor_->evicted_keys());
 }
 
+namespace {
+// One CLIENT LIST line (without the trailing newline). Caller holds the connection's worker's
+// clients_mu (name); the other fields are atomics the owning loop writes.
+std::string DescribeClient(const Connection& c, const cmd::CommandRegistry& reg, int64_t now_ms) {
+  uint32_t cmd_id = c.last_cmd_id.load(std::memory_order_relaxed);
+  std::string cmd = "NULL";
+  for (const cmd::CommandSpec* s : reg.all()) {
+    if (s->id == cmd_id) cmd = s->name;
+    for (const auto& sub : s->subcommands)
+      if (sub.id == cmd_id) cmd = sub.name;
+  }
+  size_t q = c.qbuf.load(std::memory_order_relaxed);
+  size_t o = c.omem.load(std::memory_order_relaxed);
+  int sub = c.sub.load(), psub = c.psub.load(), ssub = c.ssub.load();
+  return Format(
+      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d psub=%d "
+      "ssub=%d multi=-1 qbuf=%zu qbuf-free=0 argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=0 oll=0 "
+      "omem=%zu tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=%d",
+      static_cast<unsigned long long>(c.id), c.addr.c_str(), c.laddr.c_str(), c.fd,
+      c.name.c_str(), static_cast<long long>((now_ms - c.created_ms) / 1000),
+      static_cast<long long>((now_ms - c.last_interaction_ms.load()) / 1000),
+      sub + psub + ssub > 0 ? "P" : "N", c.db.load(), sub, psub, ssub, q,
+      std::max<size_t>(q, Connection::kReadChunk), o, q + o + sizeof(Connection), cmd.c_str(),
+      c.resp.load());
+}
+}  // namespace
+
 std::string Server::ClientList(uint64_t only_id, const std::string& type_filter) {
   // Only "normal" clients exist so far; other types list nothing.
   if (!type_filter.empty() && !EqualsIgnoreCase(type_filter, "normal")) return "";
@@ -337,7 +364,7 @@ std::string Server::ClientList(uint64_t only_id, const std::string& type_filter)
     std::lock_guard<std::mutex> lock(w->clients_mu);
     for (Connection* c : w->clients) {
       if (only_id != 0 && c->id != only_id) continue;
-      out += c->Describe(now);
+      out += DescribeClient(*c, registry_, now);
       out += '\n';
     }
   }

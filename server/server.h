@@ -29,6 +29,11 @@ class PubSub;
 class Persistence;
 class Tiering;
 
+// Adds n to a counter that only the calling thread writes (no locked instruction needed).
+inline void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
 // Counters of one command on one worker; written by that worker only, read by any.
 struct CommandStats {
   std::atomic<uint64_t> calls{0};

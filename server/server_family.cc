@@ -24,7 +24,7 @@ namespace {
 
 void Ping(CommandContext& ctx) {
   if (ctx.argc > 2) {
-    ctx.out->Error("ERR wrong number of arguments for 'ping' command");
+    ctx.out->Error(Format(err::kWrongArity, "ping"));
   } else if (ctx.client->subscriptions > 0 && ctx.client->resp == 2) {
     // In the RESP2 subscribed context a reply must look like a message: ["pong", arg].
     ctx.out->ArrayHeader(2);
@@ -87,7 +87,7 @@ void Hello(CommandContext& ctx) {
   size_t i = 1;
   if (ctx.argc >= 2) {
     if (!ParseInt64(ctx.arg(1), &ver))
-      return ctx.out->Error("ERR Protocol version is not an integer or out of range");
+      return ctx.out->Error(err::kHelloProtoNotInteger);
     if (ver < 2 || ver > 3) return ctx.out->Error(err::kNoProto);
     i = 2;
   }
@@ -104,7 +104,7 @@ void Hello(CommandContext& ctx) {
       name = ctx.arg(++i);
       has_name = true;
     } else {
-      return ctx.out->Error(Format("ERR Syntax error in HELLO option '%.*s'",
+      return ctx.out->Error(Format(err::kHelloSyntax,
                                    static_cast<int>(ctx.arg(i).size()), ctx.arg(i).data()));
     }
   }
@@ -113,14 +113,10 @@ void Hello(CommandContext& ctx) {
     ctx.client->authenticated = true;
   }
   if (!ctx.client->authenticated)
-    return ctx.out->Error(
-        "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-        "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
-        "select the RESP protocol version at the same time");
+    return ctx.out->Error(err::kHelloNoAuth);
   if (has_name) {
     if (!ValidClientName(name))
-      return ctx.out->Error(
-          "ERR Client names cannot contain spaces, newlines or special characters.");
+      return ctx.out->Error(err::kClientNameInvalid);
     SetName(ctx, name);
   }
   ctx.client->resp = static_cast<int>(ver);
@@ -148,8 +144,7 @@ void ClientId(CommandContext& ctx) { ctx.out->Integer(static_cast<int64_t>(ctx.c
 
 void ClientSetName(CommandContext& ctx) {
   if (!ValidClientName(ctx.arg(2)))
-    return ctx.out->Error(
-        "ERR Client names cannot contain spaces, newlines or special characters.");
+    return ctx.out->Error(err::kClientNameInvalid);
   SetName(ctx, ctx.arg(2));
   ctx.out->Ok();
 }
@@ -168,12 +163,12 @@ void ClientList(CommandContext& ctx) {
       if (!EqualsIgnoreCase(type, "normal") && !EqualsIgnoreCase(type, "master") &&
           !EqualsIgnoreCase(type, "replica") && !EqualsIgnoreCase(type, "slave") &&
           !EqualsIgnoreCase(type, "pubsub"))
-        return ctx.out->Error("ERR Unknown client type '" + type + "'");
+        return ctx.out->Error(Format(err::kUnknownClientType, static_cast<int>(type.size()), type.data()));
     } else if (EqualsIgnoreCase(ctx.arg(i), "ID") && i + 1 < ctx.argc) {
       for (++i; i < ctx.argc; ++i) {
         int64_t id;
         if (!ParseInt64(ctx.arg(i), &id) || id <= 0)
-          return ctx.out->Error("ERR Invalid client ID");
+          return ctx.out->Error(err::kInvalidClientId);
         ids.push_back(static_cast<uint64_t>(id));
       }
     } else {
@@ -198,7 +193,7 @@ void ClientKill(CommandContext& ctx) {
   if (ctx.argc == 3) {  // CLIENT KILL addr:port
     f.addr.assign(ctx.arg(2));
     f.any = true;
-    if (ctx.server->KillClients(f) == 0) return ctx.out->Error("ERR No such client");
+    if (ctx.server->KillClients(f) == 0) return ctx.out->Error(err::kNoSuchClient);
     return ctx.out->Ok();
   }
   bool skipme = true;
@@ -208,7 +203,7 @@ void ClientKill(CommandContext& ctx) {
     if (EqualsIgnoreCase(opt, "ID")) {
       int64_t id;
       if (!ParseInt64(val, &id) || id <= 0)
-        return ctx.out->Error("ERR client-id should be greater than 0");
+        return ctx.out->Error(err::kClientIdPositive);
       f.id = static_cast<uint64_t>(id);
     } else if (EqualsIgnoreCase(opt, "ADDR")) {
       f.addr.assign(val);
@@ -219,12 +214,12 @@ void ClientKill(CommandContext& ctx) {
         if (EqualsIgnoreCase(val, "master") || EqualsIgnoreCase(val, "replica") ||
             EqualsIgnoreCase(val, "slave") || EqualsIgnoreCase(val, "pubsub"))
           return ctx.out->Integer(0);  // no such clients exist here
-        return ctx.out->Error(Format("ERR Unknown client type '%.*s'",
+        return ctx.out->Error(Format(err::kUnknownClientType,
                                      static_cast<int>(val.size()), val.data()));
       }
     } else if (EqualsIgnoreCase(opt, "USER")) {
       if (val != "default")
-        return ctx.out->Error(Format("ERR No such user '%.*s'", static_cast<int>(val.size()),
+        return ctx.out->Error(Format(err::kNoSuchUser, static_cast<int>(val.size()),
                                      val.data()));
     } else if (EqualsIgnoreCase(opt, "SKIPME")) {
       if (EqualsIgnoreCase(val, "yes")) skipme = true;
@@ -301,7 +296,7 @@ void ConfigGet(CommandContext& ctx) {
 
 void ConfigSet(CommandContext& ctx) {
   if ((ctx.argc - 2) % 2 != 0)
-    return ctx.out->Error("ERR wrong number of arguments for 'config|set' command");
+    return ctx.out->Error(Format(err::kWrongArity, "config|set"));
   Config& cfg = ctx.server->config();
   // All or nothing, like Redis 7: restore what was applied when a later pair fails.
   std::vector<std::pair<std::string, std::string>> applied;
@@ -354,18 +349,28 @@ bool FlushModeOk(CommandContext& ctx) {
   return true;
 }
 
+// Whether a watched key existed before a flush (in memory, or only in the backend): a flush
+// marks only those watchers, as Redis does. The dispatcher holds the flushed databases.
+bool Existed(CommandContext& ctx, size_t db, std::string_view key) {
+  storage::KeyRef k = ctx.keyspace->db(db).Ref(key);
+  return k.shard->Find(k.key, k.hash, ctx.now_ms, storage::Shard::Lookup::kNoTouch) != nullptr ||
+         k.shard->OnlyInBackend(k.key, k.hash);
+}
+
 void FlushDb(CommandContext& ctx) {
   if (!FlushModeOk(ctx)) return;
-  ctx.db().Flush();
-  ctx.server->watches().TouchDb(ctx.client->db_index);
+  ctx.server->watches().TouchFlushed(
+      ctx.client->db_index, [&](size_t db, std::string_view key) { return Existed(ctx, db, key); });
+  ctx.db().Flush(ctx.held);
   ++ctx.dirty;
   ctx.out->Ok();
 }
 
 void FlushAll(CommandContext& ctx) {
   if (!FlushModeOk(ctx)) return;
-  ctx.keyspace->FlushAll();
-  ctx.server->watches().TouchAll();
+  ctx.server->watches().TouchFlushed(
+      SIZE_MAX, [&](size_t db, std::string_view key) { return Existed(ctx, db, key); });
+  ctx.keyspace->FlushAll(ctx.held);
   ++ctx.dirty;
   ctx.out->Ok();
 }
@@ -373,7 +378,7 @@ void FlushAll(CommandContext& ctx) {
 void Shutdown(CommandContext& ctx) {
   for (size_t i = 1; i < ctx.argc; ++i) {
     std::string_view a = ctx.arg(i);
-    if (EqualsIgnoreCase(a, "ABORT")) return ctx.out->Error("ERR No shutdown in progress.");
+    if (EqualsIgnoreCase(a, "ABORT")) return ctx.out->Error(err::kNoShutdownInProgress);
     if (!EqualsIgnoreCase(a, "NOSAVE") && !EqualsIgnoreCase(a, "SAVE") &&
         !EqualsIgnoreCase(a, "NOW") && !EqualsIgnoreCase(a, "FORCE"))
       return ctx.out->Error(err::kSyntax);
@@ -399,7 +404,7 @@ void Debug(CommandContext& ctx) {
   // DEBUG WAL-FAIL <errno-name|OFF>: every WAL write and fsync fails with that error until OFF
   // (tests of the refuse-writes-then-recover path where no small file system can be mounted).
   if (EqualsIgnoreCase(sub, "WAL-FAIL") && ctx.argc == 3) {
-    if (ctx.server->persistence() == nullptr) return ctx.out->Error("ERR appendonly is no");
+    if (ctx.server->persistence() == nullptr) return ctx.out->Error(err::kAppendOnlyNo);
     static const std::pair<const char*, int> kErrnos[] = {{"OFF", 0}, {"ENOSPC", ENOSPC}, {"EIO", EIO}, {"EDQUOT", EDQUOT}};
     for (auto [name, e] : kErrnos) {
       if (EqualsIgnoreCase(ctx.arg(2), name)) {
@@ -407,15 +412,33 @@ void Debug(CommandContext& ctx) {
         return ctx.out->Ok();
       }
     }
-    return ctx.out->Error("ERR expected OFF, ENOSPC, EIO or EDQUOT");
+    return ctx.out->Error(err::kDebugWalFail);
   }
   // DEBUG WAL-DELAY <ms>: the WAL writer sleeps before each write (tests of back-pressure).
   if (EqualsIgnoreCase(sub, "WAL-DELAY") && ctx.argc == 3) {
-    if (ctx.server->persistence() == nullptr) return ctx.out->Error("ERR appendonly is no");
+    if (ctx.server->persistence() == nullptr) return ctx.out->Error(err::kAppendOnlyNo);
     int64_t ms;
     if (!ParseInt64(ctx.arg(2), &ms) || ms < 0) return ctx.out->Error(err::kNotInteger);
     ctx.server->persistence()->wal().InjectWriteDelay(ms);
     return ctx.out->Ok();
+  }
+  // DEBUG WAL-SYNC-DELAY <ms>: the WAL writer sleeps between write() and fdatasync() (tests of
+  // replies that must wait for the fsync, not only for the write).
+  if (EqualsIgnoreCase(sub, "WAL-SYNC-DELAY") && ctx.argc == 3) {
+    if (ctx.server->persistence() == nullptr) return ctx.out->Error(err::kAppendOnlyNo);
+    int64_t ms;
+    if (!ParseInt64(ctx.arg(2), &ms) || ms < 0) return ctx.out->Error(err::kNotInteger);
+    ctx.server->persistence()->wal().InjectSyncDelay(ms);
+    return ctx.out->Ok();
+  }
+  // DEBUG TIER-EVICT <key>: drops the key from memory if the backend holds its value (as
+  // eviction would): 1 if it went, 0 if it is not in memory or not clean. Every shard is held.
+  if (EqualsIgnoreCase(sub, "TIER-EVICT") && ctx.argc == 3) {
+    storage::KeyRef k = ctx.db().Ref(ctx.arg(2));
+    storage::Entry* e = k.shard->Find(k.key, k.hash, ctx.now_ms, storage::Shard::Lookup::kNoTouch);
+    if (e == nullptr || !k.shard->Clean(e)) return ctx.out->Integer(0);
+    k.shard->Evict(e);
+    return ctx.out->Integer(1);
   }
   if (EqualsIgnoreCase(sub, "HELP")) {
     return HelpLines(ctx, {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -425,16 +448,20 @@ void Debug(CommandContext& ctx) {
                            "WAL-FAIL <OFF|ENOSPC|EIO|EDQUOT>",
                            "    Make every WAL write fail with that error (testing).",
                            "WAL-DELAY <ms>",
-                           "    The WAL writer sleeps <ms> before each write (testing)."});
+                           "    The WAL writer sleeps <ms> before each write (testing).",
+                           "WAL-SYNC-DELAY <ms>",
+                           "    The WAL writer sleeps <ms> before each fdatasync (testing).",
+                           "TIER-EVICT <key>",
+                           "    Drop a key the backend holds from memory (testing)."});
   }
-  ctx.out->Error(Format("ERR unknown subcommand '%.*s'. Try DEBUG HELP.",
-                        static_cast<int>(sub.size()), sub.data()));
+  ctx.out->Error(Format(err::kUnknownSubcommand, static_cast<int>(sub.size()), sub.data(),
+                        "DEBUG"));
 }
 
 void BgRewriteAof(CommandContext& ctx) {
   Persistence* p = ctx.server->persistence();
   if (p == nullptr)
-    return ctx.out->Error("ERR Background append only file rewriting needs appendonly yes");
+    return ctx.out->Error(err::kRewriteNeedsAof);
   std::string error;
   if (!p->StartRewrite(&error)) return ctx.out->Error(error);
   ctx.out->SimpleString("Background append only file rewriting started");
@@ -459,13 +486,15 @@ void RegisterServerFamily(cmd::CommandRegistry& r) {
   const uint32_t kConnFlags = kFast | kLoading | kStale;
   r.Register(Spec("ping", -1, kFast | kPubSubContext, Ping, "connection", "1.0.0", "Ping the server", "[message]"));
   r.Register(Spec("echo", 2, kFast, Echo, "connection", "1.0.0", "Echo the given string", "message"));
-  r.Register(Spec("quit", -1, kNoAuth | kConnFlags | kAllowBusy | kNoScript | kPubSubContext, Quit, "connection",
+  r.Register(Spec("quit", -1, kNoAuth | kConnFlags | kAllowBusy | kNoScript | kPubSubContext | kTxControl, Quit, "connection",
                   "1.0.0", "Close the connection", ""));
   r.Register(Spec("hello", -1, kNoAuth | kConnFlags | kNoScript | kAllowBusy, Hello, "connection",
                   "6.0.0", "Handshake with Redis",
                   "[protover [AUTH username password] [SETNAME clientname]]"));
-  r.Register(Spec("select", 2, kConnFlags | kSwitchesDb, Select, "connection", "1.0.0",
-                  "Change the selected database for the current connection", "index"));
+  CommandSpec select = Spec("select", 2, kConnFlags | kSwitchesDb, Select, "connection", "1.0.0",
+                            "Change the selected database for the current connection", "index");
+  select.target_db.db_arg = 1;  // the database it switches to (EXEC follows queued SELECTs)
+  r.Register(std::move(select));
   r.Register(Spec("auth", -2, kNoAuth | kConnFlags | kNoScript | kAllowBusy, Auth, "connection",
                   "1.0.0", "Authenticate to the server", "[username] password"));
   r.Register(Container(
@@ -508,7 +537,7 @@ void RegisterServerFamily(cmd::CommandRegistry& r) {
                   "Remove all keys from the current database", "[ASYNC | SYNC]"));
   r.Register(Spec("flushall", -1, kWrite | kReachAll, FlushAll, "server", "1.0.0",
                   "Remove all keys from all databases", "[ASYNC | SYNC]"));
-  r.Register(Spec("shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kAllowBusy, Shutdown,
+  r.Register(Spec("shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy, Shutdown,
                   "server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server",
                   "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"));
   r.Register(Spec("bgrewriteaof", 1, kAdmin | kNoScript, BgRewriteAof, "server", "1.0.0",

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 
+#include "common/errors.h"
 #include "common/format.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -24,12 +25,13 @@ struct Tiering::Pass {
   std::map<uint32_t, std::vector<std::string>> deletes;  // by database
 };
 
-Tiering::Tiering(Server* server) : server_(server) {}
+Tiering::Tiering(Config* config, storage::Keyspace* keyspace)
+    : config_(config), keyspace_(keyspace) {}
 
 Tiering::~Tiering() { Stop(); }
 
 bool Tiering::Open(std::string* error) {
-  Config& cfg = server_->config();
+  Config& cfg = *config_;
   std::string kind = cfg.GetString("backend");
   size_t batch = static_cast<size_t>(cfg.backend_batch_max.load());
   size_t pool = static_cast<size_t>(cfg.mysql_pool_size.load());
@@ -52,12 +54,17 @@ bool Tiering::Open(std::string* error) {
     o.batch_max = std::min<size_t>(batch, 65535 / 6);  // placeholders per statement
     backend_ = backend::MakeMysqlBackend(o);
   }
+  return Open(std::move(backend_), error);
+}
+
+bool Tiering::Open(std::unique_ptr<backend::Backend> backend, std::string* error) {
+  backend_ = std::move(backend);
   if (!backend_->Open(error)) return false;
   uint64_t lsn = 0;
   if (!backend_->LoadCheckpoint(&lsn, error)) return false;
   checkpoint_lsn_.store(lsn);
 
-  storage::Keyspace& ks = server_->keyspace();
+  storage::Keyspace& ks = *keyspace_;
   ks.EnableTier(&shared_);
   int64_t t0 = NowMs();
   uint64_t n = 0;
@@ -75,86 +82,18 @@ bool Tiering::Open(std::string* error) {
   return true;
 }
 
-// ---- keys of a write ----
-
-void Tiering::OtherDbKey(const cmd::CommandSpec& spec, const std::string_view* argv, size_t argc,
-                         const std::function<void(size_t, std::string_view)>& fn) {
-  int64_t target;
-  if (spec.name == "move" && argc == 3 && ParseInt64(argv[2], &target) && target >= 0) {
-    fn(static_cast<size_t>(target), argv[1]);
-  } else if (spec.name == "copy") {
-    for (size_t i = 3; i + 1 < argc; ++i)
-      if (EqualsIgnoreCase(argv[i], "db") && ParseInt64(argv[i + 1], &target) && target >= 0)
-        fn(static_cast<size_t>(target), argv[2]);
-  }
-}
-
-bool Tiering::CollectMissing(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx) {
-  storage::Keyspace& ks = *ctx.keyspace;
-  bool any = false;
-  ForEachWriteKey(spec, ctx.client->db_index, ctx.argv, ctx.argc,
-                  [&](size_t db, std::string_view key) {
-                    if (db >= ks.num_dbs()) return;
-                    storage::KeyRef k = ks.db(db).Ref(key);
-                    storage::ShardLock lock(k);  // held already by the caller: a no-op
-                    if (!k.shard->NeedsLoad(key, k.hash, ctx.now_ms)) return;
-                    if (BlindWrite(spec, ctx.argv, ctx.argc)) {
-                      // Replaced whatever its old value was: no need to read it. The write
-                      // brings the key back into memory.
-                      if (k.shard->tier->evicted > 0) --k.shard->tier->evicted;
-                      return;
-                    }
-                    storage::tl_tier_misses.list.push_back({k.shard, k.hash, std::string(key)});
-                    any = true;
-                  });
-  return any;
-}
-
-bool Tiering::BlindWrite(const cmd::CommandSpec& spec, const std::string_view* argv,
-                         size_t argc) {
-  if (spec.name == "mset" || spec.name == "setex" || spec.name == "psetex") return true;
-  if (spec.name != "set") return false;
-  // SET key value [EX|PX|EXAT|PXAT n]: NX, XX, GET and KEEPTTL depend on the old key.
-  for (size_t i = 3; i < argc; ++i)
-    if (EqualsIgnoreCase(argv[i], "nx") || EqualsIgnoreCase(argv[i], "xx") ||
-        EqualsIgnoreCase(argv[i], "get") || EqualsIgnoreCase(argv[i], "keepttl"))
-      return false;
-  return true;
-}
-
-void Tiering::MarkWritten(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx) {
-  storage::Keyspace& ks = *ctx.keyspace;
-  ForEachWriteKey(spec, ctx.client->db_index, ctx.argv, ctx.argc,
-                  [&](size_t db, std::string_view key) {
-                    if (db >= ks.num_dbs()) return;
-                    storage::KeyRef k = ks.db(db).Ref(key);
-                    storage::ShardLock lock(k);  // held already by the caller: a no-op
-                    k.shard->MarkWritten(key, k.hash);
-                  });
-}
-
-std::string Tiering::Refusal(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx) const {
-  int64_t cap = server_->config().wal_max_size.load(std::memory_order_relaxed);
+std::string Tiering::Refusal(const cmd::CommandContext& ctx) const {
+  int64_t cap = config_->wal_max_size.load(std::memory_order_relaxed);
   if (cap > 0) {
     // The WAL only shrinks when a checkpoint commits: over the cap, the backend is behind.
     uint64_t size = wal_size_.load(std::memory_order_relaxed);
     if (size > static_cast<uint64_t>(cap))
-      return Format("MISCONF The write-ahead log reached wal-max-size (%" PRIu64
-                    " bytes) because the backend (%s) is not keeping up or is unreachable; "
-                    "writes are refused until checkpoints catch up",
-                    size, backend_->name());
+      return Format(err::kWalMaxSize, size, backend_->name());
   }
   size_t max_key = backend_->max_key_len();
-  if (max_key > 0) {
-    std::string too_long;
-    ForEachWriteKey(spec, ctx.client->db_index, ctx.argv, ctx.argc,
-                    [&](size_t, std::string_view key) {
-                      if (key.size() > max_key)
-                        too_long = Format("ERR key is longer than the %s backend allows (%zu bytes)",
-                                          backend_->name(), max_key);
-                    });
-    if (!too_long.empty()) return too_long;
-  }
+  if (max_key > 0)
+    for (const cmd::ResolvedKey& k : ctx.keys)
+      if (k.ref.key.size() > max_key) return Format(err::kKeyTooLongForBackend, backend_->name(), max_key);
   return std::string();
 }
 
@@ -235,34 +174,54 @@ void Tiering::Load(uv_loop_t* loop, std::vector<storage::TierMiss> misses, LoadD
   RunOnPool(loop, std::move(work), std::move(after));
 }
 
-uint64_t Tiering::BackendOnlyKeys(size_t db) {
-  storage::Keyspace& ks = server_->keyspace();
-  uint64_t n = 0;
-  for (size_t i = 0; i < ks.num_shards(); ++i) {
-    storage::Shard* s = &ks.db(db).shard(i);
-    storage::ShardLock lock(s);
-    n += s->tier->evicted;
+bool Tiering::Answer(const cmd::BackendQuery& q, cmd::BackendAnswer* a, std::string* error) {
+  using Kind = cmd::BackendQuery::Kind;
+  const int64_t now = NowMs();
+  switch (q.kind) {
+    case Kind::kKeys: {
+      bool all = q.pattern == "*";
+      return backend_->ScanKeys(
+          now,
+          [&](uint32_t db, std::string_view key) {
+            if (db == q.db && (all || GlobMatch(q.pattern, key)))
+              a->keys.push_back({std::string(key), storage::ObjType::kString});
+          },
+          error);
+    }
+    case Kind::kPage: {
+      std::vector<backend::KeyInfo> page;
+      if (!backend_->ScanPage(q.db, q.from, q.count, now, &page, &a->next, error)) return false;
+      for (backend::KeyInfo& k : page)
+        a->keys.push_back({std::move(k.key), static_cast<storage::ObjType>(k.type)});
+      return true;
+    }
+    case Kind::kRandom: {
+      std::optional<backend::KeyInfo> k;
+      if (!backend_->KeyAt(q.db, q.from, now, &k, error)) return false;
+      if (k) a->keys.push_back({std::move(k->key), static_cast<storage::ObjType>(k->type)});
+      return true;
+    }
+    case Kind::kNone:
+      return true;
   }
-  return n;
+  return true;
 }
 
-void Tiering::ListKeys(uv_loop_t* loop, uint32_t db, std::string pattern, KeysDone done) {
+void Tiering::Query(uv_loop_t* loop, std::vector<cmd::BackendQuery> queries, QueryDone done) {
   struct State {
-    std::vector<std::string> keys;
+    std::vector<cmd::BackendQuery> queries;
+    std::vector<cmd::BackendAnswer> answers;
     bool ok = true;
     std::string error;
   };
   auto st = std::make_shared<State>();
-  auto work = [this, st, db, pattern = std::move(pattern)] {
-    bool all = pattern == "*";
-    st->ok = backend_->ScanKeys(
-        NowMs(),
-        [&](uint32_t key_db, std::string_view key) {
-          if (key_db == db && (all || GlobMatch(pattern, key))) st->keys.emplace_back(key);
-        },
-        &st->error);
+  st->queries = std::move(queries);
+  auto work = [this, st] {
+    st->answers.resize(st->queries.size());
+    for (size_t i = 0; i < st->queries.size() && st->ok; ++i)
+      st->ok = Answer(st->queries[i], &st->answers[i], &st->error);
   };
-  auto after = [st, done = std::move(done)] { done(st->ok, st->error, std::move(st->keys)); };
+  auto after = [st, done = std::move(done)] { done(st->ok, st->error, std::move(st->answers)); };
   RunOnPool(loop, std::move(work), std::move(after));
 }
 
@@ -303,18 +262,7 @@ void Tiering::Install(const std::vector<storage::TierMiss>& misses,
   }
 }
 
-void Tiering::LoadForReplay(const cmd::CommandSpec& spec, size_t db, const std::string_view* argv,
-                            size_t argc) {
-  storage::Keyspace& ks = server_->keyspace();
-  std::vector<storage::TierMiss> misses;
-  int64_t now = NowMs();
-  ForEachWriteKey(spec, db, argv, argc, [&](size_t d, std::string_view key) {
-    if (d >= ks.num_dbs()) return;
-    storage::KeyRef k = ks.db(d).Ref(key);
-    storage::ShardLock lock(k);
-    if (k.shard->NeedsLoad(key, k.hash, now)) misses.push_back({k.shard, k.hash, std::string(key)});
-  });
-  if (misses.empty()) return;
+void Tiering::LoadNow(const std::vector<storage::TierMiss>& misses) {
   std::vector<std::optional<backend::Row>> rows(misses.size());
   for (size_t i = 0; i < misses.size(); ++i) {
     std::vector<std::optional<backend::Row>> one;
@@ -332,8 +280,8 @@ void Tiering::LoadForReplay(const cmd::CommandSpec& spec, size_t db, const std::
 
 // ---- checkpoints ----
 
-void Tiering::Start(Persistence* persistence) {
-  persistence_ = persistence;
+void Tiering::Start(wal::Wal* wal) {
+  wal_ = wal;
   thread_ = std::thread([this] { CheckpointLoop(); });
 }
 
@@ -351,7 +299,7 @@ void Tiering::Stop() {
 }
 
 void Tiering::Cron() {
-  if (persistence_ != nullptr) wal_size_.store(persistence_->wal().GetStats().current_size);
+  if (wal_ != nullptr) wal_size_.store(wal_->GetStats().current_size);
 }
 
 void Tiering::Kick() {
@@ -363,7 +311,7 @@ void Tiering::Kick() {
 void Tiering::CheckpointLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
-    auto interval = std::chrono::milliseconds(server_->config().checkpoint_interval.load());
+    auto interval = std::chrono::milliseconds(config_->checkpoint_interval.load());
     cv_.wait_for(lock, interval, [&] { return stop_ || kicked_; });
     if (stop_) break;
     kicked_ = false;
@@ -374,14 +322,12 @@ void Tiering::CheckpointLoop() {
 }
 
 bool Tiering::Instant(Pass* pass) {
-  storage::Keyspace& ks = server_->keyspace();
-  storage::MultiShardLock all;
-  for (size_t d = 0; d < ks.num_dbs(); ++d)
-    for (size_t i = 0; i < ks.num_shards(); ++i) all.AddShard(d, i, &ks.db(d).shard(i));
-  all.LockAll();
+  storage::LockSet all;
+  all.AddAll(*keyspace_);
+  all.Lock();
   bool any = false;
   size_t keys = 0;
-  for (storage::Shard* s : all.locked()) {
+  for (storage::Shard* s : all.shards()) {
     storage::ShardTier& t = *s->tier;
     t.capture_keys.swap(t.dirty);
     t.capture_flushed = t.flushed;
@@ -394,18 +340,18 @@ bool Tiering::Instant(Pass* pass) {
     any |= t.capture_pending || t.capture_flushed;
   }
   if (!any) return false;
-  pass->lsn = persistence_->wal().last_lsn();
+  pass->lsn = wal_->last_lsn();
   pass->epoch = shared_.epoch.load();
   shared_.capture_lsn = pass->lsn;
   shared_.capture_ms = NowMs();
   shared_.epoch.store(pass->epoch + 1);
-  persistence_->wal().RotateAfter(pass->lsn);
+  wal_->RotateAfter(pass->lsn);
   backlog_keys_.store(keys);
   return true;
 }
 
 void Tiering::Collect(Pass* pass) {
-  storage::Keyspace& ks = server_->keyspace();
+  storage::Keyspace& ks = *keyspace_;
   for (size_t d = 0; d < ks.num_dbs(); ++d) {
     for (size_t i = 0; i < ks.num_shards(); ++i) {
       storage::Shard* s = &ks.db(d).shard(i);
@@ -478,7 +424,7 @@ bool Tiering::Checkpoint(bool final) {
     Log(LogLevel::kNotice, "Backend %s reachable again: checkpoint written", backend_->name());
   shared_.committed.store(pass.epoch, std::memory_order_release);
   checkpoint_lsn_.store(pass.lsn, std::memory_order_release);
-  persistence_->wal().DropThrough(pass.lsn);
+  wal_->DropThrough(pass.lsn);
   size_t deletes = 0;
   for (const auto& kv : pass.deletes) deletes += kv.second.size();
   checkpoints_.fetch_add(1, std::memory_order_relaxed);
@@ -499,7 +445,7 @@ bool Tiering::Checkpoint(bool final) {
 std::string Tiering::Info() {
   std::string s;
   auto line = [&](const std::string& l) { s += l + "\r\n"; };
-  storage::Keyspace& ks = server_->keyspace();
+  storage::Keyspace& ks = *keyspace_;
   uint64_t dirty = 0, evicted = 0, indexed = 0;
   for (size_t d = 0; d < ks.num_dbs(); ++d) {
     for (size_t i = 0; i < ks.num_shards(); ++i) {
@@ -510,7 +456,7 @@ std::string Tiering::Info() {
       indexed += sh->tier->index.size();
     }
   }
-  uint64_t last_lsn = persistence_ != nullptr ? persistence_->wal().last_lsn() : 0;
+  uint64_t last_lsn = wal_ != nullptr ? wal_->last_lsn() : 0;
   std::string error;
   {
     std::lock_guard<std::mutex> lock(mu_);

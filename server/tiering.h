@@ -34,56 +34,32 @@
 #include "backend/backend.h"
 #include "commands/command.h"
 #include "storage/tier.h"
+#include "wal/wal.h"
 
 namespace strata::server {
 
-class Server;
-class Persistence;
+class Config;
 
 class Tiering {
  public:
-  explicit Tiering(Server* server);
+  // config and keyspace outlive it (the Server's).
+  Tiering(Config* config, storage::Keyspace* keyspace);
   ~Tiering();
 
   // ---- start-up and shutdown (main thread) ----
-  bool Open(std::string* error);  // backend, schema, key index
+  bool Open(std::string* error);  // the backend the config names, its schema, the key index
+  // The same with a given backend (tests wrap a real one to make it fail).
+  bool Open(std::unique_ptr<backend::Backend> backend, std::string* error);
   uint64_t checkpoint_lsn() const { return checkpoint_lsn_.load(std::memory_order_acquire); }
-  // Replay: makes the keys a logged command writes resident (synchronous backend reads).
-  void LoadForReplay(const cmd::CommandSpec& spec, size_t db, const std::string_view* argv,
-                     size_t argc);
-  void Start(Persistence* persistence);  // the checkpointer thread
+  // Replay: reads these keys through synchronously (start-up may wait for the backend).
+  void LoadNow(const std::vector<storage::TierMiss>& misses);
+  void Start(wal::Wal* wal);  // the checkpointer thread (the WAL outlives it)
   void Stop();  // a last checkpoint (a few tries), then stops the thread and the backend
 
-  // ---- the dispatcher (caller holds the command's shards) ----
-  // Calls fn(db, key) for every key a write command may change: its key arguments in db, plus
-  // MOVE's and COPY ... DB's key in the target database.
-  template <typename Fn>
-  static void ForEachWriteKey(const cmd::CommandSpec& spec, size_t db,
-                              const std::string_view* argv, size_t argc, Fn&& fn) {
-    if (spec.first_key > 0 && spec.last_key == spec.first_key && !spec.whole_keyspace &&
-        !(spec.flags & cmd::kMovableKeys)) {
-      if (static_cast<size_t>(spec.first_key) < argc) fn(db, argv[spec.first_key]);  // most
-      return;
-    }
-    std::vector<size_t> pos;
-    cmd::CompatKeyPositions(spec, argv, argc, &pos);
-    for (size_t p : pos) fn(db, argv[p]);
-    OtherDbKey(spec, argv, argc, fn);
-  }
-  // MOVE key db / COPY src dst DB db: the key in the other database, if any.
-  static void OtherDbKey(const cmd::CommandSpec& spec, const std::string_view* argv, size_t argc,
-                         const std::function<void(size_t, std::string_view)>& fn);
-  // Adds to storage::tl_tier_misses the keys of a write that must be read through first;
-  // true if there are any.
-  bool CollectMissing(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx);
-  // A write that replaces its key whatever it held (SET without NX/XX/GET/KEEPTTL, MSET,
-  // SETEX, PSETEX): an evicted key need not be read first.
-  static bool BlindWrite(const cmd::CommandSpec& spec, const std::string_view* argv, size_t argc);
-  // After a write changed something: marks its keys dirty.
-  void MarkWritten(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx);
+  // ---- the dispatcher ----
   // Error reply for a write the tier cannot take (key too long for the backend, WAL over
-  // wal-max-size while the backend is behind), or empty.
-  std::string Refusal(const cmd::CommandSpec& spec, const cmd::CommandContext& ctx) const;
+  // wal-max-size while the backend is behind), or empty. ctx's keys are resolved.
+  std::string Refusal(const cmd::CommandContext& ctx) const;
 
   // ---- read-through (loop threads) ----
   // Looks the missed keys up on the threadpool of `loop`, installs what it found, then calls
@@ -91,12 +67,11 @@ class Tiering {
   using LoadDone = std::function<void(bool ok, const std::string& error)>;
   void Load(uv_loop_t* loop, std::vector<storage::TierMiss> misses, LoadDone done);
 
-  // KEYS: the keys of database db matching pattern that the backend holds (unexpired), listed on
-  // the threadpool; done(ok, error, keys) on the loop thread. Only worth it when the database
-  // has keys that are only in the backend (BackendOnlyKeys).
-  using KeysDone = std::function<void(bool ok, const std::string& error, std::vector<std::string>)>;
-  void ListKeys(uv_loop_t* loop, uint32_t db, std::string pattern, KeysDone done);
-  uint64_t BackendOnlyKeys(size_t db);
+  // KEYS, SCAN, RANDOMKEY: answers the backend queries on the threadpool of `loop` (one
+  // answer per query, in order), then calls done on the loop thread.
+  using QueryDone = std::function<void(bool ok, const std::string& error,
+                                       std::vector<cmd::BackendAnswer> answers)>;
+  void Query(uv_loop_t* loop, std::vector<cmd::BackendQuery> queries, QueryDone done);
 
   // Memory is full of dirty keys: calls done on the loop thread after the next checkpoint
   // committed, or after at most 100 ms (a threadpool job waits for it; the loop does not).
@@ -106,6 +81,12 @@ class Tiering {
   void Kick();
   // Main thread, every 100 ms: samples the WAL's size for Refusal (no lock per write).
   void Cron();
+  // One checkpoint pass on the calling thread: the instant, the capture, the backend
+  // transaction (retried with backoff), then the captured entries count as clean and the WAL
+  // segments it covers go. The checkpointer thread runs it every checkpoint-interval; Stop runs
+  // a final one, which gives up after a few failed tries: false then, and nothing of the pass
+  // counts as written (its keys stay dirty, the WAL keeps its records).
+  bool Checkpoint(bool final);
   // Eviction: may this entry be dropped from memory? (its value is in the backend)
   bool Clean(const storage::Entry& e) const {
     return e.epoch() <= shared_.committed.load(std::memory_order_acquire);
@@ -117,7 +98,8 @@ class Tiering {
  private:
   struct Pass;
   void CheckpointLoop();
-  bool Checkpoint(bool final);  // one pass; false if it gave up (final only)
+
+  bool Answer(const cmd::BackendQuery& q, cmd::BackendAnswer* a, std::string* error);
   bool Instant(Pass* pass);     // false: nothing to write
   void Collect(Pass* pass);
   bool Write(const Pass& pass, std::string* error);
@@ -126,8 +108,9 @@ class Tiering {
   void Install(const std::vector<storage::TierMiss>& misses,
                const std::vector<std::optional<backend::Row>>& rows);
 
-  Server* server_;
-  Persistence* persistence_ = nullptr;
+  Config* config_;
+  storage::Keyspace* keyspace_;
+  wal::Wal* wal_ = nullptr;
   std::unique_ptr<backend::Backend> backend_;
   storage::TierShared shared_;
   std::atomic<uint64_t> checkpoint_lsn_{0};

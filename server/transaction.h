@@ -1,19 +1,26 @@
-// MULTI/EXEC/WATCH: the watched-keys registry shared by all workers, and the per-connection
-// transaction state.
+// MULTI/EXEC/WATCH: the watched-keys registry shared by all workers, a connection's transaction
+// state, and the transaction commands (server/transaction.cc).
+//
+// MULTI: the dispatcher queues a client's commands into its Transaction (checked as they are
+// queued: an unknown command, a wrong arity or a refusal makes EXEC answer EXECABORT).
+// EXEC is the one command that runs other commands: it computes every shard its queued commands
+// touch (following SELECT) plus the shards of its watched keys, locks them in the global order,
+// reads through the keys only in the backend and answers the backend queries of queued KEYS/
+// SCAN/RANDOMKEY before anything runs (EXEC waits and starts again; nothing has run or been
+// replied), checks the WATCHes, then runs the queue through the dispatcher in nested mode under
+// those locks and logs it as one WAL record. No other client sees part of a transaction. Every
+// refusal of EXEC discards the transaction (Redis's execCommandAbort).
 //
 // WATCH: a client registers (db, key) while holding that key's shard lock. A write command that
-// changed something (ctx.dirty > 0) marks the watchers of its keys while it still holds the
-// shard lock (storage::tl_release_hook), so an EXEC that locks the shard afterwards is sure to
-// see the mark: no window where a change is visible but not yet signalled.
-// EXEC: locks every shard its queued commands (and its watched keys) touch, in the global
-// order, checks the marks and TTLs of watched keys, then runs the queue with those shards held
-// (storage::tl_held_shards): no other client sees part of a transaction. Commands whose keys
-// cannot be known in advance make EXEC lock every shard, as Redis blocks everything while it
-// runs a transaction.
+// changed something marks the watchers of its written keys while it still holds their shard
+// locks (the dispatcher), so an EXEC that locks the shard afterwards is sure to see the mark: no
+// window where a change is visible but not yet signalled. A flush marks the watchers of the keys
+// that existed (as Redis: a watched key that did not exist is not touched by FLUSHALL).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -42,8 +49,9 @@ class WatchRegistry {
   void UnwatchAll(WatchState* w);
   // Marks every watcher of (db, key); cheap when nobody watches anything.
   void Touch(size_t db, std::string_view key);
-  void TouchDb(size_t db);  // FLUSHDB
-  void TouchAll();          // FLUSHALL
+  // FLUSHDB (db) / FLUSHALL (every db, db == SIZE_MAX): marks the watchers of the watched keys
+  // for which existed(db, key) is true. Caller holds the shards of those databases.
+  void TouchFlushed(size_t db, const std::function<bool(size_t db, std::string_view key)>& existed);
   bool empty() const { return watched_keys_.load(std::memory_order_relaxed) == 0; }
 
  private:
@@ -58,6 +66,27 @@ class WatchRegistry {
 struct QueuedCommand {
   const cmd::CommandSpec* spec;
   std::vector<std::string> args;
+};
+
+// One connection's transaction. Loop thread of the connection only (the WATCH marks are the
+// atomic in WatchState).
+struct Transaction {
+  bool active = false;        // between MULTI and EXEC / DISCARD
+  bool failed = false;        // a command was refused while queueing: EXEC aborts
+  uint32_t queued_flags = 0;  // the union of the queued commands' flags
+  std::vector<QueuedCommand> queue;
+  WatchState watch;
+
+  void Add(const cmd::CommandSpec& spec, const std::string_view* argv, size_t argc) {
+    queue.push_back({&spec, std::vector<std::string>(argv, argv + argc)});
+    queued_flags |= spec.flags;
+  }
+  // Leaves MULTI (the WATCHes stay: see Discard in transaction.cc).
+  void Reset() {
+    active = failed = false;
+    queued_flags = 0;
+    queue.clear();
+  }
 };
 
 // MULTI EXEC DISCARD WATCH UNWATCH RESET (server/transaction.cc).

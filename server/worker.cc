@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/errors.h"
 #include "common/format.h"
 #include "common/log.h"
 #include "server/connection.h"
@@ -20,6 +21,19 @@ namespace strata::server {
 
 Worker::Worker(Server* server, int index)
     : cmd_stats(server->registry().num_ids()), server_(server), index_(index) {
+  DispatchParts parts;
+  parts.keyspace = &server->keyspace();
+  parts.registry = &server->registry();
+  parts.server = server;
+  parts.wal = server->persistence();
+  parts.tier = server->tiering();
+  parts.watches = &server->watches();
+  parts.blocking = &server->blocking();
+  DispatchStats stats;
+  stats.per_command = &cmd_stats;
+  stats.commands = &commands_processed;
+  stats.errors = &error_replies;
+  dispatcher_ = std::make_unique<Dispatcher>(parts, stats);
   uv_loop_init(&loop_);
 }
 
@@ -282,8 +296,8 @@ void Worker::OnConnection(uv_stream_t* listener, int status) {
   }
   // maxclients: answer like Redis, then hang up.
   if (srv->connected_clients().load() >= srv->config().maxclients.load()) {
-    static const char kMsg[] = "-ERR max number of clients reached\r\n";
-    uv_buf_t b = uv_buf_init(const_cast<char*>(kMsg), sizeof(kMsg) - 1);
+    static const std::string kMsg = std::string("-") + err::kMaxClients + "\r\n";
+    uv_buf_t b = uv_buf_init(const_cast<char*>(kMsg.data()), static_cast<unsigned>(kMsg.size()));
     uv_try_write(reinterpret_cast<uv_stream_t*>(c->handle()), &b, 1);
     Bump(w->rejected_connections);
     uv_close(reinterpret_cast<uv_handle_t*>(c->handle()),

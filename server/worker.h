@@ -15,14 +15,10 @@
 #include <thread>
 #include <vector>
 
+#include "server/dispatcher.h"
 #include "server/server.h"
 
 namespace strata::server {
-
-// Adds n to a counter that only the calling thread writes (no locked instruction needed).
-inline void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
-  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-}
 
 class Worker {
  public:
@@ -48,6 +44,8 @@ class Worker {
 
   Server* server() { return server_; }
   uv_loop_t* loop() { return &loop_; }
+  // This loop's dispatcher: every command run on this thread goes through it (loop thread).
+  Dispatcher& dispatcher() { return *dispatcher_; }
   int index() const { return index_; }
 
   // Connections of this worker. The owning loop adds/removes under clients_mu; other threads
@@ -85,6 +83,7 @@ class Worker {
 
   Server* server_;
   int index_;
+  std::unique_ptr<Dispatcher> dispatcher_;
   uv_loop_t loop_;
   std::vector<int> listen_fds_;
   std::vector<uv_tcp_t*> listeners_;

@@ -23,7 +23,8 @@ const char* TypeName(ObjType t);  // "string", "list", ... as TYPE replies
 constexpr int64_t kNoExpire = -1;
 constexpr uint32_t kEpochUnmarked = 0xffffffffu;
 
-// Collections (lists, hashes, ...) live behind a pointer; the next issue fills this in.
+// Collections (lists, hashes, sets, sorted sets) live behind a pointer to one of these
+// (storage/list_object.h, hash_object.h, set_object.h, zset_object.h).
 class Object {
  public:
   virtual ~Object() = default;

@@ -136,8 +136,8 @@ inline Entry* PickVictim(Shard& shard, EvictionPolicy p, size_t samples, uint64_
 // samples (~1.5 us with 2 shards), ~0.7 us for allkeys-random: mostly cache misses on the
 // sampled entries. volatile-* with TTLs on 0.15% of keys: ~100 us (no expires index to draw
 // from, so the walk reads ~1000 buckets).
-// Locking: call with no shard locks held (or inside EXEC, whose shards LockShard skips): it
-// takes one shard lock at a time. Thread: any number of threads may call EvictOne at once.
+// Locking: call with no shard locks held (the dispatcher evicts before it locks a command's
+// shards): it takes one shard lock at a time. Thread: any number of threads may call EvictOne at once.
 class Evictor {
  public:
   explicit Evictor(Keyspace& ks, size_t shards_per_eviction = 4);

@@ -9,32 +9,28 @@
 
 namespace strata::storage {
 
-// ---- locking hooks ----
+// ---- locking ----
 
-thread_local const HeldShards* tl_held_shards = nullptr;
-thread_local ReleaseHook* tl_release_hook = nullptr;
+bool CapturePending(const Shard* s) { return s->tier->capture_pending; }
 
-thread_local KeyHashMemo tl_key_hash;
-thread_local bool tl_no_touch = false;
-thread_local AcquireHook* tl_acquire_hook = nullptr;
-
-bool HeldShards::Holds(const Shard* s) const {
-  return all || s == one || std::binary_search(shards.begin(), shards.end(), s);
+void LockSet::AddDb(Db& db) {
+  for (size_t i = 0; i < db.num_shards(); ++i) shards_.push_back(&db.shard(i));
 }
 
-void LockShard(Shard* s) {
-  if (tl_held_shards != nullptr && tl_held_shards->Holds(s)) return;
-  s->mu.lock();
-  // A checkpoint's instant passed and this shard is not captured yet: capture it before this
-  // thread can change it (copy-on-write at shard granularity, storage/tier.h).
-  if (s->tier != nullptr && s->tier->capture_pending) CaptureShard(s);
-  if (tl_acquire_hook != nullptr) tl_acquire_hook->OnAcquire(s);
+void LockSet::AddAll(Keyspace& ks) {
+  for (size_t d = 0; d < ks.num_dbs(); ++d) AddDb(ks.db(d));
 }
 
-void UnlockShard(Shard* s) {
-  if (tl_release_hook != nullptr) tl_release_hook->OnRelease(s);
-  if (tl_held_shards != nullptr && tl_held_shards->Holds(s)) return;
-  s->mu.unlock();
+void LockSet::SortUnique() {
+  std::sort(shards_.begin(), shards_.end(),
+            [](const Shard* a, const Shard* b) { return a->id < b->id; });
+  shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
+}
+
+bool LockSet::HoldsSorted(const Shard* s) const {
+  auto it = std::lower_bound(shards_.begin(), shards_.end(), s,
+                             [](const Shard* a, const Shard* b) { return a->id < b->id; });
+  return it != shards_.end() && *it == s;
 }
 
 // ---- Shard ----
@@ -43,14 +39,11 @@ void Shard::Unaccount(const Entry* e) {
   if (e->HasExpire()) --volatile_keys_;
 }
 
-Entry* Shard::Find(std::string_view key, uint64_t hash, int64_t now_ms) {
+Entry* Shard::Find(std::string_view key, uint64_t hash, int64_t now_ms, Lookup how) {
   Entry* e = dict_.Find(key, hash);
-  if (e == nullptr) {
-    if (tier != nullptr) OnMiss(key, hash);
-    return nullptr;
-  }
+  if (e == nullptr) return nullptr;
   if (!e->IsExpired(now_ms)) {
-    if (!tl_no_touch) TouchEntry(e);  // LRU clock / LFU counter: eviction, OBJECT IDLETIME
+    if (how == Lookup::kTouch) TouchEntry(e);  // LRU clock / LFU counter: eviction, IDLETIME
     return e;
   }
   dict_.Unlink(key, hash);
@@ -70,6 +63,9 @@ void Shard::Put(Entry* e, uint64_t hash) {
   InitAccess(e);
   dict_.Insert(e, hash);
   if (e->HasExpire()) ++volatile_keys_;
+  // A write that replaced a key only in the backend without reading it (a blind SET): the key
+  // is in memory now.
+  if (tier != nullptr && tier->evicted > 0 && tier->index.contains(hash)) --tier->evicted;
 }
 
 void Shard::Replace(Entry* old_e, Entry* new_e, uint64_t hash) {
@@ -108,20 +104,12 @@ Entry* Shard::Take(std::string_view key, uint64_t hash, int64_t now_ms) {
 
 // ---- backing tier ----
 
-thread_local TierMisses tl_tier_misses;
-
-void Shard::OnMiss(std::string_view key, uint64_t hash) {
-  TierMisses& m = tl_tier_misses;
-  if (m.collect && tier->index.contains(hash)) m.list.push_back({this, hash, std::string(key)});
-}
-
 void Shard::OnDeleted(std::string_view key, uint64_t hash) {
   tier->index.erase(hash);
   tier->dirty.emplace_back(key);  // the checkpoint deletes its row
 }
 
-void Shard::MarkWritten(std::string_view key, uint64_t hash) {
-  if (tier == nullptr) return;
+void Shard::MarkDirty(std::string_view key, uint64_t hash) {
   uint32_t epoch = tier->shared->epoch.load(std::memory_order_relaxed);
   Entry* e = dict_.Find(key, hash);
   if (e != nullptr) {
@@ -134,13 +122,19 @@ void Shard::MarkWritten(std::string_view key, uint64_t hash) {
 }
 
 bool Shard::NeedsLoad(std::string_view key, uint64_t hash, int64_t now_ms) {
-  if (tier == nullptr) return false;
-  bool collect = tl_tier_misses.collect;
-  tl_tier_misses.collect = false;  // this is the check itself, not a handler's lookup
-  bool absent = Find(key, hash, now_ms) == nullptr;
-  tl_tier_misses.collect = collect;
-  return absent && tier->index.contains(hash);
+  // Only a key the index lists can be in the backend; an expired entry in memory is deleted
+  // here (and leaves the index), so its stale row is never read back.
+  if (tier == nullptr || !tier->index.contains(hash)) return false;
+  return Find(key, hash, now_ms, Lookup::kNoTouch) == nullptr && tier->index.contains(hash);
 }
+
+uint64_t Shard::BackendOnly() const { return tier != nullptr ? tier->evicted : 0; }
+
+bool Shard::OnlyInBackend(std::string_view key, uint64_t hash) const {
+  return tier != nullptr && tier->index.contains(hash) && dict_.Find(key, hash) == nullptr;
+}
+
+bool Shard::Clean(const Entry* e) const { return tier != nullptr && tier->Clean(e->epoch()); }
 
 bool Shard::InstallLoaded(Entry* e, uint64_t hash) {
   std::string_view key = e->key();
@@ -228,36 +222,45 @@ Db::Db(size_t num_shards) {
 }
 
 KeyRef Db::Ref(std::string_view key) {
-  const KeyHashMemo& m = tl_key_hash;
-  uint64_t h = key.data() == m.data && m.data != nullptr && key.size() == m.size ? m.hash : HashKey(key);
+  uint64_t h = HashKey(key);
   size_t idx = ShardIndex(h);
   return KeyRef{key, h, shards_[idx].get(), idx};
 }
 
-size_t Db::Size() {
+size_t Db::Size(const LockSet* held) {
   size_t n = 0;
   for (auto& s : shards_) {
-    ShardLock lock(s.get());
-    n += s->size();
-    if (s->tier != nullptr) n += s->tier->evicted;  // keys only in the backend
+    ShardLock lock(s.get(), held);
+    n += s->size() + s->BackendOnly();
   }
   return n;
 }
 
-size_t Db::VolatileSize() {
+size_t Db::VolatileSize(const LockSet* held) {
   size_t n = 0;
   for (auto& s : shards_) {
-    ShardLock lock(s.get());
+    ShardLock lock(s.get(), held);
     n += s->volatile_keys();
   }
   return n;
 }
 
-void Db::Flush() {
+uint64_t Db::BackendOnly(const LockSet* held) {
+  uint64_t n = 0;
+  for (auto& s : shards_) {
+    ShardLock lock(s.get(), held);
+    n += s->BackendOnly();
+  }
+  return n;
+}
+
+void Db::Flush(const LockSet* held) {
   // Take every lock first (ascending), so no reader sees half a flush.
-  for (auto& s : shards_) LockShard(s.get());
+  LockSet all;
+  for (auto& s : shards_)
+    if (held == nullptr || !held->Holds(s.get())) all.Add(s.get());
+  all.Lock();
   for (auto& s : shards_) s->Clear();
-  for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) UnlockShard(it->get());
 }
 
 // ---- Keyspace ----
@@ -284,8 +287,8 @@ void Keyspace::EnableTier(TierShared* shared) {
   }
 }
 
-void Keyspace::FlushAll() {
-  for (auto& db : dbs_) db->Flush();
+void Keyspace::FlushAll(const LockSet* held) {
+  for (auto& db : dbs_) db->Flush(held);
 }
 
 uint64_t Keyspace::ExpiredKeys() {
@@ -297,23 +300,6 @@ uint64_t Keyspace::ExpiredKeys() {
       n += s.stats().expired_keys;
     }
   return n;
-}
-
-// ---- MultiShardLock ----
-
-void MultiShardLock::LockAll() {
-  std::sort(wanted_.begin(), wanted_.end(), [](const Want& a, const Want& b) {
-    return a.db != b.db ? a.db < b.db : a.index < b.index;
-  });
-  for (const Want& w : wanted_) {
-    if (!locked_.empty() && locked_.back() == w.shard) continue;
-    LockShard(w.shard);
-    locked_.push_back(w.shard);
-  }
-}
-
-MultiShardLock::~MultiShardLock() {
-  for (auto it = locked_.rbegin(); it != locked_.rend(); ++it) UnlockShard(*it);
 }
 
 }  // namespace strata::storage

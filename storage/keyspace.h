@@ -2,10 +2,11 @@
 // has its own lock, hash table and expiry bookkeeping, so worker threads touching different
 // shards never contend.
 //
-// Locking contract: every Shard method below requires the caller to hold shard.mu. Commands take
-// it through ShardLock (one key) or MultiShardLock (several keys, locked in ascending shard index
-// order, so any two commands lock in the same order and cannot deadlock). Entries returned are
-// valid only while that lock is held.
+// Locking contract: every Shard method below requires the caller to hold shard.mu. Commands get
+// their shards locked by the dispatcher (server/dispatcher.h) before their handler runs, through
+// a LockSet (several shards, locked in ascending order, so any two commands lock in the same
+// order and cannot deadlock); other code locks with ShardLock. Entries returned are valid only
+// while that lock is held.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +24,7 @@ namespace strata::storage {
 
 struct ShardTier;   // storage/tier.h
 struct TierShared;
+class LockSet;
 
 struct KeyspaceStats {
   uint64_t expired_keys = 0;   // removed because their TTL passed (lazily or actively)
@@ -37,8 +39,12 @@ class Shard {
   ShardTier* tier = nullptr;
 
   // The live entry for key, or nullptr. An expired entry is deleted on the way (lazy expiry).
-  Entry* Find(std::string_view key, uint64_t hash, int64_t now_ms);
-  // Inserts e, replacing and freeing any entry with the same key. Takes ownership.
+  // kTouch counts as an access for eviction (LRU clock, LFU counter); EXISTS, TYPE, TTL and
+  // OBJECT look with kNoTouch (Redis's LOOKUP_NOTOUCH).
+  enum class Lookup : uint8_t { kTouch, kNoTouch };
+  Entry* Find(std::string_view key, uint64_t hash, int64_t now_ms, Lookup how = Lookup::kTouch);
+  // Inserts e, replacing and freeing any entry with the same key. Takes ownership. A key that
+  // was only in the backend is in memory from then on.
   void Put(Entry* e, uint64_t hash);
   // Puts new_e in place of old_e (same key, e.g. a string that outgrew its block); frees old_e.
   void Replace(Entry* old_e, Entry* new_e, uint64_t hash);
@@ -50,9 +56,18 @@ class Shard {
 
   // ---- backing tier (no-ops without one; storage/tier.h) ----
   // After a write that may have changed key: marks it dirty in the current epoch.
-  void MarkWritten(std::string_view key, uint64_t hash);
+  void MarkWritten(std::string_view key, uint64_t hash) {
+    if (tier != nullptr) MarkDirty(key, hash);
+  }
   // True if key is not in memory but the backend may hold it (a read-through is needed).
   bool NeedsLoad(std::string_view key, uint64_t hash, int64_t now_ms);
+  // Keys of this shard that are only in the backend (DBSIZE counts them).
+  uint64_t BackendOnly() const;
+  // The key is not in memory but listed in the index: only in the backend (not deleted since).
+  bool OnlyInBackend(std::string_view key, uint64_t hash) const;
+  // The entry's value is in the backend as it is (written by a committed checkpoint, or read
+  // from it). False without a backend.
+  bool Clean(const Entry* e) const;
   // Read-through result: installs e (clean) unless the key is in memory meanwhile or no longer
   // in the index (deleted meanwhile); frees e otherwise. True if installed.
   bool InstallLoaded(Entry* e, uint64_t hash);
@@ -75,7 +90,7 @@ class Shard {
 
  private:
   void Unaccount(const Entry* e);
-  void OnMiss(std::string_view key, uint64_t hash);  // tier: collect a read-through
+  void MarkDirty(std::string_view key, uint64_t hash);
   void OnDeleted(std::string_view key, uint64_t hash);  // tier: the key left memory for good
 
   Dict dict_;
@@ -100,10 +115,12 @@ class Db {
   Shard& shard(size_t i) { return *shards_[i]; }
   size_t ShardIndex(uint64_t hash) const { return (hash >> 40) % shards_.size(); }
 
-  // Whole-database helpers; each locks every shard in ascending order itself.
-  size_t Size();
-  size_t VolatileSize();
-  void Flush();
+  // Whole-database helpers: each locks the shards in ascending order itself, skipping those
+  // `held` holds (a command that holds the database already).
+  size_t Size(const LockSet* held = nullptr);  // keys in memory plus keys only in the backend
+  size_t VolatileSize(const LockSet* held = nullptr);
+  uint64_t BackendOnly(const LockSet* held = nullptr);
+  void Flush(const LockSet* held = nullptr);
 
  private:
   std::vector<std::unique_ptr<Shard>> shards_;
@@ -116,7 +133,7 @@ class Keyspace {
   size_t num_dbs() const { return dbs_.size(); }
   size_t num_shards() const { return num_shards_; }
   Db& db(size_t i) { return *dbs_[i]; }
-  void FlushAll();
+  void FlushAll(const LockSet* held = nullptr);
   uint64_t ExpiredKeys();
   // Gives every shard its backing-tier state (start-up, before any command).
   void EnableTier(TierShared* shared);
@@ -128,94 +145,81 @@ class Keyspace {
   std::vector<std::unique_ptr<ShardTier>> tiers_;
 };
 
-// Transactions and watched keys hook into shard locking through two thread-local pointers,
-// so command handlers lock the same way inside and outside EXEC:
-//  - tl_held_shards: the shards an EXEC on this thread already holds. Locking one of them again
-//    is skipped (std::mutex is not recursive).
-//  - tl_release_hook: called for each shard a command releases, while it is still locked, so
-//    WATCHed keys are marked modified before any other thread can observe the change.
-struct HeldShards {
-  bool all = false;                 // every shard of every database
-  const Shard* one = nullptr;       // a single shard (the common case: a one-key command)
-  std::vector<const Shard*> shards;  // otherwise: sorted by address
-  bool Holds(const Shard* s) const;
-};
-extern thread_local const HeldShards* tl_held_shards;
+// Lock and unlock one shard. Locking captures the shard first if a checkpoint's instant
+// passed and it is not captured yet (copy-on-write at shard granularity, storage/tier.h).
+void CaptureShard(Shard* s);  // storage/tier.h
+bool CapturePending(const Shard* s);
+inline void LockShard(Shard* s) {
+  s->mu.lock();
+  if (s->tier != nullptr && CapturePending(s)) CaptureShard(s);
+}
+inline void UnlockShard(Shard* s) { s->mu.unlock(); }
 
-class ReleaseHook {
+// The shards one command (or one transaction) holds. Add what is needed, then Lock() takes them
+// in the global order (Shard::id: database, then shard index), each once, so any two lockers
+// wait on each other in the same order and cannot deadlock; Unlock() releases in reverse (the
+// destructor too). Whoever runs under a LockSet and must lock more on the same thread passes
+// it to ShardLock, which skips the shards it holds (std::mutex is not recursive).
+// Thread: one thread, for as long as it holds the shards.
+class LockSet {
  public:
-  virtual ~ReleaseHook() = default;
-  virtual void OnRelease(const Shard* s) = 0;
+  LockSet() = default;
+  ~LockSet() { Unlock(); }
+  LockSet(const LockSet&) = delete;
+  LockSet& operator=(const LockSet&) = delete;
+
+  void Add(Shard* s) { shards_.push_back(s); }
+  void AddDb(Db& db);         // every shard of one database
+  void AddAll(Keyspace& ks);  // every shard
+  // Once, after the last Add.
+  void Lock() {
+    if (shards_.size() > 1) SortUnique();
+    for (Shard* s : shards_) LockShard(s);
+    locked_ = true;
+  }
+  // Releases what Lock took; Clear() then makes the set reusable.
+  void Unlock() {
+    if (!locked_) return;
+    for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) UnlockShard(*it);
+    locked_ = false;
+  }
+  void Clear() {
+    Unlock();
+    shards_.clear();
+  }
+  bool Holds(const Shard* s) const {
+    if (!locked_) return false;
+    if (shards_.size() == 1) return shards_[0] == s;
+    return HoldsSorted(s);
+  }
+  bool locked() const { return locked_; }
+  bool empty() const { return shards_.empty(); }
+  const std::vector<Shard*>& shards() const { return shards_; }  // ascending once locked
+
+ private:
+  void SortUnique();
+  bool HoldsSorted(const Shard* s) const;
+
+  std::vector<Shard*> shards_;
+  bool locked_ = false;
 };
-extern thread_local ReleaseHook* tl_release_hook;
 
-// Called right after this thread locked a shard (not for shards it already held): the WAL's
-// rewrite captures a shard there before a write can change it (server/persistence.h).
-class AcquireHook {
- public:
-  virtual ~AcquireHook() = default;
-  virtual void OnAcquire(Shard* s) = 0;
-};
-extern thread_local AcquireHook* tl_acquire_hook;
-
-// A key's hash computed once per command: the WAL's dispatcher hashes a command's key to lock
-// its shard, then the handler asks Db::Ref for the same argument again. While a command runs,
-// tl_key_hash remembers (argument bytes, hash) so the second Ref does not hash again. Only set
-// around one command (the argument's bytes cannot change meanwhile), cleared after it.
-struct KeyHashMemo {
-  const char* data = nullptr;
-  size_t size = 0;
-  uint64_t hash = 0;
-};
-extern thread_local KeyHashMemo tl_key_hash;
-
-// Lookups that must not count as an access for eviction (EXISTS, TYPE, TTL, OBJECT: Redis's
-// LOOKUP_NOTOUCH): a handler sets it for its lookups with NoTouch.
-extern thread_local bool tl_no_touch;
-class NoTouch {
- public:
-  NoTouch() { tl_no_touch = true; }
-  ~NoTouch() { tl_no_touch = false; }
-  NoTouch(const NoTouch&) = delete;
-  NoTouch& operator=(const NoTouch&) = delete;
-};
-
-// Lock and unlock one shard, honouring the two hooks above.
-void LockShard(Shard* s);
-void UnlockShard(Shard* s);
-
-// Locks the shard of one key (or one shard).
+// Locks one shard for a scope, unless `held` (the caller's LockSet, if any) holds it already.
 class ShardLock {
  public:
-  explicit ShardLock(const KeyRef& k) : ShardLock(k.shard) {}
-  explicit ShardLock(Shard* s) : shard_(s) { LockShard(s); }
-  ~ShardLock() { UnlockShard(shard_); }
+  explicit ShardLock(Shard* s, const LockSet* held = nullptr)
+      : shard_(held != nullptr && held->Holds(s) ? nullptr : s) {
+    if (shard_ != nullptr) LockShard(shard_);
+  }
+  explicit ShardLock(const KeyRef& k, const LockSet* held = nullptr) : ShardLock(k.shard, held) {}
+  ~ShardLock() {
+    if (shard_ != nullptr) UnlockShard(shard_);
+  }
   ShardLock(const ShardLock&) = delete;
   ShardLock& operator=(const ShardLock&) = delete;
 
  private:
   Shard* shard_;
-};
-
-// Locks the shards of several keys, possibly in different databases, ascending by
-// (database, shard index); each shard once.
-class MultiShardLock {
- public:
-  MultiShardLock() = default;
-  void Add(size_t db_index, const KeyRef& k) { wanted_.push_back({db_index, k.shard_index, k.shard}); }
-  void AddShard(size_t db_index, size_t shard_index, Shard* s) {
-    wanted_.push_back({db_index, shard_index, s});
-  }
-  void LockAll();  // call once, after the last Add
-  const std::vector<Shard*>& locked() const { return locked_; }
-  ~MultiShardLock();
-  MultiShardLock(const MultiShardLock&) = delete;
-  MultiShardLock& operator=(const MultiShardLock&) = delete;
-
- private:
-  struct Want { size_t db; size_t index; Shard* shard; };
-  std::vector<Want> wanted_;
-  std::vector<Shard*> locked_;
 };
 
 }  // namespace strata::storage

@@ -7,8 +7,6 @@
 
 namespace strata::storage {
 
-thread_local const std::vector<std::string>* tl_backend_keys = nullptr;
-
 void CaptureShard(Shard* s) {
   ShardTier& t = *s->tier;
   t.capture_pending = false;
@@ -23,7 +21,7 @@ void CaptureShard(Shard* s) {
       t.deletes.push_back(std::move(key));
       continue;
     }
-    backend::Row row;
+    StoredRow row;
     row.db = t.db;
     row.type = static_cast<uint8_t>(e->type());
     row.expire_ms = e->expire_ms();

@@ -6,7 +6,7 @@
 // list becomes its capture list, the epoch advances, and the WAL's last LSN is the checkpoint's
 // LSN. Each shard is then captured (its listed keys encoded as rows, or as deletions when gone)
 // exactly as of that instant: by the checkpointer, or, copy-on-write, by whichever thread locks
-// the shard first (LockShard calls CaptureIfPending), so no write after the instant can reach a
+// the shard first (LockShard calls CaptureShard), so no write after the instant can reach a
 // shard before it is captured. Once the rows are committed, `committed` becomes the
 // checkpoint's epoch: an entry whose epoch is at or below it is clean (its value is in the
 // backend) and may be evicted; 0 marks entries loaded from the backend.
@@ -29,7 +29,7 @@
 #include <string_view>
 #include <vector>
 
-#include "backend/backend.h"
+#include "common/stored_row.h"
 
 namespace strata::storage {
 
@@ -49,13 +49,16 @@ struct ShardTier {
   absl::flat_hash_set<uint64_t> index;
   std::vector<std::string> dirty;     // written since the last instant (may repeat a key)
   bool flushed = false;               // FLUSHDB/FLUSHALL since the last instant
-  uint64_t evicted = 0;               // keys only in the backend (DBSIZE); approximate
+  // Keys only in the backend: the index's keys that are not in memory (DBSIZE counts them).
+  // Kept exact: +1 when a key is evicted or indexed at start-up, -1 when one comes back
+  // (read through, or created by a blind write: Shard::Put) or is found not to exist.
+  uint64_t evicted = 0;
 
   // The running checkpoint.
   std::vector<std::string> capture_keys;  // this shard's dirty list as of the instant
   bool capture_flushed = false;           // the database was flushed before the instant
   bool capture_pending = false;           // not captured yet
-  std::vector<backend::Row> rows;         // captured upserts, waiting for the checkpointer
+  std::vector<StoredRow> rows;         // captured upserts, waiting for the checkpointer
   std::vector<std::string> deletes;       // captured deletions
 
   bool Clean(uint32_t entry_epoch) const {
@@ -63,23 +66,12 @@ struct ShardTier {
   }
 };
 
-// Misses on indexed keys seen by Shard::Find while this thread collects them (the dispatcher,
-// around one command): the keys to read through before the command can run.
+// A key to read through from the backend before a command can run (server/tiering.h Load).
 struct TierMiss {
   Shard* shard;
   uint64_t hash;
   std::string key;
 };
-struct TierMisses {
-  bool collect = false;
-  std::vector<TierMiss> list;
-};
-extern thread_local TierMisses tl_tier_misses;
-
-// KEYS with a backend: the keys matching its pattern that the backend holds (fetched before the
-// command runs, server/tiering.h ListKeys); the handler adds those not in memory whose hash is
-// still in the index (not deleted since). Null when there are none to add.
-extern thread_local const std::vector<std::string>* tl_backend_keys;
 
 // Encodes the shard's capture list into rows/deletes and clears capture_pending. Caller holds
 // the shard's lock. Called from LockShard when capture_pending is set.

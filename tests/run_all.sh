@@ -2,6 +2,7 @@
 # Runs every test suite and ends with one line: "TOTAL_PASSED passed, TOTAL_FAILED failed".
 #   1. the doctest unit binary (build/unit_tests): counts test cases from its summary line
 #   2. the end-to-end suite (tests/integration/run.py) against STRATA_SERVER_KIND (default strata)
+#   3. source checks (scripts/check-error-literals.sh: error reply strings only in common/errors.h)
 # Both run with a throwaway MariaDB (tests/mariadb.sh, in $tmp/mdb) whose STRATA_TEST_MYSQL_*
 # variables are exported; it is stopped at exit. If it cannot start, that counts as 1 failed.
 # A suite that is missing, crashes, times out or prints no summary counts as at least 1 failed.
@@ -92,14 +93,24 @@ else
   it_failed=1
 fi
 
+# ---- source checks ------------------------------------------------------------------------------
+# Every error reply string lives in common/errors.h.
+echo
+echo "=== source checks: scripts/check-error-literals.sh ==="
+check_passed=0
+check_failed=0
+if out=$(scripts/check-error-literals.sh 2>&1); then check_passed=1; else check_failed=1; fi
+echo "$out" | tail -n 40
+
 # ---- summary ------------------------------------------------------------------------------------
-total_passed=$((unit_passed + it_passed))
-total_failed=$((unit_failed + it_failed + mariadb_failed))
+total_passed=$((unit_passed + it_passed + check_passed))
+total_failed=$((unit_failed + it_failed + mariadb_failed + check_failed))
 source bench/tests/run_suite.sh  # bench tool unit tests (bench/**): adds to total_passed/total_failed
 echo
 echo "=== summary ==="
 echo "unit:        $unit_passed passed, $unit_failed failed"
 echo "integration: $it_passed passed, $it_failed failed, $it_skipped skipped"
+echo "checks:      $check_passed passed, $check_failed failed"
 [ "$mariadb_failed" -ne 0 ] && echo "mariadb:     failed to start (counted as 1 failed)"
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]

@@ -578,11 +578,16 @@ void Wal::TakeBatchLocked() {
 void Wal::Fail(int err, const char* what) {
   bool first = write_errno_.load() == 0;
   write_errno_.store(err, std::memory_order_release);
-  std::lock_guard<std::mutex> lock(mu_);
-  ++stats_.write_errors;
-  if (first)
-    Log(LogLevel::kWarning, "WAL: %s failed: %s. Writes are refused until it succeeds again.",
-        what, std::strerror(err));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.write_errors;
+  }
+  if (!first) return;
+  Log(LogLevel::kWarning, "WAL: %s failed: %s. Writes are refused until it succeeds again.",
+      what, std::strerror(err));
+  // Wake the loops: replies of reads waiting for records that may never be durable are
+  // answered with the error instead (server/connection.cc).
+  if (on_progress_) on_progress_();
 }
 
 bool Wal::WriteBatch() {
@@ -616,6 +621,8 @@ bool Wal::WriteBatch() {
 }
 
 bool Wal::Sync() {
+  if (int64_t d = inject_sync_delay_ms_.load(); d > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(d));
   int64_t t0 = MonoUs();
   int err = inject_errno_.load();
   if (err == 0 && fdatasync(fd_) != 0) err = errno;

@@ -102,8 +102,8 @@ class Wal {
 
   FsyncPolicy policy() const { return policy_.load(std::memory_order_relaxed); }
   void set_policy(FsyncPolicy p);
-  // Called on the writer thread whenever written/synced LSNs advanced or the queue drained
-  // below half of its limit (wake the loops).
+  // Called on the writer thread whenever written/synced LSNs advanced, the queue drained below
+  // half of its limit, or writing started failing (wake the loops).
   void set_on_progress(std::function<void()> fn) { on_progress_ = std::move(fn); }
 
   Stats GetStats() const;
@@ -136,6 +136,10 @@ class Wal {
   // Testing: the writer sleeps this long before each write() (DEBUG WAL-DELAY), so the queue
   // fills and back-pressure shows.
   void InjectWriteDelay(int64_t ms) { inject_delay_ms_.store(ms); }
+  // Testing: the writer sleeps this long between a write() and the fdatasync() that follows
+  // (DEBUG WAL-SYNC-DELAY): records are written but not yet durable for that long, so a reply
+  // released on the written LSN instead of the synced one shows at once.
+  void InjectSyncDelay(int64_t ms) { inject_sync_delay_ms_.store(ms); }
 
   const Options& options() const { return opts_; }
 
@@ -187,6 +191,7 @@ class Wal {
   std::atomic<int> write_errno_{0};
   std::atomic<int> inject_errno_{0};
   std::atomic<int64_t> inject_delay_ms_{0};
+  std::atomic<int64_t> inject_sync_delay_ms_{0};
 
   // Writer thread state (read by GetStats under mu_ where noted).
   Buffer batch_;                 // taken from the queue, not yet written

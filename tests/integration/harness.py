@@ -557,6 +557,22 @@ def poll_until(predicate, timeout, interval=0.05):
         time.sleep(interval)
 
 
+def start_reference_pair(strata_args=()):
+    """A stock redis-server (the reference of differential tests) and a server of the
+    configured kind (with strata_args when it is strata), both started: (ref, sut). If the
+    second cannot start, the first is stopped."""
+    ref = Server(kind="redis")
+    ref.start()
+    try:
+        sut = Server(kind=server_kind(),
+                     extra_args=list(strata_args) if server_kind() == "strata" else [])
+        sut.start()
+    except Exception:
+        ref.stop()
+        raise
+    return ref, sut
+
+
 class ServerTestCase(unittest.TestCase):
     """Starts one server of the configured kind per test class (server_args from the class)."""
 

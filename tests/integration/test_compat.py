@@ -5,7 +5,7 @@
 # connection pair after FLUSHALL, and reports every mismatch in the group at once.
 import unittest
 
-from harness import HOST, RespConnection, RespError, RespMap, Server, server_kind
+from harness import HOST, RespConnection, RespError, RespMap, start_reference_pair
 
 
 # -- steps -----------------------------------------------------------------------------------------
@@ -541,14 +541,7 @@ class DifferentialTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.ref = Server(kind="redis")
-        cls.ref.start()
-        try:
-            cls.sut = Server(kind=server_kind())
-            cls.sut.start()
-        except Exception:
-            cls.ref.stop()
-            raise
+        cls.ref, cls.sut = start_reference_pair()
 
     @classmethod
     def tearDownClass(cls):

@@ -8,7 +8,7 @@
 # command added to the table is covered by these tests at once.
 import unittest
 
-from harness import HOST, RespConnection, RespMap, Server, parse_reply, server_kind
+from harness import HOST, RespConnection, RespMap, parse_reply, start_reference_pair
 
 FILLER = "x"
 
@@ -101,14 +101,7 @@ def generate_invocation(name, arity, specs, extra_limit=12):
 class KeySpecsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.ref = Server(kind="redis")
-        cls.ref.start()
-        try:
-            cls.sut = Server(kind=server_kind())
-            cls.sut.start()
-        except Exception:
-            cls.ref.stop()
-            raise
+        cls.ref, cls.sut = start_reference_pair()
         with RespConnection(HOST, cls.sut.port) as c:
             cls.names = sorted(n.decode() for n in c.cmd("COMMAND", "LIST"))
             cls.infos = {n: c.cmd("COMMAND", "INFO", n)[0] for n in cls.names}

@@ -310,3 +310,103 @@ class TierOutageTest(tt.TierTestBase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# ------------------------------------------------------------------------------------------------
+# A checkpoint that cannot commit while memory is full
+
+
+class CheckpointFailsAtMaxmemoryMixin:
+    """The backend refuses checkpoints (SQLite: another connection holds the write lock; MySQL:
+    the server is stopped) while memory is full and the policy evicts any key: keys written
+    since the last commit are dirty, so nothing may count them clean (and evict them) before a
+    checkpoint holding them commits. Every acknowledged write reads back during the outage and
+    after it; writes wait for memory rather than push dirty keys out."""
+    VALUE = b"v" * 4000
+
+    def test_checkpoint_failing_at_maxmemory_loses_nothing(self):
+        srv = self.start(["--checkpoint-interval", "50", "--maxmemory-policy", "allkeys-lru"])
+        c = self.conn(srv, timeout=60.0)
+        for b in range(0, 800, 50):  # clean data, evictable
+            c.pipeline([("SET", "old:%d" % i, self.VALUE) for i in range(b, b + 50)])
+        self.wait_checkpoint(c)
+        self.block_backend()
+        unblocked = [False]
+
+        def unblock():
+            if not unblocked[0]:
+                unblocked[0] = True
+                self.unblock_backend()
+        self.addCleanup(unblock)
+        # A: dirty keys a checkpoint then tries (and fails) to write.
+        acked = {}
+        for i in range(300):
+            self.assertEqual(c.cmd("SET", "a:%d" % i, self.VALUE + b"%d" % i), "OK")
+            acked["a:%d" % i] = self.VALUE + b"%d" % i
+        self.assertTrue(poll_until(lambda: int(info(c, "backend")["checkpoint_failures"]) > 0,
+                                   30.0, 0.05), "no checkpoint failed: %r" % info(c, "backend"))
+        # B: memory full from here on; writes evict clean keys, then wait for a checkpoint.
+        c.cmd("CONFIG", "SET", "maxmemory", str(info_int(c, "used_memory", "memory") + (256 << 10)))
+        w = self.conn(srv, timeout=1.5)
+        pending = None
+        for i in range(2000):
+            k, v = "b:%d" % i, self.VALUE + b"b%d" % i
+            w.send("SET", k, v)
+            try:
+                raw, _ = w.read_reply()
+            except OSError:  # socket.timeout: waiting for memory, as it should
+                pending = (k, v)
+                break
+            self.assertEqual(raw, b"+OK\r\n", k)
+            acked[k] = v
+        self.assertIsNotNone(pending, "2000 writes of dirty keys fit in a full memory while "
+                             "no checkpoint could commit: dirty keys were evicted")
+        self.assertGreater(info_int(c, "evicted_keys", "stats"), 0)
+        # Still blocked: every acknowledged write reads back (none was evicted unwritten).
+        r = self.conn(srv, timeout=60.0)
+        names = sorted(acked)
+        got = []
+        for b in range(0, len(names), 50):
+            got += r.cmd("MGET", *names[b:b + 50])
+        lost = [k for k, v in zip(names, got) if v != acked[k]]
+        self.assertEqual(lost[:10], [], "%d acknowledged keys lost while the backend refused "
+                         "checkpoints" % len(lost))
+        # Back: the waiting write completes, every key is there, old ones read through.
+        r.cmd("CONFIG", "SET", "maxmemory", "0")
+        unblock()
+        w.sock.settimeout(60.0)
+        self.assertEqual(w.read_reply()[0], b"+OK\r\n")
+        acked[pending[0]] = pending[1]
+        self.wait_checkpoint(r, timeout=60.0)
+        names = sorted(acked)
+        got = []
+        for b in range(0, len(names), 50):
+            got += r.cmd("MGET", *names[b:b + 50])
+        self.assertEqual([k for k, v in zip(names, got) if v != acked[k]][:10], [])
+        self.assertEqual(r.cmd("MGET", "old:0", "old:799"), [self.VALUE] * 2)
+
+
+@STRATA_ONLY
+class CheckpointFailsAtMaxmemorySqliteTest(CheckpointFailsAtMaxmemoryMixin, tt.TierTestBase):
+    BACKEND = "sqlite"
+
+    def block_backend(self):
+        import sqlite3
+        self.lock_con = sqlite3.connect(self.view.path, timeout=10, isolation_level=None)
+        self.lock_con.execute("BEGIN EXCLUSIVE")  # the server's checkpoints get SQLITE_BUSY
+
+    def unblock_backend(self):
+        self.lock_con.execute("ROLLBACK")
+        self.lock_con.close()
+
+
+@STRATA_ONLY
+class CheckpointFailsAtMaxmemoryMysqlTest(CheckpointFailsAtMaxmemoryMixin, tt.TierTestBase):
+    BACKEND = "mysql"
+    OWN_MARIADB = True
+
+    def block_backend(self):
+        self.mdb.stop()
+
+    def unblock_backend(self):
+        self.mdb.start()

@@ -1,7 +1,9 @@
 // Test helper: runs commands in-process against a private keyspace and returns the exact RESP
-// bytes of each reply, e.g. Run({"SET", "k", "v"}) == "+OK\r\n". Lookup and arity go through
-// cmd::Resolve like the server's dispatcher; the clock is a settable value (now_ms) so TTL tests
-// need no sleeping. Also small builders for expected replies (Bulk("v"), Int(3), Err("..."), ...).
+// bytes of each reply, e.g. Run({"SET", "k", "v"}) == "+OK\r\n". Commands go through the
+// server's dispatcher (server/dispatcher.h, Mode::kTest: lookup, arity, keys, locks, handler)
+// with no WAL, tier or connection; watches() is a real WatchRegistry, so WATCH marks can be
+// tested. The clock is a settable value (now_ms) so TTL tests need no sleeping. Also small
+// builders for expected replies (Bulk("v"), Int(3), Err("..."), ...).
 // Thread: a runner is used by one thread at a time.
 #pragma once
 
@@ -14,6 +16,8 @@
 #include "commands/command.h"
 #include "common/buffer.h"
 #include "protocol/reply_writer.h"
+#include "server/dispatcher.h"
+#include "server/transaction.h"
 #include "storage/keyspace.h"
 
 namespace strata::testing {
@@ -24,7 +28,7 @@ class CommandRunner {
   static constexpr int64_t kDefaultNowMs = 1700000000000;
 
   explicit CommandRunner(size_t dbs = 16, size_t shards = 16)
-      : keyspace_(dbs, shards), writer_(&buf_) {
+      : keyspace_(dbs, shards), writer_(&buf_), dispatcher_(Parts()) {
     cmd::RegisterDataFamilies(registry_);
   }
   CommandRunner(const CommandRunner&) = delete;
@@ -49,27 +53,44 @@ class CommandRunner {
     ctx.registry = &registry_;
     ctx.now_ms = now_ms;
     writer_.set_resp3(client_.resp == 3);
-    cmd::Resolved r = cmd::Resolve(registry_, ctx);
-    if (r.ok && r.spec->handler != nullptr) r.spec->handler(ctx);
+    server::Effects fx;
+    dispatcher_.Run(ctx, server::Mode::kTest, &fx);
     DirtyRun out{std::string(buf_.Readable()), ctx.dirty};
     buf_.Clear();
     return out;
   }
 
+  // Runs a context the test prepared (its own reply writer, say) through the dispatcher.
+  void Dispatch(cmd::CommandContext& ctx) {
+    server::Effects fx;
+    dispatcher_.Run(ctx, server::Mode::kTest, &fx);
+  }
+
   void Advance(int64_t ms) { now_ms += ms; }
 
   storage::Keyspace& keyspace() { return keyspace_; }
+  server::WatchRegistry& watches() { return watches_; }
   cmd::CommandRegistry& registry() { return registry_; }
   cmd::ClientState& client() { return client_; }
 
   int64_t now_ms = kDefaultNowMs;  // what handlers see as ctx.now_ms
 
  private:
+  server::DispatchParts Parts() {
+    server::DispatchParts p;
+    p.keyspace = &keyspace_;
+    p.registry = &registry_;
+    p.watches = &watches_;
+    return p;
+  }
+
   storage::Keyspace keyspace_;
   cmd::CommandRegistry registry_;
+  server::WatchRegistry watches_;
   cmd::ClientState client_;
   Buffer buf_;
   protocol::ReplyWriter writer_;
+  server::Dispatcher dispatcher_;
 };
 
 // A stand-in collection, so WRONGTYPE paths and TYPE/OBJECT can be tested before real lists,

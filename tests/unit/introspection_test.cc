@@ -11,6 +11,7 @@
 #include "commands/command.h"
 #include "common/buffer.h"
 #include "protocol/reply_writer.h"
+#include "server/dispatcher.h"
 
 namespace strata::cmd {
 // Defined in commands/introspection.cc.
@@ -42,6 +43,7 @@ CommandSpec Spec(const char* name, int arity, uint32_t flags, std::vector<KeySpe
 
 struct Fixture {
   CommandRegistry reg;
+  storage::Keyspace ks{1, 1};
 
   Fixture() {
     reg.Register(Spec("get", 2, kReadOnly | kFast, {Key(1, kKeyRO | kKeyAccess)}, "string", "1.0.0",
@@ -59,7 +61,7 @@ struct Fixture {
     RegisterIntrospection(reg);
   }
 
-  // Resolves and runs a command the way the dispatcher does; returns the raw reply.
+  // Runs a command through the dispatcher (no server); returns the raw reply.
   std::string Run(std::vector<std::string> args, bool resp3 = false) {
     std::vector<std::string_view> argv(args.begin(), args.end());
     Buffer buf;
@@ -73,8 +75,13 @@ struct Fixture {
     ctx.out = &w;
     ctx.client = &client;
     ctx.registry = &reg;
-    Resolved r = Resolve(reg, ctx);
-    if (r.ok) r.spec->handler(ctx);
+    ctx.keyspace = &ks;
+    server::DispatchParts parts;
+    parts.keyspace = &ks;
+    parts.registry = &reg;
+    server::Dispatcher dispatcher(parts);
+    server::Effects fx;
+    dispatcher.Run(ctx, server::Mode::kTest, &fx);
     return std::string(buf.Readable());
   }
 };

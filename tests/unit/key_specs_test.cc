@@ -1,6 +1,6 @@
 // Key specs as data: GetKeys over each begin_search / find_keys kind (with made-up specs where no
 // registered command uses one yet), SET's variable flags and kKeyBlind, the legacy (first, last,
-// step) triple and movablekeys the registry derives, and the reach flags behind whole_keyspace.
+// step) triple and movablekeys the registry derives, and the reach flags.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -265,12 +265,12 @@ TEST_CASE("registered commands: triples as Redis 7.0.15 reports them, reach flag
   CHECK(triple("blpop") == Triple{1, -2, 1, false});
   CHECK(triple("keys") == Triple{0, 0, 0, false});
 
-  // Whole keyspace (the dispatcher holds every shard): the reach flags and a target database,
-  // nothing else; numkeys commands now name their exact keys.
-  for (const char* name : {"keys", "scan", "randomkey", "dbsize", "copy", "move"})
-    CHECK_MESSAGE(r.registry().Find(name)->whole_keyspace, name);
-  for (const char* name : {"get", "zunionstore", "lmpop", "blmpop", "zunion", "sintercard"})
-    CHECK_MESSAGE(!r.registry().Find(name)->whole_keyspace, name);
+  // What the dispatcher holds beyond the keys: the reach flags; numkeys commands name their
+  // exact keys.
+  for (const char* name : {"keys", "scan", "randomkey", "dbsize"})
+    CHECK_MESSAGE((r.registry().Find(name)->flags & kReachDb) != 0, name);
+  for (const char* name : {"get", "zunionstore", "lmpop", "blmpop", "zunion", "sintercard", "copy"})
+    CHECK_MESSAGE((r.registry().Find(name)->flags & (kReachDb | kReachAll)) == 0, name);
   const CommandSpec* move = r.registry().Find("move");
   CHECK(move->target_db.db_arg == 2);
   CHECK(move->target_db.key_arg == 1);
@@ -280,14 +280,16 @@ TEST_CASE("registered commands: triples as Redis 7.0.15 reports them, reach flag
   CHECK(copy->target_db.key_arg == 2);
   CHECK(!copy->target_db.also_client_db);
 
-  // The compat positions for server/ are GetKeys's, exact for numkeys forms.
+  // GetKeys is exact for numkeys forms.
   std::vector<std::string> args = {"ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"};
   std::vector<std::string_view> argv(args.begin(), args.end());
-  std::vector<size_t> pos;
-  CompatKeyPositions(*r.registry().Find("zunionstore"), argv.data(), argv.size(), &pos);
-  CHECK(pos == std::vector<size_t>{1, 3, 4});
+  KeyArgs keys;
+  REQUIRE(GetKeys(*r.registry().Find("zunionstore"), argv.data(), argv.size(), &keys));
+  REQUIRE(keys.size() == 3);
+  CHECK(keys[0].pos == 1);
+  CHECK(keys[1].pos == 3);
+  CHECK(keys[2].pos == 4);
   args = {"ZUNIONSTORE", "d", "x", "a"};
   argv.assign(args.begin(), args.end());
-  CompatKeyPositions(*r.registry().Find("zunionstore"), argv.data(), argv.size(), &pos);
-  CHECK(pos.empty());
+  CHECK_FALSE(GetKeys(*r.registry().Find("zunionstore"), argv.data(), argv.size(), &keys));
 }

@@ -356,17 +356,17 @@ TEST_CASE("list_ops: pop and move for the blocking commands") {
   }
   std::string moved;
   {
-    strata::storage::MultiShardLock lock;
-    lock.Add(0, l);
-    lock.Add(0, s);
-    lock.LockAll();
+    strata::storage::LockSet lock;
+    lock.Add(l.shard);
+    lock.Add(s.shard);
+    lock.Lock();
     CHECK(Move(l, s, r.now_ms, End::kLeft, End::kLeft, &moved) == Status::kWrongType);
   }
   {
-    strata::storage::MultiShardLock lock;
-    lock.Add(0, l);
-    lock.Add(0, none);
-    lock.LockAll();
+    strata::storage::LockSet lock;
+    lock.Add(l.shard);
+    lock.Add(none.shard);
+    lock.Lock();
     CHECK(Move(l, none, r.now_ms, End::kLeft, End::kRight, &moved) == Status::kOk);
     CHECK(moved == "a");
   }

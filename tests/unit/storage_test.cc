@@ -1,4 +1,4 @@
-// Dict, Shard and MultiShardLock: the keyspace data structures without any command on top.
+// Dict, Shard and LockSet: the keyspace data structures without any command on top.
 #include <doctest/doctest.h>
 
 #include <set>
@@ -164,20 +164,23 @@ TEST_CASE("take and replace keep the table consistent") {
   CHECK(s.volatile_keys() == 0);
 }
 
-TEST_CASE("multi shard lock takes each shard once in order, from many threads without deadlock") {
+TEST_CASE("lock set takes each shard once in order, from many threads without deadlock") {
   Keyspace ks(2, 16);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 2000; ++i) {
-        MultiShardLock lock;
+        LockSet lock;
         // Keys in reverse and repeated order: the lock must sort and dedupe.
         for (int j = 5; j >= 0; --j) {
           std::string k = "key" + std::to_string((i * 7 + j * (t + 1)) % 50);
-          lock.Add(j % 2, ks.db(j % 2).Ref(k));
-          lock.Add(j % 2, ks.db(j % 2).Ref(k));
+          lock.Add(ks.db(j % 2).Ref(k).shard);
+          lock.Add(ks.db(j % 2).Ref(k).shard);
         }
-        lock.LockAll();
+        lock.Lock();
+        CHECK(lock.Holds(ks.db(1).Ref("key0").shard) ==
+              (std::find(lock.shards().begin(), lock.shards().end(),
+                         ks.db(1).Ref("key0").shard) != lock.shards().end()));
       }
     });
   }
