@@ -211,6 +211,14 @@ class Server:
         if self.proc is None or self.proc.poll() is not None:
             _LIVE.discard(self)
 
+    def log_text(self):
+        """The whole server log ("" if there is none)."""
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except (OSError, TypeError):
+            return ""
+
     def log_tail(self, lines=30):
         try:
             with open(self.log_path, "rb") as f:
@@ -279,13 +287,6 @@ class WalServer(Server):
         rc = self.wait_exit(timeout)
         self.cleanup_dir()
         return rc
-
-    def log_text(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
 
 class RespError(Exception):
     """An error reply (-ERR ... or RESP3 blob error !). str() is the message without '-'."""

@@ -22,10 +22,13 @@ class SamePortServer(Server):
         super().__init__(**kw)
         self.fixed_port = port
 
-    def start(self):
+    def _new_dir(self):
         harness._LIVE.add(self)
         self.dir = tempfile.mkdtemp(prefix="strata-it-%s-" % self.kind)
         self.log_path = os.path.join(self.dir, "server.log")
+
+    def start(self):
+        self._new_dir()
         self._spawn(self.fixed_port)
         return self
 
@@ -33,22 +36,13 @@ class SamePortServer(Server):
         """Starts the process on the port and waits for it to exit by itself: its exit code,
         or None if it is still running after timeout (then it is stopped). A PING on the port
         proves nothing here: the first server answers it."""
-        harness._LIVE.add(self)
-        self.dir = tempfile.mkdtemp(prefix="strata-it-%s-" % self.kind)
-        self.log_path = os.path.join(self.dir, "server.log")
+        self._new_dir()
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(self.command_line(self.fixed_port), cwd=self.dir,
                                          stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT)
         self.port = self.fixed_port
         return self.wait_exit(timeout)
-
-    def log_text(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
 
 
 def incr_from_new_connections(port, n=10):
