@@ -27,6 +27,43 @@ void LockSet::SortUnique() {
   shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
 }
 
+void LockSet::LockAll() {
+  size_t first = 0;  // the shard to wait for
+  for (;;) {
+    LockShard(shards_[first]);
+    size_t busy = shards_.size();
+    for (size_t i = 0; i < shards_.size(); ++i) {
+      if (i != first && !TryLockShard(shards_[i])) {
+        busy = i;
+        break;
+      }
+    }
+    if (busy == shards_.size()) return;
+    // Another thread holds shards_[busy]: release everything, wait for that one next.
+    for (size_t i = 0; i < busy; ++i)
+      if (i != first) UnlockShard(shards_[i]);
+    UnlockShard(shards_[first]);
+    first = busy;
+  }
+}
+
+void LockSet::InsertSorted(Shard* s) {
+  auto it = std::lower_bound(shards_.begin(), shards_.end(), s,
+                             [](const Shard* a, const Shard* b) { return a->id < b->id; });
+  shards_.insert(it, s);
+}
+
+bool LockSet::TryAdd(Shard* s) {
+  if (!TryLockShard(s)) return false;
+  InsertSorted(s);
+  return true;
+}
+
+void LockSet::AddWaiting(Shard* s) {
+  LockShard(s);
+  InsertSorted(s);
+}
+
 bool LockSet::HoldsSorted(const Shard* s) const {
   auto it = std::lower_bound(shards_.begin(), shards_.end(), s,
                              [](const Shard* a, const Shard* b) { return a->id < b->id; });
@@ -291,12 +328,12 @@ void Keyspace::FlushAll(const LockSet* held) {
   for (auto& db : dbs_) db->Flush(held);
 }
 
-uint64_t Keyspace::ExpiredKeys() {
+uint64_t Keyspace::ExpiredKeys(const LockSet* held) {
   uint64_t n = 0;
   for (auto& db : dbs_)
     for (size_t i = 0; i < db->num_shards(); ++i) {
       Shard& s = db->shard(i);
-      ShardLock lock(&s);
+      ShardLock lock(&s, held);
       n += s.stats().expired_keys;
     }
   return n;

@@ -134,7 +134,7 @@ class Keyspace {
   size_t num_shards() const { return num_shards_; }
   Db& db(size_t i) { return *dbs_[i]; }
   void FlushAll(const LockSet* held = nullptr);
-  uint64_t ExpiredKeys();
+  uint64_t ExpiredKeys(const LockSet* held = nullptr);
   // Gives every shard its backing-tier state (start-up, before any command).
   void EnableTier(TierShared* shared);
   bool tiered() const { return !tiers_.empty(); }
@@ -154,12 +154,21 @@ inline void LockShard(Shard* s) {
   if (s->tier != nullptr && CapturePending(s)) CaptureShard(s);
 }
 inline void UnlockShard(Shard* s) { s->mu.unlock(); }
+inline bool TryLockShard(Shard* s) {
+  if (!s->mu.try_lock()) return false;
+  if (s->tier != nullptr && CapturePending(s)) CaptureShard(s);
+  return true;
+}
 
-// The shards one command (or one transaction) holds. Add what is needed, then Lock() takes them
-// in the global order (Shard::id: database, then shard index), each once, so any two lockers
-// wait on each other in the same order and cannot deadlock; Unlock() releases in reverse (the
-// destructor too). Whoever runs under a LockSet and must lock more on the same thread passes
-// it to ShardLock, which skips the shards it holds (std::mutex is not recursive).
+// The shards one command (or one transaction, or one script) holds. Add what is needed, then
+// Lock() takes them, each once, sorted by Shard::id (database, then shard index); Unlock()
+// releases in reverse (the destructor too). Lock() never waits for a shard while it holds
+// another (std::lock's algorithm: wait for one, try the others, and if one is busy release
+// everything and wait for that one), so lockers cannot deadlock among themselves, and the one
+// kind of locker that must wait while holding shards, a script taking the shard of a key it did
+// not declare (AddWaiting, serialised by the script cache's escalation mutex), cannot be part of
+// a cycle either. Whoever runs under a LockSet and must lock more on the same thread passes it
+// to ShardLock, which skips the shards it holds (std::mutex is not recursive).
 // Thread: one thread, for as long as it holds the shards.
 class LockSet {
  public:
@@ -171,12 +180,21 @@ class LockSet {
   void Add(Shard* s) { shards_.push_back(s); }
   void AddDb(Db& db);         // every shard of one database
   void AddAll(Keyspace& ks);  // every shard
-  // Once, after the last Add.
+  // Once, after the last Add (or again after Unlock, with more added).
   void Lock() {
-    if (shards_.size() > 1) SortUnique();
-    for (Shard* s : shards_) LockShard(s);
+    if (shards_.size() == 1) {
+      LockShard(shards_[0]);
+    } else if (shards_.size() > 1) {
+      SortUnique();
+      LockAll();
+    }
     locked_ = true;
   }
+  // While locked: takes s as well if no other thread holds it (true), without waiting.
+  bool TryAdd(Shard* s);
+  // While locked: takes s as well, waiting for it while holding the others. Only for a script's
+  // escalation under the escalation mutex (see the class comment).
+  void AddWaiting(Shard* s);
   // Releases what Lock took; Clear() then makes the set reusable.
   void Unlock() {
     if (!locked_) return;
@@ -198,6 +216,8 @@ class LockSet {
 
  private:
   void SortUnique();
+  void LockAll();                 // shards_ sorted, more than one
+  void InsertSorted(Shard* s);    // a shard just taken
   bool HoldsSorted(const Shard* s) const;
 
   std::vector<Shard*> shards_;
