@@ -18,6 +18,11 @@ BACKEND_CFLAGS := $(shell pkg-config --cflags $(BACKEND_PKGS) 2>/dev/null)
 BACKEND_LIBS   := $(shell pkg-config --libs $(BACKEND_PKGS) 2>/dev/null)
 CXXFLAGS += $(BACKEND_CFLAGS)
 LDLIBS   += $(BACKEND_LIBS)
+# Scripting: Lua 5.1 (the language Redis embeds) with Debian's lua-cjson and lua-bitop, SHA1
+# from libcrypto. docs/ARCHITECTURE.md ("Scripts") says why Lua 5.1 and not LuaJIT.
+SCRIPT_PKGS   := lua5.1 lua5.1-cjson lua5.1-bitop libcrypto
+CXXFLAGS += $(shell pkg-config --cflags $(SCRIPT_PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(SCRIPT_PKGS) 2>/dev/null)
 BUILD    := build
 
 LIB_SRC  := $(wildcard common/*.cc protocol/*.cc storage/*.cc commands/*.cc wal/*.cc backend/*.cc) \

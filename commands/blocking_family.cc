@@ -257,10 +257,12 @@ void BZMPop(CommandContext& ctx) {
 }
 
 CommandSpec Cmd(const char* name, int arity, std::vector<KeySpec> keys, Handler h,
-                const char* group, const char* since, const char* summary, const char* syntax) {
-  return MakeSpec(name, arity, kWrite | kBlocking | kNoScript, std::move(keys), h, group, since,
-                  summary, syntax);
+                const char* group, const char* since, const char* summary, const char* syntax,
+                uint32_t flags = kWrite | kBlocking | kNoScript) {
+  return MakeSpec(name, arity, flags, std::move(keys), h, group, since, summary, syntax);
 }
+// Redis 7.0 lets scripts call BLMPOP and BZMPOP (they answer at once there); not the others.
+constexpr uint32_t kMPopFlags = kWrite | kBlocking;
 
 // Key flags of Redis 7.0.15's key specs: every blocking command pops from its source keys.
 constexpr uint32_t kPops = kKeyRW | kKeyAccess | kKeyDelete, kPushes = kKeyRW | kKeyInsert;
@@ -285,7 +287,7 @@ void RegisterBlockingCommands(CommandRegistry& r) {
                "source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout"),
            Cmd("blmpop", -5, {KeyNum(2, 0, 1, 1, kPops)}, BLMPop, "list", "7.0.0",
                "Pop elements from a list, or block until one is available",
-               "timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]"),
+               "timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]", kMPopFlags),
            Cmd("bzpopmin", -3, {KeyRange(1, -2, 1, kPops)}, BZPopMin, "sorted_set", "5.0.0",
                "Remove and return the member with the lowest score from one or more sorted "
                "sets, or block until one is available",
@@ -297,7 +299,7 @@ void RegisterBlockingCommands(CommandRegistry& r) {
            Cmd("bzmpop", -5, {KeyNum(2, 0, 1, 1, kPops)}, BZMPop, "sorted_set", "7.0.0",
                "Remove and return members with scores in a sorted set or block until one is "
                "available",
-               "timeout numkeys key [key ...] MIN | MAX [COUNT count]"),
+               "timeout numkeys key [key ...] MIN | MAX [COUNT count]", kMPopFlags),
        }) {
     r.Register(std::move(s));
   }

@@ -58,6 +58,10 @@ enum CommandFlag : uint32_t {
                           // WATCH, QUIT, RESET)
   kSwitchesDb = 1u << 19,  // changes the client's database (SELECT, to target_db): EXEC follows
                            // it to find the database of the commands queued after it
+  kSkipMonitor = 1u << 21,      // Redis's skip_monitor (EVAL: MONITOR shows its commands)
+  kNoMandatoryKeys = 1u << 22,  // Redis's no_mandatory_keys (EVAL may name no keys)
+  kMayReplicate = 1u << 23,     // Redis's may_replicate (PUBLISH): refused in read-only scripts
+                                // like a write (not reported, as 7.0 does not)
 };
 
 // Redis 7 key-spec flags (COMMAND INFO and COMMAND GETKEYSANDFLAGS report them by these names:
@@ -218,6 +222,9 @@ struct BackendAnswer {
   uint64_t next = 0;  // kPage: the position the next page starts at; 0 = the last page
 };
 using BackendQueryFn = bool (*)(const CommandContext& ctx, BackendQuery* q);
+// What an invocation reaches beyond its key arguments when that depends on the invocation
+// (EVAL, EVALSHA: what the script was seen to touch): kReachDb, kReachAll or 0.
+using ReachFn = uint32_t (*)(const CommandContext& ctx);
 
 // Everything one command invocation carries through the dispatcher (server/dispatcher.h) and
 // its handler. No per-command state lives anywhere else (no thread-locals).
@@ -239,8 +246,9 @@ struct CommandContext {
 
   // Prepared by the dispatcher before the handler runs.
   ResolvedKeys keys;                       // in key-spec order; their shards are held
-  const storage::LockSet* held = nullptr;  // every shard held for this command (kReachDb: the
-                                           // whole database); lock more through ShardLock(s, held)
+  storage::LockSet* held = nullptr;  // every shard held for this command (kReachDb: the whole
+                                     // database); lock more through ShardLock(s, held). Only a
+                                     // script's run adds to it (server/scripting.h)
   // What spec->backend_query asked the tier for; null until fetched. EXEC gets the answers to
   // its queued commands' queries, in queue order (backend_answers of them).
   const BackendAnswer* backend = nullptr;
@@ -248,6 +256,9 @@ struct CommandContext {
   // The command runs again after a read-through brought its keys into memory: no eviction
   // before it, which could drop the very keys it waited for.
   bool resumed = false;
+  // maxmemory: memory was over the limit with nothing to evict when the command started (a
+  // script's denyoom commands are refused then, as Redis's pre_command_oom_state).
+  bool over_memory = false;
 
   // Write handlers add the number of changes they made (Redis's server.dirty): 0 means the
   // command changed nothing. The dispatcher logs the command to the WAL and signals its
@@ -316,6 +327,9 @@ struct CommandSpec {
   // KEYS, SCAN, RANDOMKEY with a backing tier: what to fetch from the backend before the
   // handler runs (see BackendQuery); null for every other command.
   BackendQueryFn backend_query = nullptr;
+  // The dispatcher asks it which shards to hold besides the keys' (see ReachFn); null: the
+  // flags say (kReachDb, kReachAll).
+  ReachFn reach = nullptr;
   Handler handler = nullptr;
   // Documentation, served by COMMAND DOCS (redis-cli builds its hints from it).
   std::string group;    // "string", "generic", "connection", "server", ...

@@ -342,8 +342,10 @@ constexpr struct {
                   {kDenyOom, "denyoom"},     {kAdmin, "admin"},
                   {kPubSub, "pubsub"},       {kNoScript, "noscript"},
                   {kBlocking, "blocking"},   {kLoading, "loading"},
-                  {kStale, "stale"},         {kSkipSlowlog, "skip_slowlog"},
+                  {kStale, "stale"},         {kSkipMonitor, "skip_monitor"},
+                  {kSkipSlowlog, "skip_slowlog"},
                   {kFast, "fast"},           {kNoAuth, "no_auth"},
+                  {kNoMandatoryKeys, "no_mandatory_keys"},
                   {kNoMulti, "no_multi"},    {kMovableKeys, "movablekeys"},
                   {kAllowBusy, "allow_busy"}};
 

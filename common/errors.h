@@ -156,4 +156,34 @@ inline constexpr char kKeyTooLongForBackend[] =  // printf: backend name, bytes
     "ERR key is longer than the %s backend allows (%zu bytes)";
 inline constexpr char kBackendUnavailable[] = "ERR backend unavailable: %s";  // printf
 
+// Scripting (EVAL, EVALSHA, SCRIPT).
+inline constexpr char kNoScript[] = "NOSCRIPT No matching script. Please use EVAL.";
+inline constexpr char kNumkeysTooBig[] = "ERR Number of keys can't be greater than number of args";
+inline constexpr char kNumkeysNegative[] = "ERR Number of keys can't be negative";
+inline constexpr char kScriptCompile[] = "ERR Error compiling script (new function): %s";  // printf
+inline constexpr char kScriptRun[] = "ERR Error running script %s, %.100s";  // printf: sha, message
+inline constexpr char kScriptNoArgs[] = "ERR Please specify at least one argument for this redis lib call";
+inline constexpr char kScriptArgType[] = "ERR Lua redis lib command arguments must be strings or integers";
+inline constexpr char kScriptUnknownCommand[] = "ERR Unknown Redis command called from script";
+inline constexpr char kScriptArity[] = "ERR Wrong number of args calling Redis command from script";
+inline constexpr char kScriptNotAllowed[] = "ERR This Redis command is not allowed from script";
+inline constexpr char kScriptWriteInRo[] = "ERR Write commands are not allowed from read-only scripts.";
+inline constexpr char kScriptUnknownFlag[] = "ERR Unexpected flag in script shebang: %s";  // printf
+inline constexpr char kScriptUnknownEngine[] = "ERR Unexpected engine in script shebang: %s";  // printf
+inline constexpr char kScriptShebangInvalid[] = "ERR Invalid script shebang";
+inline constexpr char kScriptShebangOption[] = "ERR Unknown lua shebang option: %s";  // printf
+inline constexpr char kScriptRoWithWriteFlag[] =
+    "ERR Can not execute a script with write flag using *_ro command.";
+inline constexpr char kScriptLockConflict[] =  // strata's own: see docs/ARCHITECTURE.md, Scripts
+    "ERR script touched an undeclared key whose shard another script holds; retry the script";
+inline constexpr char kScriptStackLimitReply[] = "ERR reached lua stack limit";
+inline constexpr char kScriptSetresp[] = "ERR RESP version must be 2 or 3.";
+inline constexpr char kScriptGlobalRead[] =  // printf
+    "Script attempted to access nonexistent global variable '%s'";
+inline constexpr char kScriptReadonlyTable[] = "Attempt to modify a readonly table";
+inline constexpr char kScriptDebugUnsupported[] = "ERR SCRIPT DEBUG is not supported by this server";
+inline constexpr char kScriptAclCheckCmd[] = "ERR Invalid command passed to redis.acl_check_cmd()";
+inline constexpr char kNotBusy[] = "NOTBUSY No scripts in execution right now.";
+inline constexpr char kScriptFlushArg[] = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
+
 }  // namespace strata::err

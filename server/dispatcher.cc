@@ -12,6 +12,7 @@
 #include "server/blocking.h"
 #include "server/connection.h"
 #include "server/persistence.h"
+#include "server/scripting.h"
 #include "server/server.h"
 #include "server/tiering.h"
 #include "server/transaction.h"
@@ -51,6 +52,11 @@ Dispatcher::Dispatcher(const DispatchParts& parts, DispatchStats stats)
 
 Dispatcher::~Dispatcher() = default;
 
+LuaEngine& Dispatcher::lua() {
+  if (lua_ == nullptr) lua_ = std::make_unique<LuaEngine>(parts_.server);
+  return *lua_;
+}
+
 // ---- keys and locks ----
 
 void Dispatcher::ResolveKeys(cmd::CommandContext& ctx) const {
@@ -88,7 +94,8 @@ void Dispatcher::ResolveKeys(cmd::CommandContext& ctx) const {
 }
 
 void Dispatcher::AddLocks(const cmd::CommandContext& ctx, storage::LockSet* locks) const {
-  const uint32_t f = ctx.spec->flags;
+  uint32_t f = ctx.spec->flags;
+  if (ctx.spec->reach != nullptr) f |= ctx.spec->reach(ctx);
   if (f & (cmd::kReachAll | cmd::kReachDb)) {
     if (f & cmd::kReachAll) {
       locks->AddAll(*parts_.keyspace);
@@ -201,6 +208,7 @@ bool Dispatcher::RunClientChecks(cmd::CommandContext& ctx, Mode mode, Effects* f
       srv->config().maxmemory.load(std::memory_order_relaxed) > 0) {
     const bool may_grow = flags & cmd::kDenyOom;
     Server::MemoryVerdict m = srv->CheckMemory();
+    ctx.over_memory = m != Server::MemoryVerdict::kOk;
     if (may_grow && m == Server::MemoryVerdict::kWait) {
       fx->park.reason = Park::Reason::kMemory;
       return false;
@@ -219,6 +227,40 @@ bool Dispatcher::RunClientChecks(cmd::CommandContext& ctx, Mode mode, Effects* f
     }
   }
   return true;
+}
+
+// ---- the checks a script's command gets ----
+
+bool Dispatcher::RunScriptChecks(cmd::CommandContext& ctx, Effects* fx) {
+  const uint32_t flags = ctx.spec->flags;
+  ScriptScope& scope = *fx->script;
+  if (flags & cmd::kNoScript) {
+    Reject(ctx, err::kScriptNotAllowed);
+    return false;
+  }
+  if ((flags & (cmd::kWrite | cmd::kMayReplicate)) && scope.read_only) {
+    Reject(ctx, err::kScriptWriteInRo);
+    return false;
+  }
+  if (flags & cmd::kWrite) {
+    if (parts_.wal != nullptr && parts_.wal->wal().write_errno() != 0) {
+      Reject(ctx, parts_.wal->WriteRefusal());
+      return false;
+    }
+    if (parts_.tier != nullptr) {
+      std::string refusal = parts_.tier->Refusal(ctx);
+      if (!refusal.empty()) {
+        Reject(ctx, refusal);
+        return false;
+      }
+    }
+  }
+  // Redis decides with the memory state from before the script started (no eviction inside).
+  if ((flags & cmd::kDenyOom) && scope.over_memory && !scope.allow_oom) {
+    Reject(ctx, err::kOom);
+    return false;
+  }
+  return scope.Cover(ctx);
 }
 
 // ---- running ----
@@ -248,6 +290,7 @@ bool Dispatcher::Run(cmd::CommandContext& ctx, Mode mode, Effects* fx) {
   ResolveKeys(ctx);
   const bool client = mode == Mode::kClient || mode == Mode::kTest;
   if (client && !RunClientChecks(ctx, mode, fx)) return fx->park.reason == Park::Reason::kNone;
+  if (mode == Mode::kScript && !RunScriptChecks(ctx, fx)) return true;
   Server* srv = parts_.server;
   const bool limited = mode == Mode::kClient && srv != nullptr &&
                        srv->config().maxmemory.load(std::memory_order_relaxed) > 0;
@@ -265,9 +308,12 @@ bool Dispatcher::Run(cmd::CommandContext& ctx, Mode mode, Effects* fx) {
     if (!misses.empty()) tier->LoadNow(misses);
   }
 
-  // Lock: a nested command runs under its execution's LockSet (ctx.held, set by the caller).
+  // Lock: a nested command runs under its execution's LockSet (ctx.held, set by the caller; a
+  // script's covers its keys: RunScriptChecks).
   storage::LockSet* own = nullptr;
-  if (mode != Mode::kNested) {
+  if (mode == Mode::kScript) {
+    for (const cmd::ResolvedKey& k : ctx.keys) assert(ctx.held->Holds(k.ref.shard));
+  } else if (mode != Mode::kNested) {
     own = &locks_;
     own->Clear();
     AddLocks(ctx, own);
@@ -284,6 +330,19 @@ bool Dispatcher::Run(cmd::CommandContext& ctx, Mode mode, Effects* fx) {
     fx->park.reason = Park::Reason::kLoad;
     return false;
   }
+  if (tier != nullptr && mode == Mode::kScript) {
+    std::vector<storage::TierMiss> misses;
+    if (FindMisses(ctx, &misses)) {
+      if (fx->script->Restartable()) {  // the script starts again once they are read
+        fx->park.reason = Park::Reason::kLoad;
+        fx->park.misses = std::move(misses);
+        return false;
+      }
+      // It wrote already and cannot start again: read them now, on this thread (the one
+      // place a loop waits for the backend; docs/ARCHITECTURE.md, Scripts).
+      tier->LoadNow(misses, ctx.held);
+    }
+  }
   if (wal != nullptr && mode != Mode::kReplay) {
     if (client && wal->wal().write_errno() != 0 && wal->always() &&
         !(spec.flags & cmd::kWrite) && ReadWait(ctx, *ctx.held) > wal->wal().synced_lsn()) {
@@ -297,6 +356,8 @@ bool Dispatcher::Run(cmd::CommandContext& ctx, Mode mode, Effects* fx) {
   }
 
   spec.handler(ctx);
+  if (mode == Mode::kScript && (spec.flags & cmd::kWrite) && ctx.dirty > 0)
+    fx->script->wrote = true;
 
   if (fx->park.reason != Park::Reason::kNone) {  // EXEC waits for the tier or memory
     if (own != nullptr) own->Unlock();

@@ -26,9 +26,15 @@
 // The modes (who calls):
 //   kClient        Connection: a client's command. Every check; may be queued (MULTI) or
 //                  parked (read-through, backend query, memory); its reply may wait for fsync.
-//   kNested        EXEC for each queued command (a script's redis.call next): the execution
-//                  holds the shards, checked memory and the tier for all its commands first,
-//                  and logs them as one record (Effects::record).
+//   kNested        EXEC for each queued command: the execution holds the shards, checked
+//                  memory and the tier for all its commands first, and logs them as one
+//                  record (Effects::batch).
+//   kScript        a script's redis.call / redis.pcall (server/scripting.h): like kNested, and
+//                  the script's own checks (commands refused in scripts, writes from read-only
+//                  scripts, -OOM when the script started over maxmemory); a key whose shard the
+//                  script does not hold is covered by Effects::script first (take the shard,
+//                  or run the script again with more held); a key only in the backend parks
+//                  the script while it has written nothing, else it is read synchronously.
 //   kReplay        Persistence at start-up: no checks and nothing logged; keys only in the
 //                  backend are read synchronously (start-up may wait for the backend).
 //   kServeBlocked  BlockingRegistry: a blocked client's command run again on the thread of the
@@ -61,7 +67,7 @@ class BlockingRegistry;
 struct CommandStats;
 struct WalBatch;
 
-enum class Mode : uint8_t { kClient, kNested, kReplay, kServeBlocked, kTest };
+enum class Mode : uint8_t { kClient, kNested, kReplay, kServeBlocked, kTest, kScript };
 
 // Why a command did not run yet. The caller waits without blocking its loop (the connection
 // parks), has the tier do what it says, and runs the same command again.
@@ -78,6 +84,23 @@ struct ReadyKey {
   std::string key;
 };
 
+// A running script, as the dispatcher sees its commands (server/scripting.cc implements it).
+class ScriptScope {
+ public:
+  virtual ~ScriptScope() = default;
+  // Makes the shards of ctx's keys held (ctx.held is the script's LockSet). False: the command
+  // must not run; the scope recorded why (the script starts again with more shards held, or
+  // fails with an error).
+  virtual bool Cover(const cmd::CommandContext& ctx) = 0;
+  // The script may still start again from scratch (it has written nothing, and it is not
+  // inside a transaction that ran commands before it).
+  virtual bool Restartable() const = 0;
+  bool read_only = false;    // EVAL_RO, EVALSHA_RO, a no-writes script
+  bool allow_oom = false;    // the allow-oom shebang flag
+  bool over_memory = false;  // over maxmemory when the script started
+  bool wrote = false;        // a command of the script changed something
+};
+
 // What one execution (a client's command, a transaction, a blocked client's command)
 // accumulates across the commands it runs, for its caller once the locks are gone.
 struct Effects {
@@ -88,12 +111,15 @@ struct Effects {
   // Set by an execution that logs its commands as one record (EXEC): nested commands add to
   // it instead of logging their own.
   WalBatch* batch = nullptr;
+  // Set by a script for the commands it runs (kScript).
+  ScriptScope* script = nullptr;
   void Clear() {
     wait_lsn = 0;
     wrote = false;
     ready.clear();
     park.reason = Park::Reason::kNone;
     batch = nullptr;
+    script = nullptr;
   }
 };
 
@@ -116,6 +142,8 @@ struct DispatchStats {
   std::atomic<uint64_t>* commands = nullptr;         // commands processed
   std::atomic<uint64_t>* errors = nullptr;           // error replies
 };
+
+class LuaEngine;
 
 class Dispatcher {
  public:
@@ -154,6 +182,8 @@ class Dispatcher {
   bool BackendQueryFor(const cmd::CommandContext& ctx, cmd::BackendQuery* q) const;
 
   const DispatchParts& parts() const { return parts_; }
+  // This thread's Lua interpreter (created at its first script; needs parts().server).
+  LuaEngine& lua();
   // The caller's monotonic clock at the start of a batch of commands (a connection's read):
   // each command's time runs from the previous one's end, one clock read per command.
   void StartBatch(int64_t now_us) { clock_us_ = now_us; }
@@ -161,6 +191,9 @@ class Dispatcher {
 
  private:
   bool RunClientChecks(cmd::CommandContext& ctx, Mode mode, Effects* fx);
+  // kScript: the script's refusals and the cover of its keys. False when it must not run
+  // (answered with an error, or the scope says why).
+  bool RunScriptChecks(cmd::CommandContext& ctx, Effects* fx);
   void Reject(cmd::CommandContext& ctx, std::string_view error);
   // After a write that changed something, under its locks: log, mark its written keys.
   void AfterWrite(cmd::CommandContext& ctx, Mode mode, Effects* fx);
@@ -172,6 +205,7 @@ class Dispatcher {
   storage::LockSet locks_;  // the running top-level command's shards (reused)
   int64_t clock_us_ = 0;
   wal::PayloadWriter scratch_;  // records too big to encode in place (Persistence::Log)
+  std::unique_ptr<LuaEngine> lua_;
 };
 
 }  // namespace strata::server

@@ -487,7 +487,7 @@ void RegisterPubSubFamily(cmd::CommandRegistry& r) {
   using namespace cmd;
   // Redis 7.0's flags; the (un)subscribe commands may run in the RESP2 subscribed context.
   const uint32_t kSub = kPubSub | kNoScript | kLoading | kStale | kPubSubContext;
-  const uint32_t kPub = kPubSub | kLoading | kStale | kFast;
+  const uint32_t kPub = kPubSub | kLoading | kStale | kFast | kMayReplicate;
   const uint32_t kInfo = kPubSub | kLoading | kStale;
   r.Register(Spec("subscribe", -2, kSub, SubscribeCmd<SubKind::kChannel>, "2.0.0",
                   "Listen for messages published to the given channels", "channel [channel ...]"));

@@ -19,6 +19,7 @@
 #include "server/persistence.h"
 #include "server/tiering.h"
 #include "server/pubsub.h"
+#include "server/scripting.h"
 #include "server/worker.h"
 
 namespace strata::server {
@@ -41,6 +42,7 @@ Server::Server(Config* config) : config_(config) {
   RegisterServerFamily(registry_);
   RegisterPubSubFamily(registry_);
   RegisterTransactionFamily(registry_);
+  RegisterScriptFamily(registry_);
   pubsub_ = std::make_unique<PubSub>(this);
   evictor_ = std::make_unique<storage::Evictor>(*keyspace_);
   auto apply_limits = [this](const std::string& name) {
@@ -406,7 +408,7 @@ std::string HumanBytes(uint64_t n) {
 
 }  // namespace
 
-std::string Server::Info(const std::string& section_in) {
+std::string Server::Info(const std::string& section_in, const storage::LockSet* held) {
   std::string section = section_in;
   ToLowerInPlace(section);
   bool all = section == "all" || section == "everything";
@@ -484,7 +486,7 @@ std::string Server::Info(const std::string& section_in) {
   }
   if (tiering_ && want("backend")) {
     line("# Backend");
-    out += tiering_->Info();
+    out += tiering_->Info(held);
     out += "\r\n";
   }
   if (want("stats")) {
@@ -498,7 +500,7 @@ std::string Server::Info(const std::string& section_in) {
     line(Format("total_net_output_bytes:%llu", static_cast<unsigned long long>(st.net_output)));
     line(Format("rejected_connections:%llu",
                 static_cast<unsigned long long>(st.rejected_connections)));
-    line(Format("expired_keys:%llu", static_cast<unsigned long long>(keyspace_->ExpiredKeys())));
+    line(Format("expired_keys:%llu", static_cast<unsigned long long>(keyspace_->ExpiredKeys(held))));
     line(Format("evicted_keys:%llu", static_cast<unsigned long long>(evicted_keys())));
     line(Format("total_error_replies:%llu", static_cast<unsigned long long>(st.error_replies)));
     line(Format("pubsub_channels:%zu", pubsub_->registry().Count(SubKind::kChannel)));
@@ -536,9 +538,9 @@ std::string Server::Info(const std::string& section_in) {
   if (want("keyspace")) {
     line("# Keyspace");
     for (size_t d = 0; d < keyspace_->num_dbs(); ++d) {
-      size_t keys = keyspace_->db(d).Size();
+      size_t keys = keyspace_->db(d).Size(held);
       if (keys == 0) continue;
-      line(Format("db%zu:keys=%zu,expires=%zu,avg_ttl=0", d, keys, keyspace_->db(d).VolatileSize()));
+      line(Format("db%zu:keys=%zu,expires=%zu,avg_ttl=0", d, keys, keyspace_->db(d).VolatileSize(held)));
     }
     out += "\r\n";
   }

@@ -17,6 +17,7 @@
 #include "server/blocking.h"
 #include "server/config.h"
 #include "server/port_claim.h"
+#include "server/scripting.h"
 #include "server/transaction.h"
 #include "storage/eviction.h"
 #include "storage/keyspace.h"
@@ -71,6 +72,7 @@ class Server {
   PubSub& pubsub() { return *pubsub_; }
   WatchRegistry& watches() { return watches_; }
   BlockingRegistry& blocking() { return blocking_; }
+  ScriptCache& scripts() { return scripts_; }
   // The WAL glue; nullptr with appendonly no.
   Persistence* persistence() { return persistence_.get(); }
   // The backing tier (server/tiering.h); nullptr with backend none.
@@ -93,7 +95,8 @@ class Server {
 
   StatsSnapshot CollectStats() const;  // minus the RESETSTAT baseline
   void ResetStats();
-  std::string Info(const std::string& section);  // INFO reply text
+  // INFO reply text. held: the shards the caller holds (INFO inside EXEC or a script).
+  std::string Info(const std::string& section, const storage::LockSet* held = nullptr);
   int64_t start_time_ms() const { return start_ms_; }
   int64_t instantaneous_ops() const { return inst_ops_.load(std::memory_order_relaxed); }
 
@@ -127,6 +130,7 @@ class Server {
   std::unique_ptr<Persistence> persistence_;
   WatchRegistry watches_;
   BlockingRegistry blocking_;
+  ScriptCache scripts_;
   std::atomic<uint64_t> next_client_id_{0};
   std::atomic<int64_t> connected_clients_{0};
   int64_t start_ms_ = 0;

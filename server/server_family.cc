@@ -265,10 +265,10 @@ void ClientHelp(CommandContext& ctx) {
 void Info(CommandContext& ctx) {
   std::string text;
   if (ctx.argc == 1) {
-    text = ctx.server->Info("");
+    text = ctx.server->Info("", ctx.held);
   } else {
     for (size_t i = 1; i < ctx.argc; ++i) {
-      std::string part = ctx.server->Info(std::string(ctx.arg(i)));
+      std::string part = ctx.server->Info(std::string(ctx.arg(i)), ctx.held);
       if (!part.empty() && !text.empty()) text += "\r\n";
       text += part;
     }
@@ -484,8 +484,9 @@ CommandSpec Container(const char* name, const char* group, const char* since, co
 void RegisterServerFamily(cmd::CommandRegistry& r) {
   using namespace cmd;
   const uint32_t kConnFlags = kFast | kLoading | kStale;
+  const uint32_t kClientFlags = kNoScript | kLoading | kStale;  // CLIENT's subcommands
   r.Register(Spec("ping", -1, kFast | kPubSubContext, Ping, "connection", "1.0.0", "Ping the server", "[message]"));
-  r.Register(Spec("echo", 2, kFast, Echo, "connection", "1.0.0", "Echo the given string", "message"));
+  r.Register(Spec("echo", 2, kConnFlags, Echo, "connection", "1.0.0", "Echo the given string", "message"));
   r.Register(Spec("quit", -1, kNoAuth | kConnFlags | kAllowBusy | kNoScript | kPubSubContext | kTxControl, Quit, "connection",
                   "1.0.0", "Close the connection", ""));
   r.Register(Spec("hello", -1, kNoAuth | kConnFlags | kNoScript | kAllowBusy, Hello, "connection",
@@ -499,24 +500,24 @@ void RegisterServerFamily(cmd::CommandRegistry& r) {
                   "1.0.0", "Authenticate to the server", "[username] password"));
   r.Register(Container(
       "client", "connection", "2.4.0", "A container for client connection commands",
-      {Spec("client|id", 2, kConnFlags, ClientId, "connection", "5.0.0",
+      {Spec("client|id", 2, kClientFlags, ClientId, "connection", "5.0.0",
             "Returns the client ID for the current connection", ""),
-       Spec("client|setname", 3, kConnFlags, ClientSetName, "connection", "2.6.9",
+       Spec("client|setname", 3, kClientFlags, ClientSetName, "connection", "2.6.9",
             "Set the current connection name", "connection-name"),
-       Spec("client|getname", 2, kConnFlags, ClientGetName, "connection", "2.6.9",
+       Spec("client|getname", 2, kClientFlags, ClientGetName, "connection", "2.6.9",
             "Get the current connection name", ""),
-       Spec("client|list", -2, kAdmin | kConnFlags, ClientList, "connection", "2.4.0",
+       Spec("client|list", -2, kAdmin | kClientFlags, ClientList, "connection", "2.4.0",
             "Get the list of client connections",
             "[TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]"),
-       Spec("client|info", 2, kConnFlags, ClientInfo, "connection", "6.2.0",
+       Spec("client|info", 2, kClientFlags, ClientInfo, "connection", "6.2.0",
             "Returns information about the current client connection.", ""),
-       Spec("client|kill", -3, kAdmin | kConnFlags, ClientKill, "connection", "2.4.0",
+       Spec("client|kill", -3, kAdmin | kClientFlags, ClientKill, "connection", "2.4.0",
             "Kill the connection of a client",
             "ip:port | [ID client-id] [TYPE NORMAL | MASTER | SLAVE | REPLICA | PUBSUB] "
             "[USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME YES | NO]"),
-       Spec("client|no-evict", 3, kAdmin | kConnFlags, ClientNoEvict, "connection", "7.0.0",
+       Spec("client|no-evict", 3, kAdmin | kClientFlags, ClientNoEvict, "connection", "7.0.0",
             "Set client eviction mode for the current connection", "ON | OFF"),
-       Spec("client|help", 2, kConnFlags, ClientHelp, "connection", "5.0.0",
+       Spec("client|help", 2, kLoading | kStale, ClientHelp, "connection", "5.0.0",
             "Show helpful text about the different subcommands", "")}));
   r.Register(Spec("info", -1, kLoading | kStale, Info, "server", "1.0.0",
                   "Get information and statistics about the server", "[section [section ...]]"));

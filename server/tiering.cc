@@ -237,7 +237,8 @@ void Tiering::WaitForCheckpoint(uv_loop_t* loop, LoadDone done) {
 }
 
 void Tiering::Install(const std::vector<storage::TierMiss>& misses,
-                      const std::vector<std::optional<backend::Row>>& rows) {
+                      const std::vector<std::optional<backend::Row>>& rows,
+                      const storage::LockSet* held) {
   int64_t now = NowMs();
   for (size_t i = 0; i < misses.size(); ++i) {
     const storage::TierMiss& m = misses[i];
@@ -252,7 +253,7 @@ void Tiering::Install(const std::vector<storage::TierMiss>& misses,
         Log(LogLevel::kWarning, "Backend row for a key of db %u does not decode (%s): ignored",
             row->db, error.c_str());
     }
-    storage::ShardLock lock(m.shard);
+    storage::ShardLock lock(m.shard, held);
     if (e == nullptr) {  // no row, expired, or undecodable: the key does not exist
       m.shard->ForgetLoaded(m.hash);
       if (expired) m.shard->tier->dirty.push_back(m.key);  // the next checkpoint deletes it
@@ -262,7 +263,8 @@ void Tiering::Install(const std::vector<storage::TierMiss>& misses,
   }
 }
 
-void Tiering::LoadNow(const std::vector<storage::TierMiss>& misses) {
+void Tiering::LoadNow(const std::vector<storage::TierMiss>& misses,
+                      const storage::LockSet* held) {
   std::vector<std::optional<backend::Row>> rows(misses.size());
   for (size_t i = 0; i < misses.size(); ++i) {
     std::vector<std::optional<backend::Row>> one;
@@ -275,7 +277,7 @@ void Tiering::LoadNow(const std::vector<storage::TierMiss>& misses) {
     }
     rows[i] = one[0];
   }
-  Install(misses, rows);
+  Install(misses, rows, held);
 }
 
 // ---- checkpoints ----
@@ -442,7 +444,7 @@ bool Tiering::Checkpoint(bool final) {
 
 // ---- INFO ----
 
-std::string Tiering::Info() {
+std::string Tiering::Info(const storage::LockSet* held) {
   std::string s;
   auto line = [&](const std::string& l) { s += l + "\r\n"; };
   storage::Keyspace& ks = *keyspace_;
@@ -450,7 +452,7 @@ std::string Tiering::Info() {
   for (size_t d = 0; d < ks.num_dbs(); ++d) {
     for (size_t i = 0; i < ks.num_shards(); ++i) {
       storage::Shard* sh = &ks.db(d).shard(i);
-      storage::ShardLock lock(sh);
+      storage::ShardLock lock(sh, held);
       dirty += sh->tier->dirty.size();
       evicted += sh->tier->evicted;
       indexed += sh->tier->index.size();

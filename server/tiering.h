@@ -51,8 +51,11 @@ class Tiering {
   // The same with a given backend (tests wrap a real one to make it fail).
   bool Open(std::unique_ptr<backend::Backend> backend, std::string* error);
   uint64_t checkpoint_lsn() const { return checkpoint_lsn_.load(std::memory_order_acquire); }
-  // Replay: reads these keys through synchronously (start-up may wait for the backend).
-  void LoadNow(const std::vector<storage::TierMiss>& misses);
+  // Reads these keys through synchronously: replay (start-up may wait for the backend), and a
+  // script that has written and then reads a key only in the backend (it cannot start again).
+  // held: shards the caller holds already.
+  void LoadNow(const std::vector<storage::TierMiss>& misses,
+               const storage::LockSet* held = nullptr);
   void Start(wal::Wal* wal);  // the checkpointer thread (the WAL outlives it)
   void Stop();  // a last checkpoint (a few tries), then stops the thread and the backend
 
@@ -92,7 +95,8 @@ class Tiering {
     return e.epoch() <= shared_.committed.load(std::memory_order_acquire);
   }
 
-  std::string Info();  // INFO backend section lines
+  // INFO backend section lines. held: the shards the caller holds (INFO in EXEC or a script).
+  std::string Info(const storage::LockSet* held = nullptr);
   backend::Backend& backend() { return *backend_; }
 
  private:
@@ -106,7 +110,8 @@ class Tiering {
   bool GetWithRetry(uint32_t db, const std::vector<std::string>& keys,
                     std::vector<std::optional<backend::Row>>* rows, std::string* error);
   void Install(const std::vector<storage::TierMiss>& misses,
-               const std::vector<std::optional<backend::Row>>& rows);
+               const std::vector<std::optional<backend::Row>>& rows,
+               const storage::LockSet* held = nullptr);
 
   Config* config_;
   storage::Keyspace* keyspace_;

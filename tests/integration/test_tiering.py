@@ -875,6 +875,26 @@ class ReadThroughMixin:
         c.cmd("SELECT", 3)
         self.assertEqual(c.cmd("KEYS", "*"), [])
 
+    def test_scripts_read_backend_only_keys(self):
+        # A script's declared keys are read through before it runs; a key it builds itself
+        # parks it (it has written nothing: it runs again once the key is in memory); a key it
+        # reads after writing is read at once, on the loop. Each sees the backend's value.
+        srv, c = self.cold_server(n=10)
+        loads = info_int(c, "readthrough_loads")
+        self.assertEqual(c.cmd("EVAL", "return redis.call('GET', KEYS[1])", 1, "cold:1"), b"cv1")
+        self.assertEqual(c.cmd("EVAL", "return redis.call('GET', 'cold:' .. ARGV[1])", 0, 2),
+                         b"cv2")
+        self.assertEqual(c.cmd("EVAL", "redis.call('SET', 'w', 'x'); "
+                                       "return redis.call('GET', 'cold:' .. ARGV[1])", 0, 3), b"cv3")
+        # (the third key is read on the spot, not by a read-through job)
+        self.assertGreaterEqual(info_int(c, "readthrough_loads") - loads, 2)
+        # A script that moves values between backend-only keys: both exist afterwards.
+        self.assertEqual(c.cmd("EVAL", "local v = redis.call('GET', 'cold:4'); "
+                                       "redis.call('SET', 'cold:5', v); return redis.call('GET', 'cold:5')",
+                               0), b"cv4")
+        self.assertEqual(c.cmd("GET", "cold:5"), b"cv4")
+        self.assertEqual(c.cmd("GET", "w"), b"x")
+
     def test_blind_write_needs_no_read(self):
         # SET without NX/XX/GET/KEEPTTL replaces whatever the key held: no backend read. SET NX
         # depends on the old key: it must read it (and find it there).

@@ -25,6 +25,20 @@ class TransactionTest(ServerTestCase):
         c.cmd("SET", key, "from-tx")
         return c.call("EXEC")[1]
 
+    def test_info_inside_exec_and_scripts(self):
+        # INFO counts keys and expiries shard by shard; inside EXEC (and a script) it must skip
+        # the shards the execution holds already instead of waiting for itself forever.
+        c = self.conn
+        c.cmd("SET", "k", "v")
+        c.cmd("MULTI")
+        c.cmd("SET", "k", "w")
+        c.cmd("INFO", "keyspace")
+        c.cmd("INFO")
+        reply = c.cmd("EXEC")
+        self.assertEqual(reply[0], "OK")
+        self.assertIn(b"db0:keys=1", reply[1])
+        self.assertIn(b"# Keyspace", c.cmd("EVAL", "return redis.call('INFO')", 1, "k"))
+
     def test_watch_aborts_on_change_from_any_connection(self):
         for i, other in enumerate(self.others()):
             key = "w%d" % i

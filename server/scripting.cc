@@ -1,0 +1,1427 @@
+// Lua scripting: the shared script cache, one interpreter per thread with Redis's libraries and
+// sandbox, the conversions between Lua values and RESP (Redis 7.0's rules), and a script's run:
+// its locks, its commands through the dispatcher, its WAL record.
+#include "server/scripting.h"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include <lua.hpp>
+extern "C" {
+int luaopen_cjson(lua_State* L);
+int luaopen_bit(lua_State* L);
+}
+
+#include "common/errors.h"
+#include "common/format.h"
+#include "common/log.h"
+#include "common/strutil.h"
+#include "server/dispatcher.h"
+#include "server/persistence.h"
+#include "server/server.h"
+
+namespace strata::server {
+
+namespace {
+constexpr char kRedisVersion[] = "7.0.15";       // what INFO's redis_version says
+constexpr lua_Number kRedisVersionNum = 0x07000f;  // 7.0.15 as Redis encodes it
+}  // namespace
+
+// ---- SHA1, shebang, the cache ----
+
+std::string Sha1Hex(std::string_view s) {
+  unsigned char md[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(s.data()), s.size(), md);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out(2 * SHA_DIGEST_LENGTH, '0');
+  for (size_t i = 0; i < SHA_DIGEST_LENGTH; ++i) {
+    out[2 * i] = kHex[md[i] >> 4];
+    out[2 * i + 1] = kHex[md[i] & 15];
+  }
+  return out;
+}
+
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::vector<std::string_view> SplitOn(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == sep) {
+      parts.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return parts;
+}
+
+}  // namespace
+
+bool ParseShebang(std::string_view body, bool* shebang, uint32_t* flags, std::string* error) {
+  *shebang = false;
+  *flags = 0;
+  if (body.substr(0, 2) != "#!") return true;
+  size_t end = body.find('\n');
+  if (end == std::string_view::npos) {
+    *error = err::kScriptShebangInvalid;
+    return false;
+  }
+  std::vector<std::string_view> parts;
+  for (std::string_view p : SplitOn(body.substr(0, end), ' '))
+    if (!p.empty()) parts.push_back(p);
+  if (parts[0] != "#!lua") {
+    *error = Format(err::kScriptUnknownEngine, std::string(parts[0]).c_str());
+    return false;
+  }
+  static const struct {
+    const char* name;
+    uint32_t flag;
+  } kFlags[] = {{"no-writes", kScriptNoWrites},       {"allow-oom", kScriptAllowOom},
+                {"allow-stale", kScriptAllowStale},   {"no-cluster", kScriptNoCluster},
+                {"allow-cross-slot-keys", kScriptAllowCrossSlot}};
+  for (size_t i = 1; i < parts.size(); ++i) {
+    if (parts[i].substr(0, 6) != "flags=") {
+      *error = Format(err::kScriptShebangOption, std::string(parts[i]).c_str());
+      return false;
+    }
+    std::string_view list = parts[i].substr(6);
+    if (list.empty()) continue;
+    for (std::string_view f : SplitOn(list, ',')) {
+      uint32_t bit = 0;
+      for (const auto& k : kFlags)
+        if (f == k.name) bit = k.flag;
+      if (bit == 0) {
+        *error = Format(err::kScriptUnknownFlag, std::string(f).c_str());
+        return false;
+      }
+      *flags |= bit;
+    }
+  }
+  *shebang = true;
+  return true;
+}
+
+void ScriptCache::Use(Slot& s, bool loaded) {
+  if (s.loaded) return;
+  if (loaded) {
+    lru_.erase(s.lru);
+    s.loaded = true;
+  } else {
+    lru_.splice(lru_.end(), lru_, s.lru);
+  }
+}
+
+std::shared_ptr<Script> ScriptCache::Get(std::string_view sha, bool loaded) {
+  if (sha.size() != 40) return nullptr;
+  std::string key = Lower(sha);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = map_.find(key);
+  if (it == map_.end()) return nullptr;
+  Use(it->second, loaded);
+  return it->second.script;
+}
+
+std::shared_ptr<Script> ScriptCache::Insert(std::shared_ptr<Script> script, bool loaded) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = map_.find(script->sha);
+  if (it != map_.end()) {
+    Use(it->second, loaded);
+    return it->second.script;
+  }
+  Slot slot;
+  slot.script = script;
+  slot.loaded = loaded;
+  if (!loaded) {
+    if (lru_.size() >= kMaxEvalScripts) {  // the least recently used EVAL script goes
+      auto old = map_.find(lru_.front());
+      body_bytes_ -= old->second.script->body.size();
+      map_.erase(old);
+      lru_.pop_front();
+    }
+    slot.lru = lru_.insert(lru_.end(), script->sha);
+  }
+  body_bytes_ += script->body.size();
+  map_.emplace(script->sha, std::move(slot));
+  return script;
+}
+
+bool ScriptCache::Exists(std::string_view sha) {
+  if (sha.size() != 40) return false;
+  std::string key = Lower(sha);
+  std::lock_guard<std::mutex> lock(mu_);
+  return map_.count(key) > 0;
+}
+
+void ScriptCache::Flush() {
+  std::lock_guard<std::mutex> lock(mu_);
+  map_.clear();
+  lru_.clear();
+  body_bytes_ = 0;
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+size_t ScriptCache::size() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return map_.size();
+}
+
+size_t ScriptCache::body_bytes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return body_bytes_;
+}
+
+// ---- one script's run ----
+
+// A script's execution: its locks (ctx.held of the EVAL), its client (a copy: a SELECT inside
+// the script does not change the caller's database, as in Redis 7), the commands it runs
+// through the dispatcher, and what it learns about the keys it touches.
+class ScriptRun : public ScriptScope {
+ public:
+  ScriptRun(cmd::CommandContext& ctx, const std::shared_ptr<Script>& script, size_t first_key,
+            size_t numkeys, ScriptCache* cache)
+      : ctx_(ctx), script_(script), first_key_(first_key), numkeys_(numkeys), cache_(cache),
+        client_(*ctx.client), writer_(&reply_) {
+    nested_ = ctx.nested;
+  }
+
+  bool Restartable() const override { return !wrote && !nested_; }
+
+  bool Cover(const cmd::CommandContext& c) override {
+    // Learn what the script touches beyond its declared keys.
+    const uint32_t reach = c.spec->flags & (cmd::kReachDb | cmd::kReachAll);
+    const uint32_t own_db = static_cast<uint32_t>(ctx_.client->db_index);
+    if (reach & cmd::kReachAll) Touch(ScriptReach::kAll);
+    if (reach & cmd::kReachDb) Touch(c.client->db_index == own_db ? ScriptReach::kDb : ScriptReach::kAll);
+    for (const cmd::ResolvedKey& k : c.keys)
+      if (!Declared(k)) Touch(k.db == own_db ? ScriptReach::kDb : ScriptReach::kAll);
+    // The shards it needs that are not held yet.
+    std::vector<storage::Shard*> missing;
+    storage::LockSet& held = *ctx_.held;
+    auto need = [&](storage::Shard* s) {
+      if (!held.Holds(s) && std::find(missing.begin(), missing.end(), s) == missing.end())
+        missing.push_back(s);
+    };
+    if (reach & cmd::kReachAll) {
+      for (size_t d = 0; d < c.keyspace->num_dbs(); ++d)
+        for (size_t i = 0; i < c.keyspace->num_shards(); ++i) need(&c.keyspace->db(d).shard(i));
+    } else if (reach & cmd::kReachDb) {
+      storage::Db& db = c.keyspace->db(c.client->db_index);
+      for (size_t i = 0; i < c.keyspace->num_shards(); ++i) need(&db.shard(i));
+    }
+    for (const cmd::ResolvedKey& k : c.keys) need(k.ref.shard);
+    if (missing.empty()) return true;
+    std::vector<storage::Shard*> busy;
+    for (storage::Shard* s : missing)
+      if (!held.TryAdd(s)) busy.push_back(s);
+    if (busy.empty()) return true;
+    if (Restartable()) {  // start again holding what it was seen to need
+      restart = true;
+      return false;
+    }
+    // It wrote: wait for them. One thread at a time waits while holding shards (every other
+    // locker waits holding nothing), so no cycle of waiters can form.
+    std::unique_lock<std::mutex> e(cache_->escalation, std::try_to_lock);
+    if (!e.owns_lock()) {
+      cover_error = err::kScriptLockConflict;
+      return false;
+    }
+    for (storage::Shard* s : busy) held.AddWaiting(s);
+    return true;
+  }
+
+  void Touch(ScriptReach r) {
+    if (r > touched) touched = r;
+  }
+  bool Declared(const cmd::ResolvedKey& k) const {
+    if (k.db != ctx_.client->db_index) return false;
+    for (size_t i = 0; i < numkeys_; ++i)
+      if (ctx_.argv[first_key_ + i] == k.ref.key) return true;
+    return false;
+  }
+
+  cmd::CommandContext& ctx_;
+  std::shared_ptr<Script> script_;
+  size_t first_key_, numkeys_;
+  ScriptCache* cache_;
+  bool nested_ = false;
+  cmd::ClientState client_;  // the script's client (its database, its protocol for replies)
+  Buffer reply_;             // one command's reply
+  protocol::ReplyWriter writer_;
+  int resp = 2;              // redis.setresp
+  Effects fx;                // what its commands accumulate
+  WalBatch batch;            // its WAL record (unless inside EXEC: the transaction's)
+  std::vector<std::string> args;     // one redis.call's arguments
+  std::vector<std::string_view> argv;
+  ScriptReach touched = ScriptReach::kKeys;
+  // How the run ended early: start again with more held, park for a read-through, or fail.
+  bool restart = false;
+  bool park = false;
+  std::string cover_error;
+  bool aborting = false;  // unwinding for restart/park: every pcall re-raises
+};
+
+// ---- the Lua side ----
+
+namespace {
+
+constexpr char kScriptsKey[] = "strata.scripts";    // registry: sha -> compiled function
+constexpr char kProtectedKey[] = "strata.protected";  // registry: read-only proxies (weak)
+constexpr char kEngineKey[] = "strata.engine";
+constexpr char kAbortMsg[] = "strata: script restarting";
+
+// Redis's deterministic math.random: the rand48 generator, seeded with 0 before every script.
+struct Rand48 {
+  uint64_t x = 0;
+  void Seed(int32_t seed) { x = (static_cast<uint64_t>(static_cast<uint32_t>(seed)) << 16) | 0x330E; }
+  int32_t Next() {
+    x = (x * 0x5DEECE66DULL + 0xB) & ((1ULL << 48) - 1);
+    return static_cast<int32_t>(x >> 17);
+  }
+};
+
+LuaEngine* EngineOf(lua_State* L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, kEngineKey);
+  auto* e = static_cast<LuaEngine*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
+  return e;
+}
+
+Rand48* RandomOf(lua_State* L) {
+  return static_cast<Rand48*>(lua_touserdata(L, lua_upvalueindex(1)));
+}
+
+int MathRandom(lua_State* L) {
+  Rand48* r = RandomOf(L);
+  constexpr int32_t kMax = INT32_MAX;
+  lua_Number v = static_cast<lua_Number>(r->Next() % kMax) / static_cast<lua_Number>(kMax);
+  switch (lua_gettop(L)) {
+    case 0:
+      lua_pushnumber(L, v);
+      break;
+    case 1: {
+      int u = luaL_checkint(L, 1);
+      luaL_argcheck(L, 1 <= u, 1, "interval is empty");
+      lua_pushnumber(L, std::floor(v * u) + 1);
+      break;
+    }
+    case 2: {
+      int l = luaL_checkint(L, 1);
+      int u = luaL_checkint(L, 2);
+      luaL_argcheck(L, l <= u, 2, "interval is empty");
+      lua_pushnumber(L, std::floor(v * (u - l + 1)) + l);
+      break;
+    }
+    default:
+      return luaL_error(L, "wrong number of arguments");
+  }
+  return 1;
+}
+
+int MathRandomSeed(lua_State* L) {
+  RandomOf(L)->Seed(luaL_checkint(L, 1));
+  return 0;
+}
+
+// Pushes Redis's error table {err = "CODE message"} for a message "-CODE message", "CODE
+// message" or "message" (luaPushErrorBuff: a message with no code gets "ERR").
+void PushErrorTable(lua_State* L, std::string_view msg) {
+  std::string code = "ERR", text(msg);
+  if (!msg.empty() && msg[0] == '-') {
+    size_t sp = msg.find(' ');
+    if (sp == std::string_view::npos) {
+      text = std::string(msg.substr(1));
+    } else {
+      code = std::string(msg.substr(1, sp - 1));
+      text = std::string(msg.substr(sp + 1));
+    }
+  }
+  while (!text.empty() && (text.back() == '\r' || text.back() == '\n')) text.pop_back();
+  std::string final_msg = code + " " + text;
+  lua_newtable(L);
+  lua_pushstring(L, "err");
+  lua_pushlstring(L, final_msg.data(), final_msg.size());
+  lua_settable(L, -3);
+}
+
+// An error reply as the dispatcher wrote it ("ERR ...", "WRONGTYPE ..."): the same table.
+void PushReplyError(lua_State* L, std::string_view line) {
+  lua_newtable(L);
+  lua_pushstring(L, "err");
+  lua_pushlstring(L, line.data(), line.size());
+  lua_settable(L, -3);
+}
+
+// ---- RESP -> Lua (a command's reply inside the script) ----
+
+class ReplyParser {
+ public:
+  ReplyParser(lua_State* L, std::string_view s) : L_(L), p_(s.data()), end_(s.data() + s.size()) {}
+  // Pushes one value; false if the bytes are not a whole reply (cannot happen: our writer).
+  bool Push() {
+    if (p_ >= end_ || !lua_checkstack(L_, 4)) return false;
+    char t = *p_++;
+    std::string_view line;
+    if (!Line(&line)) return false;
+    switch (t) {
+      case '+':
+        lua_newtable(L_);
+        lua_pushstring(L_, "ok");
+        lua_pushlstring(L_, line.data(), line.size());
+        lua_settable(L_, -3);
+        return true;
+      case '-':
+        PushReplyError(L_, line);
+        return true;
+      case ':': {
+        int64_t v = 0;
+        ParseInt64(line, &v);
+        lua_pushnumber(L_, static_cast<lua_Number>(v));
+        return true;
+      }
+      case '$':
+      case '=': {
+        int64_t n = 0;
+        ParseInt64(line, &n);
+        if (n < 0) {
+          lua_pushboolean(L_, 0);
+          return true;
+        }
+        if (end_ - p_ < n + 2) return false;
+        std::string_view body(p_, static_cast<size_t>(n));
+        p_ += n + 2;
+        if (t == '$') {
+          lua_pushlstring(L_, body.data(), body.size());
+        } else {  // verbatim: "txt:" + text
+          lua_newtable(L_);
+          lua_pushstring(L_, "verbatim_string");
+          lua_newtable(L_);
+          lua_pushstring(L_, "format");
+          lua_pushlstring(L_, body.data(), std::min<size_t>(3, body.size()));
+          lua_settable(L_, -3);
+          lua_pushstring(L_, "string");
+          std::string_view text = body.size() > 4 ? body.substr(4) : std::string_view();
+          lua_pushlstring(L_, text.data(), text.size());
+          lua_settable(L_, -3);
+          lua_settable(L_, -3);
+        }
+        return true;
+      }
+      case '*':
+      case '~':
+      case '%':
+      case '>': {
+        int64_t n = 0;
+        ParseInt64(line, &n);
+        if (n < 0) {
+          lua_pushboolean(L_, 0);
+          return true;
+        }
+        if (t == '%') return Map(n);
+        if (t == '~') return Set(n);
+        lua_newtable(L_);
+        for (int64_t i = 0; i < n; ++i) {
+          if (!Push()) return false;
+          lua_rawseti(L_, -2, static_cast<int>(i + 1));
+        }
+        return true;
+      }
+      case '_':
+        lua_pushnil(L_);
+        return true;
+      case '#':
+        lua_pushboolean(L_, line == "t");
+        return true;
+      case ',': {
+        lua_newtable(L_);
+        lua_pushstring(L_, "double");
+        std::string num(line);
+        lua_pushnumber(L_, strtod(num.c_str(), nullptr));
+        lua_settable(L_, -3);
+        return true;
+      }
+      case '(':
+        lua_newtable(L_);
+        lua_pushstring(L_, "big_number");
+        lua_pushlstring(L_, line.data(), line.size());
+        lua_settable(L_, -3);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+ private:
+  bool Line(std::string_view* out) {
+    const char* q = p_;
+    while (q + 1 < end_ && !(q[0] == '\r' && q[1] == '\n')) ++q;
+    if (q + 1 >= end_) return false;
+    *out = std::string_view(p_, static_cast<size_t>(q - p_));
+    p_ = q + 2;
+    return true;
+  }
+  bool Map(int64_t n) {  // {map = {k = v, ...}}
+    lua_newtable(L_);
+    lua_pushstring(L_, "map");
+    lua_newtable(L_);
+    for (int64_t i = 0; i < n; ++i) {
+      if (!Push() || !Push()) return false;
+      lua_settable(L_, -3);
+    }
+    lua_settable(L_, -3);
+    return true;
+  }
+  bool Set(int64_t n) {  // {set = {member = true, ...}}
+    lua_newtable(L_);
+    lua_pushstring(L_, "set");
+    lua_newtable(L_);
+    for (int64_t i = 0; i < n; ++i) {
+      if (!Push()) return false;
+      lua_pushboolean(L_, 1);
+      lua_settable(L_, -3);
+    }
+    lua_settable(L_, -3);
+    return true;
+  }
+
+  lua_State* L_;
+  const char* p_;
+  const char* end_;
+};
+
+// ---- Lua -> RESP (the script's result to its caller) ----
+
+void LuaToReply(lua_State* L, protocol::ReplyWriter* out, int script_resp, int depth);
+
+std::string FieldString(lua_State* L, const char* name, bool* found) {
+  lua_pushstring(L, name);
+  lua_rawget(L, -2);
+  *found = lua_type(L, -1) == LUA_TSTRING;
+  std::string s;
+  if (*found) {
+    size_t len;
+    const char* p = lua_tolstring(L, -1, &len);
+    s.assign(p, len);
+  }
+  lua_pop(L, 1);
+  return s;
+}
+
+std::string NoNewlines(std::string s) {
+  for (char& c : s)
+    if (c == '\r' || c == '\n') c = ' ';
+  return s;
+}
+
+// The value on top of the stack, popped.
+void LuaToReply(lua_State* L, protocol::ReplyWriter* out, int script_resp, int depth) {
+  if (depth > 1000 || !lua_checkstack(L, 4)) {
+    lua_pop(L, 1);
+    out->Error(err::kScriptStackLimitReply);
+    return;
+  }
+  switch (lua_type(L, -1)) {
+    case LUA_TSTRING: {
+      size_t len;
+      const char* p = lua_tolstring(L, -1, &len);
+      out->Bulk(std::string_view(p, len));
+      break;
+    }
+    case LUA_TBOOLEAN:
+      if (script_resp == 2) {
+        if (lua_toboolean(L, -1))
+          out->Integer(1);
+        else
+          out->NullBulk();
+      } else {
+        out->Bool(lua_toboolean(L, -1));
+      }
+      break;
+    case LUA_TNUMBER: {
+      // Redis casts to long long; out of range (and NaN) that is x86's INT64_MIN.
+      double d = lua_tonumber(L, -1);
+      int64_t v = d >= -9223372036854775808.0 && d < 9223372036854775808.0
+                      ? static_cast<int64_t>(d) : INT64_MIN;
+      out->Integer(v);
+      break;
+    }
+    case LUA_TTABLE: {
+      bool found;
+      std::string s = FieldString(L, "err", &found);
+      if (found) {
+        out->Error(s);  // as the script wrote it: no code added
+        break;
+      }
+      s = FieldString(L, "ok", &found);
+      if (found) {
+        out->SimpleString(NoNewlines(std::move(s)));
+        break;
+      }
+      lua_pushstring(L, "double");
+      lua_rawget(L, -2);
+      if (lua_type(L, -1) == LUA_TNUMBER) {
+        out->Double(lua_tonumber(L, -1));
+        lua_pop(L, 2);
+        return;
+      }
+      lua_pop(L, 1);
+      s = FieldString(L, "big_number", &found);
+      if (found) {
+        out->BigNumber(NoNewlines(std::move(s)));
+        break;
+      }
+      lua_pushstring(L, "verbatim_string");
+      lua_rawget(L, -2);
+      if (lua_type(L, -1) == LUA_TTABLE) {
+        bool has_format, has_text;
+        std::string format = FieldString(L, "format", &has_format);
+        std::string text = FieldString(L, "string", &has_text);
+        if (has_format && has_text) {
+          out->Verbatim(format, text);
+          lua_pop(L, 2);
+          return;
+        }
+      }
+      lua_pop(L, 1);
+      lua_pushstring(L, "map");
+      lua_rawget(L, -2);
+      if (lua_type(L, -1) == LUA_TTABLE) {
+        size_t n = 0;
+        lua_pushnil(L);
+        while (lua_next(L, -2) != 0) {
+          ++n;
+          lua_pop(L, 1);
+        }
+        out->MapHeader(n);
+        lua_pushnil(L);
+        while (lua_next(L, -2) != 0) {
+          lua_pushvalue(L, -2);              // the key, converted and popped
+          LuaToReply(L, out, script_resp, depth + 1);
+          LuaToReply(L, out, script_resp, depth + 1);  // the value
+        }
+        lua_pop(L, 2);
+        return;
+      }
+      lua_pop(L, 1);
+      lua_pushstring(L, "set");
+      lua_rawget(L, -2);
+      if (lua_type(L, -1) == LUA_TTABLE) {
+        size_t n = 0;
+        lua_pushnil(L);
+        while (lua_next(L, -2) != 0) {
+          ++n;
+          lua_pop(L, 1);
+        }
+        out->SetHeader(n);
+        lua_pushnil(L);
+        while (lua_next(L, -2) != 0) {
+          lua_pop(L, 1);
+          lua_pushvalue(L, -1);
+          LuaToReply(L, out, script_resp, depth + 1);
+        }
+        lua_pop(L, 2);
+        return;
+      }
+      lua_pop(L, 1);
+      // An array: 1, 2, ... up to the first nil.
+      size_t n = 0;
+      for (;;) {
+        lua_rawgeti(L, -1, static_cast<int>(n + 1));
+        bool nil = lua_isnil(L, -1);
+        lua_pop(L, 1);
+        if (nil) break;
+        ++n;
+      }
+      out->ArrayHeader(n);
+      for (size_t i = 1; i <= n; ++i) {
+        lua_rawgeti(L, -1, static_cast<int>(i));
+        LuaToReply(L, out, script_resp, depth + 1);
+      }
+      break;
+    }
+    default:
+      out->NullBulk();
+  }
+  lua_pop(L, 1);
+}
+
+// ---- the error handler: Redis's __redis__err__handler ----
+
+// Turns whatever was raised into {err=..., source=..., line=...}; a string gets "ERR ".
+int ErrorHandler(lua_State* L) {
+  LuaEngine* e = EngineOf(L);
+  (void)e;
+  if (!lua_istable(L, 1)) {
+    lua_getglobal(L, "tostring");
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    std::string msg = "ERR ";
+    if (const char* s = lua_tostring(L, -1)) msg += s;
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushstring(L, "err");
+    lua_pushlstring(L, msg.data(), msg.size());
+    lua_settable(L, -3);
+    lua_replace(L, 1);
+  }
+  lua_Debug ar;
+  bool have = lua_getstack(L, 1, &ar) && lua_getinfo(L, "nSl", &ar);
+  if (have && std::strcmp(ar.what, "C") == 0) have = lua_getstack(L, 2, &ar) && lua_getinfo(L, "nSl", &ar);
+  if (have) {
+    lua_pushstring(L, "source");
+    lua_pushstring(L, ar.source);
+    lua_settable(L, 1);
+    lua_pushstring(L, "line");
+    lua_pushnumber(L, ar.currentline);
+    lua_settable(L, 1);
+  }
+  lua_settop(L, 1);
+  return 1;
+}
+
+// ---- the sandbox ----
+
+// Read-only tables: a proxy with no fields of its own; reads go to the real table (globals:
+// an error for a name that does not exist), writes fail (Redis 7's read-only tables).
+int ReadonlyError(lua_State* L) {  // an assignment: the script's position first
+  luaL_where(L, 1);
+  lua_pushstring(L, err::kScriptReadonlyTable);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+int ReadonlyCallError(lua_State* L) {  // rawset, setmetatable: no position (as Redis)
+  lua_pushstring(L, err::kScriptReadonlyTable);
+  return lua_error(L);
+}
+
+int GlobalsIndex(lua_State* L) {  // upvalue 1: the real globals
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  if (!lua_isnil(L, -1)) return 1;
+  const char* name = lua_tostring(L, 2);
+  luaL_where(L, 1);
+  lua_pushfstring(L, err::kScriptGlobalRead, name != nullptr ? name : "?");
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+bool IsProtected(lua_State* L, int idx) {
+  idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+  lua_getfield(L, LUA_REGISTRYINDEX, kProtectedKey);
+  lua_pushvalue(L, idx);
+  lua_rawget(L, -2);
+  bool p = !lua_isnil(L, -1);
+  lua_pop(L, 2);
+  return p;
+}
+
+// rawset, setfenv, loadstring and load, made safe for the proxies.
+int SafeRawset(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  if (IsProtected(L, 1)) return ReadonlyCallError(L);
+  luaL_checkany(L, 2);
+  luaL_checkany(L, 3);
+  lua_settop(L, 3);
+  lua_rawset(L, 1);
+  return 1;
+}
+
+int SafeSetmetatable(lua_State* L) {  // upvalue 1: the original
+  if (lua_type(L, 1) == LUA_TTABLE && IsProtected(L, 1)) return ReadonlyCallError(L);
+  int n = lua_gettop(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, n, 1);
+  return 1;
+}
+
+// Redis's pcall: an error table caught comes back as its err string. A run that is unwinding
+// to start again is not caught.
+int RedisPcall(lua_State* L);
+
+// loadstring / load: no precompiled chunks, and the chunk sees the sandbox's globals.
+int SafeLoad(lua_State* L) {  // upvalue 1: the original, 2: the proxy
+  if (lua_type(L, 1) == LUA_TSTRING) {
+    size_t len;
+    const char* s = lua_tolstring(L, 1, &len);
+    if (len > 0 && s[0] == LUA_SIGNATURE[0]) {
+      lua_pushnil(L);
+      lua_pushstring(L, "binary chunks are not allowed");
+      return 2;
+    }
+  } else if (lua_type(L, 1) == LUA_TFUNCTION) {  // a reader could produce bytecode
+    lua_pushnil(L);
+    lua_pushstring(L, "load with a reader function is not allowed");
+    return 2;
+  }
+  int n = lua_gettop(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, n, LUA_MULTRET);
+  if (lua_type(L, 1) == LUA_TFUNCTION) {
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_setfenv(L, 1);
+  }
+  return lua_gettop(L);
+}
+
+void MarkProtected(lua_State* L, int idx) {
+  idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+  lua_getfield(L, LUA_REGISTRYINDEX, kProtectedKey);
+  lua_pushvalue(L, idx);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+// Makes the value at the top a read-only proxy of itself (popped, proxy pushed). globals:
+// reads of a missing name fail.
+void PushProxy(lua_State* L, bool globals) {
+  int real = lua_gettop(L);
+  lua_newtable(L);  // the proxy
+  lua_newtable(L);  // its metatable
+  if (globals) {
+    lua_pushvalue(L, real);
+    lua_pushcclosure(L, GlobalsIndex, 1);
+  } else {
+    lua_pushvalue(L, real);
+  }
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, ReadonlyError);
+  lua_setfield(L, -2, "__newindex");
+  // getmetatable() answers a read-only table, never the metatable itself.
+  lua_newtable(L);
+  lua_newtable(L);
+  lua_pushcfunction(L, ReadonlyError);
+  lua_setfield(L, -2, "__newindex");
+  lua_setmetatable(L, -2);
+  MarkProtected(L, -1);
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+  MarkProtected(L, -1);
+  lua_replace(L, real);
+}
+
+}  // namespace
+
+// The redis.* functions. Each returns its Lua results or raises; C++ objects with destructors
+// are gone before lua_error runs (it longjmps).
+struct LuaApi {
+  static ScriptRun* Current(lua_State* L) { return EngineOf(L)->current_; }
+
+  // redis.call (raise) and redis.pcall: pushes the reply (or the error table); -1 = raise it.
+  static int CallImpl(lua_State* L, bool raise) {
+    LuaEngine* engine = EngineOf(L);
+    ScriptRun* run = engine->current_;
+    if (run == nullptr) {
+      PushErrorTable(L, "redis.call can only be used inside a script");
+      return -1;
+    }
+    if (run->aborting) {
+      lua_pushstring(L, kAbortMsg);
+      return -1;
+    }
+    const int argc = lua_gettop(L);
+    if (argc == 0) {
+      PushReplyError(L, err::kScriptNoArgs);
+      return raise ? -1 : 1;
+    }
+    run->args.resize(static_cast<size_t>(argc));
+    for (int i = 1; i <= argc; ++i) {
+      std::string& a = run->args[i - 1];
+      int t = lua_type(L, i);
+      if (t == LUA_TNUMBER) {
+        char buf[64];
+        int n = snprintf(buf, sizeof buf, "%.17g", static_cast<double>(lua_tonumber(L, i)));
+        a.assign(buf, static_cast<size_t>(n));
+      } else if (t == LUA_TSTRING) {
+        size_t len;
+        const char* p = lua_tolstring(L, i, &len);
+        a.assign(p, len);
+      } else {
+        PushReplyError(L, err::kScriptArgType);
+        return raise ? -1 : 1;
+      }
+    }
+    run->argv.assign(run->args.begin(), run->args.end());
+    const cmd::CommandSpec* spec = Lookup(*run->ctx_.registry, run->argv);
+    if (spec == nullptr) {
+      PushReplyError(L, err::kScriptUnknownCommand);
+      return raise ? -1 : 1;
+    }
+    if ((spec->arity > 0 && spec->arity != argc) || argc < -spec->arity) {
+      PushReplyError(L, err::kScriptArity);
+      return raise ? -1 : 1;
+    }
+    // Through the dispatcher, into the script's reply buffer.
+    run->reply_.Clear();
+    run->writer_.set_resp3(run->resp == 3);
+    cmd::CommandContext c;
+    c.argv = run->argv.data();
+    c.argc = run->argv.size();
+    c.spec = spec;
+    c.out = &run->writer_;
+    c.client = &run->client_;
+    c.keyspace = run->ctx_.keyspace;
+    c.server = run->ctx_.server;
+    c.registry = run->ctx_.registry;
+    c.now_ms = run->ctx_.now_ms;  // one clock for the whole script, as Redis
+    c.max_string_len = run->ctx_.max_string_len;
+    c.held = run->ctx_.held;
+    c.nested = true;  // blocking commands answer as on timeout
+    if (!run->ctx_.dispatcher->Run(c, Mode::kScript, &run->fx)) run->park = true;
+    if (run->park || run->restart) {
+      run->aborting = true;
+      lua_pushstring(L, kAbortMsg);
+      return -1;
+    }
+    if (!run->cover_error.empty()) {
+      std::string e = std::move(run->cover_error);
+      run->cover_error.clear();
+      PushReplyError(L, e);
+      return raise ? -1 : 1;
+    }
+    std::string_view reply = run->reply_.Readable();
+    ReplyParser parser(L, reply);
+    if (!parser.Push()) lua_pushboolean(L, 0);
+    if (raise && !reply.empty() && reply[0] == '-') return -1;
+    return 1;
+  }
+
+  // The command (or subcommand) argv names, as Redis's lookupCommand: null if unknown.
+  static const cmd::CommandSpec* Lookup(const cmd::CommandRegistry& reg,
+                                        const std::vector<std::string_view>& argv) {
+    const cmd::CommandSpec* spec = reg.Find(argv[0]);
+    if (spec != nullptr && !spec->subcommands.empty() && argv.size() >= 2)
+      spec = reg.FindSubcommand(*spec, argv[1]);
+    return spec;
+  }
+
+  // redis.acl_check_cmd(command, args...): true when the user may run it. There are no ACL
+  // users yet (issue 16), so every known command is allowed.
+  static int AclCheckImpl(lua_State* L) {
+    ScriptRun* run = Current(L);
+    const int argc = lua_gettop(L);
+    if (run == nullptr || argc == 0) {
+      PushReplyError(L, err::kScriptNoArgs);
+      return -1;
+    }
+    std::vector<std::string> args;
+    for (int i = 1; i <= argc; ++i) {
+      if (!lua_isstring(L, i)) {
+        PushReplyError(L, err::kScriptArgType);
+        return -1;
+      }
+      size_t len;
+      const char* p = lua_tolstring(L, i, &len);
+      args.emplace_back(p, len);
+    }
+    std::vector<std::string_view> argv(args.begin(), args.end());
+    if (Lookup(*run->ctx_.registry, argv) == nullptr) {
+      PushReplyError(L, err::kScriptAclCheckCmd);
+      return -1;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  static int AclCheckCmd(lua_State* L) {
+    int n = AclCheckImpl(L);
+    if (n < 0) return lua_error(L);
+    return n;
+  }
+
+  static int Call(lua_State* L) {
+    int n = CallImpl(L, true);
+    if (n < 0) return lua_error(L);
+    return n;
+  }
+  static int PCall(lua_State* L) {
+    int n = CallImpl(L, false);
+    if (n < 0) return lua_error(L);  // only the restart unwinding
+    return n;
+  }
+
+  static int Sha1hex(lua_State* L) {
+    if (lua_gettop(L) != 1) {
+      PushErrorTable(L, "wrong number of arguments");
+      return lua_error(L);
+    }
+    size_t len;
+    const char* s = lua_tolstring(L, 1, &len);
+    char hex[41];
+    {
+      std::string h = Sha1Hex(std::string_view(s != nullptr ? s : "", s != nullptr ? len : 0));
+      std::memcpy(hex, h.data(), 40);
+    }
+    lua_pushlstring(L, hex, 40);
+    return 1;
+  }
+
+  // redis.error_reply / redis.status_reply
+  static int ErrorReply(lua_State* L) {
+    if (lua_gettop(L) != 1 || lua_type(L, -1) != LUA_TSTRING) {
+      PushErrorTable(L, "wrong number or type of arguments");  // returned, not raised (Redis)
+      return 1;
+    }
+    size_t len;
+    const char* s = lua_tolstring(L, 1, &len);
+    std::string_view msg(s, len);
+    if (msg.empty() || msg[0] != '-') {
+      std::string with = "-" + std::string(msg);
+      PushErrorTable(L, with);
+    } else {
+      PushErrorTable(L, msg);
+    }
+    return 1;
+  }
+  static int StatusReply(lua_State* L) {
+    if (lua_gettop(L) != 1 || lua_type(L, -1) != LUA_TSTRING) {
+      PushErrorTable(L, "wrong number or type of arguments");  // returned, not raised (Redis)
+      return 1;
+    }
+    lua_newtable(L);
+    lua_pushstring(L, "ok");
+    lua_pushvalue(L, 1);
+    lua_settable(L, -3);
+    return 1;
+  }
+
+  static int LogImpl(lua_State* L) {
+    int argc = lua_gettop(L);
+    if (argc < 2) {
+      PushErrorTable(L, "redis.log() requires two arguments or more.");
+      return -1;
+    }
+    if (!lua_isnumber(L, 1)) {
+      PushErrorTable(L, "First argument must be a number");
+      return -1;
+    }
+    int level = static_cast<int>(lua_tonumber(L, 1));
+    if (level < 0 || level > 3) {
+      PushErrorTable(L, "Invalid debug level.");
+      return -1;
+    }
+    std::string line;
+    for (int i = 2; i <= argc; ++i) {
+      size_t len;
+      const char* s = lua_tolstring(L, i, &len);
+      if (s == nullptr) continue;
+      if (i != 2) line += ' ';
+      line.append(s, len);
+    }
+    Log(static_cast<LogLevel>(level), "%s", line.c_str());
+    return 0;
+  }
+  static int RedisLog(lua_State* L) {
+    int n = LogImpl(L);
+    if (n < 0) return lua_error(L);
+    return n;
+  }
+
+  static int SetResp(lua_State* L) {
+    ScriptRun* run = Current(L);
+    if (lua_gettop(L) != 1) {
+      PushErrorTable(L, "redis.setresp() requires one argument.");
+      return lua_error(L);
+    }
+    int resp = static_cast<int>(lua_tonumber(L, 1));
+    if (resp != 2 && resp != 3) {
+      PushReplyError(L, err::kScriptSetresp);
+      return lua_error(L);
+    }
+    if (run != nullptr) run->resp = resp;
+    return 0;
+  }
+
+  static int SetRepl(lua_State* L) {
+    if (lua_gettop(L) != 1) {
+      PushErrorTable(L, "redis.set_repl() requires one argument.");
+      return lua_error(L);
+    }
+    int flags = static_cast<int>(lua_tonumber(L, 1));
+    if (flags < 0 || flags > 3) {
+      PushErrorTable(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
+      return lua_error(L);
+    }
+    return 0;  // effects are what is logged, always (Redis 7)
+  }
+  static int ReplicateCommands(lua_State* L) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  static int Breakpoint(lua_State* L) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  static int Debug(lua_State*) { return 0; }
+
+  // Unwinds a run that must start again: a pcall in the script cannot keep it going.
+  static void AbortHook(lua_State* L, lua_Debug*) {
+    ScriptRun* run = Current(L);
+    if (run != nullptr && run->aborting) {
+      lua_pushstring(L, kAbortMsg);
+      lua_error(L);
+    }
+  }
+};
+
+namespace {
+
+int RedisPcall(lua_State* L) {
+  luaL_checkany(L, 1);
+  int argc = lua_gettop(L);
+  lua_pushboolean(L, 1);  // the status, if it succeeds
+  lua_insert(L, 1);
+  if (lua_pcall(L, argc - 1, LUA_MULTRET, 0) != 0) {
+    ScriptRun* run = LuaApi::Current(L);
+    if (run != nullptr && run->aborting) return lua_error(L);
+    lua_remove(L, 1);
+    if (lua_istable(L, -1)) {
+      lua_getfield(L, -1, "err");
+      if (lua_isstring(L, -1))
+        lua_replace(L, -2);
+      else
+        lua_pop(L, 1);
+    }
+    lua_pushboolean(L, 0);
+    lua_insert(L, 1);
+  }
+  return lua_gettop(L);
+}
+
+void SetFunction(lua_State* L, const char* name, lua_CFunction f) {
+  lua_pushcfunction(L, f);
+  lua_setfield(L, -2, name);
+}
+
+void SetNumber(lua_State* L, const char* name, lua_Number v) {
+  lua_pushnumber(L, v);
+  lua_setfield(L, -2, name);
+}
+
+void OpenLib(lua_State* L, const char* name, lua_CFunction open) {
+  lua_pushcfunction(L, open);
+  lua_pushstring(L, name);
+  lua_call(L, 1, 0);
+}
+
+}  // namespace
+
+// ---- the engine ----
+
+LuaEngine::LuaEngine(Server* server) : server_(server) { Reset(); }
+
+LuaEngine::~LuaEngine() {
+  if (L_ != nullptr) lua_close(L_);
+}
+
+size_t LuaEngine::memory_bytes() const {
+  return L_ == nullptr ? 0 : static_cast<size_t>(lua_gc(L_, LUA_GCCOUNT, 0)) * 1024 +
+                                 static_cast<size_t>(lua_gc(L_, LUA_GCCOUNTB, 0));
+}
+
+void LuaEngine::Reset() {
+  if (L_ != nullptr) lua_close(L_);
+  L_ = luaL_newstate();
+  lua_State* L = L_;
+  generation_ = server_ != nullptr ? server_->scripts().generation() : 0;
+
+  lua_pushlightuserdata(L, this);
+  lua_setfield(L, LUA_REGISTRYINDEX, kEngineKey);
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, kScriptsKey);
+  lua_newtable(L);  // protected proxies, weak keys
+  lua_newtable(L);
+  lua_pushstring(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, kProtectedKey);
+
+  // Redis's libraries: base, table, string, math; cjson and bit. No os, io, package, debug.
+  OpenLib(L, "", luaopen_base);
+  OpenLib(L, LUA_TABLIBNAME, luaopen_table);
+  OpenLib(L, LUA_STRLIBNAME, luaopen_string);
+  OpenLib(L, LUA_MATHLIBNAME, luaopen_math);
+  lua_pushcfunction(L, luaopen_cjson);
+  lua_call(L, 0, 1);
+  lua_setglobal(L, "cjson");
+  lua_pushcfunction(L, luaopen_bit);
+  lua_call(L, 0, 1);
+  lua_setglobal(L, "bit");
+  lua_pushnil(L);
+  lua_setglobal(L, "loadfile");
+  lua_pushnil(L);
+  lua_setglobal(L, "dofile");
+
+  // math.random / math.randomseed: Redis's deterministic generator.
+  lua_getglobal(L, "math");
+  auto* rng = static_cast<Rand48*>(lua_newuserdata(L, sizeof(Rand48)));
+  new (rng) Rand48();
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "strata.rand48");
+  lua_pushvalue(L, -1);
+  lua_pushcclosure(L, MathRandom, 1);
+  lua_setfield(L, -3, "random");
+  lua_pushcclosure(L, MathRandomSeed, 1);
+  lua_setfield(L, -2, "randomseed");
+  lua_pop(L, 1);
+
+  // The redis table.
+  lua_newtable(L);
+  SetFunction(L, "call", LuaApi::Call);
+  SetFunction(L, "pcall", LuaApi::PCall);
+  SetFunction(L, "sha1hex", LuaApi::Sha1hex);
+  SetFunction(L, "acl_check_cmd", LuaApi::AclCheckCmd);
+  SetFunction(L, "error_reply", LuaApi::ErrorReply);
+  SetFunction(L, "status_reply", LuaApi::StatusReply);
+  SetFunction(L, "log", LuaApi::RedisLog);
+  SetFunction(L, "setresp", LuaApi::SetResp);
+  SetFunction(L, "set_repl", LuaApi::SetRepl);
+  SetFunction(L, "replicate_commands", LuaApi::ReplicateCommands);
+  SetFunction(L, "breakpoint", LuaApi::Breakpoint);
+  SetFunction(L, "debug", LuaApi::Debug);
+  SetNumber(L, "LOG_DEBUG", 0);
+  SetNumber(L, "LOG_VERBOSE", 1);
+  SetNumber(L, "LOG_NOTICE", 2);
+  SetNumber(L, "LOG_WARNING", 3);
+  SetNumber(L, "REPL_NONE", 0);
+  SetNumber(L, "REPL_AOF", 1);
+  SetNumber(L, "REPL_SLAVE", 2);
+  SetNumber(L, "REPL_REPLICA", 2);
+  SetNumber(L, "REPL_ALL", 3);
+  lua_pushstring(L, kRedisVersion);
+  lua_setfield(L, -2, "REDIS_VERSION");
+  SetNumber(L, "REDIS_VERSION_NUM", kRedisVersionNum);
+  lua_setglobal(L, "redis");
+
+  lua_pushcfunction(L, ErrorHandler);
+  lua_setfield(L, LUA_REGISTRYINDEX, "strata.errh");
+
+  // The sandbox: every library table and the globals become read-only proxies; scripts run
+  // with the globals proxy as their environment.
+  static const char* kLibs[] = {"redis", "cjson", "bit", "string", "table", "math", "coroutine"};
+  for (const char* name : kLibs) {
+    lua_getglobal(L, name);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      continue;
+    }
+    PushProxy(L, false);
+    lua_setglobal(L, name);
+  }
+  // The string metatable's __index is the real string library: hide it behind the proxy.
+  lua_pushstring(L, "");
+  lua_getmetatable(L, -1);
+  lua_newtable(L);
+  lua_getglobal(L, "string");
+  lua_setfield(L, -2, "__index");
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 2);
+
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  PushProxy(L, true);  // the globals proxy
+  int proxy = lua_gettop(L);
+  lua_pushvalue(L, proxy);
+  lua_setfield(L, LUA_REGISTRYINDEX, "strata.env");
+  lua_pushvalue(L, proxy);
+  lua_setglobal(L, "_G");
+  lua_pushcfunction(L, SafeRawset);
+  lua_setglobal(L, "rawset");
+  lua_getglobal(L, "setmetatable");
+  lua_pushcclosure(L, SafeSetmetatable, 1);
+  lua_setglobal(L, "setmetatable");
+  lua_pushcfunction(L, RedisPcall);
+  lua_setglobal(L, "pcall");
+  // Not in Redis 7's sandbox: reading them is an error there too.
+  for (const char* name : {"print", "getfenv", "setfenv", "newproxy"}) {
+    lua_pushnil(L);
+    lua_setglobal(L, name);
+  }
+  for (const char* name : {"loadstring", "load"}) {
+    lua_getglobal(L, name);
+    lua_pushvalue(L, proxy);
+    lua_pushcclosure(L, SafeLoad, 2);
+    lua_setglobal(L, name);
+  }
+  lua_settop(L, 0);
+}
+
+std::shared_ptr<Script> LuaEngine::Prepare(std::string_view body, bool loaded,
+                                           std::string* error) {
+  ScriptCache& cache = server_->scripts();
+  if (cache.generation() != generation_) Reset();  // SCRIPT FLUSH: drop compiled functions
+  std::string sha = Sha1Hex(body);
+  if (std::shared_ptr<Script> s = cache.Get(sha, loaded)) return s;
+  auto script = std::make_shared<Script>();
+  if (!ParseShebang(body, &script->shebang, &script->flags, error)) return nullptr;
+  script->sha = std::move(sha);
+  script->body.assign(body);
+  if (!Compile(*script, error)) return nullptr;
+  lua_pop(L_, 1);
+  return cache.Insert(std::move(script), loaded);
+}
+
+bool LuaEngine::Compile(const Script& script, std::string* error) {
+  lua_State* L = L_;
+  lua_getfield(L, LUA_REGISTRYINDEX, kScriptsKey);
+  lua_getfield(L, -1, script.sha.c_str());
+  if (lua_isfunction(L, -1)) {
+    lua_remove(L, -2);
+    return true;
+  }
+  lua_pop(L, 1);
+  // A shebang line is skipped but its newline kept, so line numbers stay the user's.
+  size_t skip = 0;
+  if (script.shebang) skip = script.body.find('\n');
+  if (luaL_loadbuffer(L, script.body.data() + skip, script.body.size() - skip, "@user_script")) {
+    *error = Format(err::kScriptCompile, lua_tostring(L, -1));
+    lua_pop(L, 2);
+    return false;
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, "strata.env");
+  lua_setfenv(L, -2);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, script.sha.c_str());
+  lua_remove(L, -2);
+  return true;
+}
+
+namespace {
+
+// Sets a global table (KEYS, ARGV) of argv[from, from+n) on the real globals.
+void SetArgTable(lua_State* L, const char* name, const std::string_view* argv, size_t from,
+                 size_t n) {
+  lua_createtable(L, static_cast<int>(n), 0);
+  for (size_t i = 0; i < n; ++i) {
+    lua_pushlstring(L, argv[from + i].data(), argv[from + i].size());
+    lua_rawseti(L, -2, static_cast<int>(i + 1));
+  }
+  lua_setfield(L, LUA_GLOBALSINDEX, name);
+}
+
+// The error reply for what a failed run left on the stack.
+std::string ErrorReplyOf(lua_State* L, const Script& script) {
+  if (!lua_istable(L, -1)) {
+    const char* msg = lua_tostring(L, -1);
+    return Format(err::kScriptRun, script.sha.c_str(), msg != nullptr ? msg : "execution failure");
+  }
+  bool found;
+  std::string msg = FieldString(L, "err", &found);
+  lua_pushstring(L, "source");
+  lua_rawget(L, -2);
+  std::string source = lua_isstring(L, -1) ? lua_tostring(L, -1) : "";
+  lua_pop(L, 1);
+  lua_pushstring(L, "line");
+  lua_rawget(L, -2);
+  std::string line = lua_isstring(L, -1) ? lua_tostring(L, -1) : "";
+  lua_pop(L, 1);
+  if (!line.empty() && !source.empty())
+    msg += " script: " + script.sha + ", on " + source + ":" + line + ".";
+  return msg;
+}
+
+}  // namespace
+
+int LuaEngine::RunOnce(ScriptRun& run) {
+  lua_State* L = L_;
+  lua_getfield(L, LUA_REGISTRYINDEX, "strata.errh");
+  std::string error;
+  if (!Compile(*run.script_, &error)) {  // cannot fail: compiled before the first attempt
+    lua_settop(L, 0);
+    run.ctx_.out->Error(error);
+    return 0;
+  }
+  const cmd::CommandContext& ctx = run.ctx_;
+  SetArgTable(L, "KEYS", ctx.argv, run.first_key_, run.numkeys_);
+  SetArgTable(L, "ARGV", ctx.argv, run.first_key_ + run.numkeys_,
+              ctx.argc - run.first_key_ - run.numkeys_);
+  lua_getfield(L, LUA_REGISTRYINDEX, "strata.rand48");
+  // Redis 7.0 reseeds from libc's rand() before every script: only math.randomseed makes a
+  // sequence repeatable (and then it is redisLrand48's, as here).
+  static_cast<Rand48*>(lua_touserdata(L, -1))->Seed(static_cast<int32_t>(seed_rng_()));
+  lua_pop(L, 1);
+  current_ = &run;
+  lua_sethook(L, LuaApi::AbortHook, LUA_MASKCOUNT, 1000);
+  int rc = lua_pcall(L, 0, 1, 1);
+  lua_sethook(L, nullptr, 0, 0);
+  current_ = nullptr;
+  if (run.aborting) {  // restart or park: nothing replied
+    lua_settop(L, 0);
+    return 0;
+  }
+  if (rc != 0) {
+    run.ctx_.out->Error(ErrorReplyOf(L, *run.script_));
+  } else {
+    LuaToReply(L, run.ctx_.out, run.resp, 0);
+  }
+  lua_settop(L, 0);
+  return 0;
+}
+
+void LuaEngine::Run(cmd::CommandContext& ctx, const std::shared_ptr<Script>& script,
+                    size_t first_key, size_t numkeys, bool read_only) {
+  ScriptCache& cache = server_->scripts();
+  if (cache.generation() != generation_) Reset();  // SCRIPT FLUSH: drop compiled functions
+  std::string error;
+  if (!Compile(*script, &error)) {
+    ctx.out->Error(error);
+    return;
+  }
+  lua_settop(L_, 0);
+
+  ScriptRun run(ctx, script, first_key, numkeys, &cache);
+  run.read_only = read_only || (script->flags & kScriptNoWrites);
+  run.allow_oom = script->flags & kScriptAllowOom;
+  run.over_memory = ctx.over_memory;
+  Effects& outer = *ctx.effects;
+  Persistence* wal = server_->persistence();
+  run.fx.script = &run;
+  run.fx.batch = outer.batch != nullptr ? outer.batch : (wal != nullptr ? &run.batch : nullptr);
+
+  for (;;) {
+    RunOnce(run);
+    if (!run.restart) break;
+    // It needs shards it could not take: start again holding what it was seen to touch.
+    ScriptReach r = std::max(run.touched, ScriptReach::kDb);
+    ScriptReach old = script->reach.load();
+    while (old < r && !script->reach.compare_exchange_weak(old, r)) {}
+    storage::LockSet& held = *ctx.held;
+    held.Unlock();
+    if (r == ScriptReach::kAll)
+      held.AddAll(*ctx.keyspace);
+    else
+      held.AddDb(ctx.keyspace->db(ctx.client->db_index));
+    held.Lock();
+    run.restart = run.aborting = false;
+    run.touched = ScriptReach::kKeys;
+    run.resp = 2;
+    run.fx.ready.clear();
+  }
+  if (run.park) {  // a key only in the backend: read it through, then EVAL runs again
+    outer.park = std::move(run.fx.park);
+    return;
+  }
+  // What it learned for the next run's locks.
+  ScriptReach old = script->reach.load();
+  while (old < run.touched && !script->reach.compare_exchange_weak(old, run.touched)) {}
+
+  if (run.fx.batch == &run.batch && wal != nullptr) {
+    uint64_t lsn = wal->LogBatch(&run.batch, *ctx.held);
+    outer.wrote |= lsn > 0;
+    if (wal->always()) outer.wait_lsn = std::max(outer.wait_lsn, lsn);
+  }
+  outer.wait_lsn = std::max(outer.wait_lsn, run.fx.wait_lsn);
+  for (ReadyKey& k : run.fx.ready) outer.ready.push_back(std::move(k));
+  if (++runs_ % 50 == 0) lua_gc(L_, LUA_GCSTEP, 1);
+}
+
+}  // namespace strata::server
