@@ -4,6 +4,7 @@
 #                 ARGS="--port 7000 ..." passes directives (--backend none: cache only)
 #   make test     build and run every test suite; last line: "N passed, M failed"
 #   make bench-quick   this server vs redis-server, pinned, SET/GET at -P 1 and -P 16
+#   make bench-script  the same for EVALSHA of a 1-call and a 10-call Lua script
 #   make bench-cpu | bench-disk | bench-mem | bench-instr   the sweeps (docs/BENCHMARKS.md)
 #   make test-asan     every suite again against the AddressSanitizer + UBSan build (CI runs it)
 CXX      ?= g++
@@ -19,10 +20,17 @@ BACKEND_LIBS   := $(shell pkg-config --libs $(BACKEND_PKGS) 2>/dev/null)
 CXXFLAGS += $(BACKEND_CFLAGS)
 LDLIBS   += $(BACKEND_LIBS)
 # Scripting: Lua 5.1 (the language Redis embeds) with Debian's lua-cjson and lua-bitop, SHA1
-# from libcrypto. docs/ARCHITECTURE.md ("Scripts") says why Lua 5.1 and not LuaJIT.
-SCRIPT_PKGS   := lua5.1 lua5.1-cjson lua5.1-bitop libcrypto
-CXXFLAGS += $(shell pkg-config --cflags $(SCRIPT_PKGS) 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs $(SCRIPT_PKGS) 2>/dev/null)
+# from libcrypto. docs/ARCHITECTURE.md ("Scripts") says why Lua 5.1 and not LuaJIT; LUA=luajit
+# builds against LuaJIT instead (same C API; its `bit` is built in) for comparisons:
+#   make BUILD=build-luajit LUA=luajit build-luajit/strata-server
+LUA ?= lua5.1
+ifeq ($(LUA),luajit)
+CXXFLAGS += $(shell pkg-config --cflags luajit libcrypto 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs luajit libcrypto 2>/dev/null) -llua5.1-cjson
+else
+CXXFLAGS += $(shell pkg-config --cflags lua5.1 lua5.1-cjson lua5.1-bitop libcrypto 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs lua5.1 lua5.1-cjson lua5.1-bitop libcrypto 2>/dev/null)
+endif
 BUILD    := build
 
 LIB_SRC  := $(wildcard common/*.cc protocol/*.cc storage/*.cc commands/*.cc wal/*.cc backend/*.cc) \
@@ -33,7 +41,7 @@ TEST_OBJ := $(TEST_SRC:%.cc=$(BUILD)/%.o)
 SERVER   := $(BUILD)/strata-server
 UNIT     := $(BUILD)/unit_tests
 
-.PHONY: all deps run test bench-quick bench-cpu bench-disk bench-mem bench-instr asan test-asan clean
+.PHONY: all deps run test bench-quick bench-script bench-cpu bench-disk bench-mem bench-instr asan test-asan clean
 # Builds use every core (nproc): the backend's headers (abseil, MySQL) make a serial build slow.
 # (Unless make was given -j already: then the caller's jobserver is used.)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -64,7 +72,7 @@ test:
 	@tests/run_all.sh
 
 BENCH := /usr/bin/python3 bench/bench.py
-bench-quick bench-cpu bench-disk bench-mem bench-instr bench-tier:
+bench-quick bench-script bench-cpu bench-disk bench-mem bench-instr bench-tier:
 	@scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory $(PAR) $(SERVER)
 	@$(BENCH) $(@:bench-%=%) $(BENCH_ARGS)
@@ -85,6 +93,6 @@ test-asan: asan
 	  tests/run_all.sh
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-luajit
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/server/main.d

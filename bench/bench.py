@@ -3,6 +3,7 @@
 driven by stock redis-benchmark. Run with Debian's /usr/bin/python3 (psutil, matplotlib).
 
   bench.py quick   SET/GET at -P 1 and -P 16, one table of ratios (under two minutes)
+  bench.py script  EVALSHA of a 1-call and a 10-call script, the same table (quick's runner)
   bench.py cpu     threads x clients x pipeline x commands (SET GET INCR LPUSH HSET ZADD)
   bench.py disk    appendonly no / everysec / always (x backing tier for strata)
   bench.py mem     bytes per key: strings and collections at 100k and 1M
@@ -43,6 +44,8 @@ def default_threads(server_cpus):
 MODE_DEFAULTS = {
     "quick": dict(tests="set,get", pipelines="1,16", clients="50", threads="1",
                   requests=100000, requests_pipelined=500000, reps=3, latency_source="csv"),
+    "script": dict(tests="evalsha_incr,evalsha_10", pipelines="1,16", clients="50", threads="1",
+                   requests=100000, requests_pipelined=500000, reps=3, latency_source="csv"),
     "cpu": dict(tests=ALL_TESTS, pipelines="1,16,64", clients="50", threads=None,
                 requests=200000, requests_pipelined=1000000, reps=1, latency_source="text"),
     "disk": dict(tests="set", pipelines="1,16", clients="50", threads="1",
@@ -58,6 +61,8 @@ MODE_DEFAULTS = {
 
 HELP = {
     "quick": "SET/GET at -P 1 and -P 16 on both servers, one ratio table (make bench-quick)",
+    "script": "EVALSHA of a 1-call and a 10-call script at -P 1 and -P 16, one ratio table "
+              "(make bench-script)",
     "cpu": "CPU sweep: threads x clients x pipeline x commands (make bench-cpu)",
     "disk": "persistence sweep: appendonly no/everysec/always, backing tiers (make bench-disk)",
     "mem": "memory sweep: RSS bytes per key/element, strings and collections (make bench-mem)",
@@ -174,7 +179,7 @@ def build_parser():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="mode", required=True)
-    for mode in ("quick", "cpu", "disk", "mem", "instr", "tier"):
+    for mode in ("quick", "script", "cpu", "disk", "mem", "instr", "tier"):
         p = sub.add_parser(mode, help=HELP[mode], description=HELP[mode])
         add_common(p, mode)
         if mode == "disk":

@@ -46,12 +46,6 @@ std::string Sha1Hex(std::string_view s) {
 
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::vector<std::string_view> SplitOn(std::string_view s, char sep) {
   std::vector<std::string_view> parts;
   size_t start = 0;
@@ -110,6 +104,30 @@ bool ParseShebang(std::string_view body, bool* shebang, uint32_t* flags, std::st
   return true;
 }
 
+namespace {
+// Hex digits to lowercase; 0 for anything else (EVALSHA's hot path: no branches per digit).
+struct HexLower {
+  char map[256] = {};
+  HexLower() {
+    for (int c = '0'; c <= '9'; ++c) map[c] = static_cast<char>(c);
+    for (int c = 'a'; c <= 'f'; ++c) map[c] = static_cast<char>(c);
+    for (int c = 'A'; c <= 'F'; ++c) map[c] = static_cast<char>(c | 0x20);
+  }
+};
+const HexLower kHexLower;
+}  // namespace
+
+bool ScriptCache::MakeKey(std::string_view sha, Key* out) {
+  if (sha.size() != 40) return false;
+  char all_hex = 1;
+  for (size_t i = 0; i < 40; ++i) {
+    char c = kHexLower.map[static_cast<unsigned char>(sha[i])];
+    out->hex[i] = c;
+    all_hex &= static_cast<char>(c != 0);
+  }
+  return all_hex != 0;
+}
+
 void ScriptCache::Use(Slot& s, bool loaded) {
   if (s.loaded) return;
   if (loaded) {
@@ -121,8 +139,8 @@ void ScriptCache::Use(Slot& s, bool loaded) {
 }
 
 std::shared_ptr<Script> ScriptCache::Get(std::string_view sha, bool loaded) {
-  if (sha.size() != 40) return nullptr;
-  std::string key = Lower(sha);
+  Key key;
+  if (!MakeKey(sha, &key)) return nullptr;
   std::lock_guard<std::mutex> lock(mu_);
   auto it = map_.find(key);
   if (it == map_.end()) return nullptr;
@@ -131,8 +149,10 @@ std::shared_ptr<Script> ScriptCache::Get(std::string_view sha, bool loaded) {
 }
 
 std::shared_ptr<Script> ScriptCache::Insert(std::shared_ptr<Script> script, bool loaded) {
+  Key key;
+  MakeKey(script->sha, &key);
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = map_.find(script->sha);
+  auto it = map_.find(key);
   if (it != map_.end()) {
     Use(it->second, loaded);
     return it->second.script;
@@ -147,16 +167,16 @@ std::shared_ptr<Script> ScriptCache::Insert(std::shared_ptr<Script> script, bool
       map_.erase(old);
       lru_.pop_front();
     }
-    slot.lru = lru_.insert(lru_.end(), script->sha);
+    slot.lru = lru_.insert(lru_.end(), key);
   }
   body_bytes_ += script->body.size();
-  map_.emplace(script->sha, std::move(slot));
+  map_.emplace(key, std::move(slot));
   return script;
 }
 
 bool ScriptCache::Exists(std::string_view sha) {
-  if (sha.size() != 40) return false;
-  std::string key = Lower(sha);
+  Key key;
+  if (!MakeKey(sha, &key)) return false;
   std::lock_guard<std::mutex> lock(mu_);
   return map_.count(key) > 0;
 }
@@ -187,9 +207,9 @@ size_t ScriptCache::body_bytes() {
 class ScriptRun : public ScriptScope {
  public:
   ScriptRun(cmd::CommandContext& ctx, const std::shared_ptr<Script>& script, size_t first_key,
-            size_t numkeys, ScriptCache* cache)
+            size_t numkeys, ScriptCache* cache, Buffer& reply)
       : ctx_(ctx), script_(script), first_key_(first_key), numkeys_(numkeys), cache_(cache),
-        client_(*ctx.client), writer_(&reply_) {
+        client_(*ctx.client), reply_(reply), writer_(&reply) {
     nested_ = ctx.nested;
   }
 
@@ -254,7 +274,7 @@ class ScriptRun : public ScriptScope {
   ScriptCache* cache_;
   bool nested_ = false;
   cmd::ClientState client_;  // the script's client (its database, its protocol for replies)
-  Buffer reply_;             // one command's reply
+  Buffer& reply_;            // one command's reply (the engine's)
   protocol::ReplyWriter writer_;
   int resp = 2;              // redis.setresp
   Effects fx;                // what its commands accumulate
@@ -273,7 +293,6 @@ class ScriptRun : public ScriptScope {
 
 namespace {
 
-constexpr char kScriptsKey[] = "strata.scripts";    // registry: sha -> compiled function
 constexpr char kProtectedKey[] = "strata.protected";  // registry: read-only proxies (weak)
 constexpr char kEngineKey[] = "strata.engine";
 constexpr char kAbortMsg[] = "strata: script restarting";
@@ -703,10 +722,8 @@ int ReadonlyCallError(lua_State* L) {  // rawset, setmetatable: no position (as 
   return lua_error(L);
 }
 
-int GlobalsIndex(lua_State* L) {  // upvalue 1: the real globals
-  lua_pushvalue(L, 2);
-  lua_rawget(L, lua_upvalueindex(1));
-  if (!lua_isnil(L, -1)) return 1;
+// The real globals' __index: only reached for a name they do not have.
+int GlobalMissing(lua_State* L) {
   const char* name = lua_tostring(L, 2);
   luaL_where(L, 1);
   lua_pushfstring(L, err::kScriptGlobalRead, name != nullptr ? name : "?");
@@ -789,12 +806,7 @@ void PushProxy(lua_State* L, bool globals) {
   int real = lua_gettop(L);
   lua_newtable(L);  // the proxy
   lua_newtable(L);  // its metatable
-  if (globals) {
-    lua_pushvalue(L, real);
-    lua_pushcclosure(L, GlobalsIndex, 1);
-  } else {
-    lua_pushvalue(L, real);
-  }
+  lua_pushvalue(L, real);  // reads go to the real table (the VM's fast path)
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, ReadonlyError);
   lua_setfield(L, -2, "__newindex");
@@ -808,6 +820,12 @@ void PushProxy(lua_State* L, bool globals) {
   lua_setfield(L, -2, "__metatable");
   lua_setmetatable(L, -2);
   MarkProtected(L, -1);
+  if (globals) {  // a name the globals do not have is an error, not nil
+    lua_newtable(L);
+    lua_pushcfunction(L, GlobalMissing);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, real);
+  }
   lua_replace(L, real);
 }
 
@@ -1131,14 +1149,13 @@ size_t LuaEngine::memory_bytes() const {
 
 void LuaEngine::Reset() {
   if (L_ != nullptr) lua_close(L_);
+  refs_.clear();
   L_ = luaL_newstate();
   lua_State* L = L_;
   generation_ = server_ != nullptr ? server_->scripts().generation() : 0;
 
   lua_pushlightuserdata(L, this);
   lua_setfield(L, LUA_REGISTRYINDEX, kEngineKey);
-  lua_newtable(L);
-  lua_setfield(L, LUA_REGISTRYINDEX, kScriptsKey);
   lua_newtable(L);  // protected proxies, weak keys
   lua_newtable(L);
   lua_pushstring(L, "k");
@@ -1166,6 +1183,7 @@ void LuaEngine::Reset() {
   lua_getglobal(L, "math");
   auto* rng = static_cast<Rand48*>(lua_newuserdata(L, sizeof(Rand48)));
   new (rng) Rand48();
+  rand_ = rng;
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, "strata.rand48");
   lua_pushvalue(L, -1);
@@ -1204,7 +1222,7 @@ void LuaEngine::Reset() {
   lua_setglobal(L, "redis");
 
   lua_pushcfunction(L, ErrorHandler);
-  lua_setfield(L, LUA_REGISTRYINDEX, "strata.errh");
+  errh_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
 
   // The sandbox: every library table and the globals become read-only proxies; scripts run
   // with the globals proxy as their environment.
@@ -1272,26 +1290,23 @@ std::shared_ptr<Script> LuaEngine::Prepare(std::string_view body, bool loaded,
 
 bool LuaEngine::Compile(const Script& script, std::string* error) {
   lua_State* L = L_;
-  lua_getfield(L, LUA_REGISTRYINDEX, kScriptsKey);
-  lua_getfield(L, -1, script.sha.c_str());
-  if (lua_isfunction(L, -1)) {
-    lua_remove(L, -2);
+  auto it = refs_.find(script.sha);
+  if (it != refs_.end()) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, it->second);
     return true;
   }
-  lua_pop(L, 1);
   // A shebang line is skipped but its newline kept, so line numbers stay the user's.
   size_t skip = 0;
   if (script.shebang) skip = script.body.find('\n');
   if (luaL_loadbuffer(L, script.body.data() + skip, script.body.size() - skip, "@user_script")) {
     *error = Format(err::kScriptCompile, lua_tostring(L, -1));
-    lua_pop(L, 2);
+    lua_pop(L, 1);
     return false;
   }
   lua_getfield(L, LUA_REGISTRYINDEX, "strata.env");
   lua_setfenv(L, -2);
   lua_pushvalue(L, -1);
-  lua_setfield(L, -3, script.sha.c_str());
-  lua_remove(L, -2);
+  refs_.emplace(script.sha, luaL_ref(L, LUA_REGISTRYINDEX));
   return true;
 }
 
@@ -1333,7 +1348,7 @@ std::string ErrorReplyOf(lua_State* L, const Script& script) {
 
 int LuaEngine::RunOnce(ScriptRun& run) {
   lua_State* L = L_;
-  lua_getfield(L, LUA_REGISTRYINDEX, "strata.errh");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, errh_ref_);
   std::string error;
   if (!Compile(*run.script_, &error)) {  // cannot fail: compiled before the first attempt
     lua_settop(L, 0);
@@ -1344,11 +1359,9 @@ int LuaEngine::RunOnce(ScriptRun& run) {
   SetArgTable(L, "KEYS", ctx.argv, run.first_key_, run.numkeys_);
   SetArgTable(L, "ARGV", ctx.argv, run.first_key_ + run.numkeys_,
               ctx.argc - run.first_key_ - run.numkeys_);
-  lua_getfield(L, LUA_REGISTRYINDEX, "strata.rand48");
   // Redis 7.0 reseeds from libc's rand() before every script: only math.randomseed makes a
   // sequence repeatable (and then it is redisLrand48's, as here).
-  static_cast<Rand48*>(lua_touserdata(L, -1))->Seed(static_cast<int32_t>(seed_rng_()));
-  lua_pop(L, 1);
+  static_cast<Rand48*>(rand_)->Seed(static_cast<int32_t>(seed_rng_()));
   current_ = &run;
   lua_sethook(L, LuaApi::AbortHook, LUA_MASKCOUNT, 1000);
   int rc = lua_pcall(L, 0, 1, 1);
@@ -1378,7 +1391,7 @@ void LuaEngine::Run(cmd::CommandContext& ctx, const std::shared_ptr<Script>& scr
   }
   lua_settop(L_, 0);
 
-  ScriptRun run(ctx, script, first_key, numkeys, &cache);
+  ScriptRun run(ctx, script, first_key, numkeys, &cache, reply_);
   run.read_only = read_only || (script->flags & kScriptNoWrites);
   run.allow_oom = script->flags & kScriptAllowOom;
   run.over_memory = ctx.over_memory;

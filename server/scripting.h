@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "commands/command.h"
+#include "common/buffer.h"
 
 struct lua_State;
 
@@ -84,16 +86,26 @@ class ScriptCache {
   static constexpr size_t kMaxEvalScripts = 500;
 
  private:
+  // A SHA1 in lowercase hex as a fixed-size key: lookups allocate nothing.
+  struct Key {
+    char hex[40];
+    bool operator==(const Key& o) const { return std::memcmp(hex, o.hex, 40) == 0; }
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const { return std::hash<std::string_view>()({k.hex, 40}); }
+  };
+  static bool MakeKey(std::string_view sha, Key* out);  // false unless 40 hex digits
   struct Slot {
     std::shared_ptr<Script> script;
     bool loaded = false;
-    std::list<std::string>::iterator lru;  // EVAL-only scripts: position in lru_
+    std::list<Key>::iterator lru;  // EVAL-only scripts: position in lru_
   };
   void Use(Slot& s, bool loaded);  // mu_ held
 
+
   std::mutex mu_;
-  std::unordered_map<std::string, Slot> map_;  // sha -> script
-  std::list<std::string> lru_;                 // EVAL-only shas, most recent at the back
+  std::unordered_map<Key, Slot, KeyHash> map_;  // sha -> script
+  std::list<Key> lru_;                         // EVAL-only shas, most recent at the back
   size_t body_bytes_ = 0;
   std::atomic<uint64_t> generation_{0};
 };
@@ -136,6 +148,11 @@ class LuaEngine {
   uint64_t generation_ = 0;
   ScriptRun* current_ = nullptr;  // the running script (redis.call reaches it)
   uint64_t runs_ = 0;             // a GC step every 50 runs, as Redis
+  // This state's compiled scripts: SHA1 -> registry reference of the function.
+  std::unordered_map<std::string, int> refs_;
+  int errh_ref_ = 0;              // the error handler, in the registry
+  void* rand_ = nullptr;          // math.random's generator (a userdata the registry anchors)
+  Buffer reply_;                  // one redis.call's reply (reused)
   std::mt19937 seed_rng_{std::random_device{}()};  // math.random's seed per run
   friend struct LuaApi;
 };

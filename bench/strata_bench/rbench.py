@@ -8,6 +8,7 @@ parsers for both of its output formats.
 Both parsers are pure and unit-tested; they return one dict per test, keyed like CSV_FIELDS.
 """
 import csv
+import hashlib
 import io
 import os
 import re
@@ -38,6 +39,35 @@ TEST_PROBES = {
     "zadd": ("ZADD", "__bench_probe_z", "1", "x"), "zpopmin": ("ZPOPMIN", "__bench_probe_z"),
     "mset": ("MSET", "__bench_probe_m", "x"), "xadd": ("XADD", "__bench_probe_x", "*", "f", "x"),
 }
+# Script tests (make bench-script): not redis-benchmark -t names but EVALSHA of these bodies. The
+# probe (SCRIPT LOAD) loads the script into the server before the run; the sha is the body's.
+SCRIPTS = {
+    "evalsha_incr": ("return redis.call('INCR', KEYS[1])", 1),
+    # Ten calls on three declared keys: a counter, a hash and a capped list.
+    "evalsha_10": ("local n = redis.call('INCR', KEYS[1])\n"
+                   "redis.call('GET', KEYS[1])\n"
+                   "redis.call('HSET', KEYS[2], 'n', n)\n"
+                   "redis.call('HINCRBY', KEYS[2], 'calls', 1)\n"
+                   "redis.call('HGET', KEYS[2], 'n')\n"
+                   "redis.call('LPUSH', KEYS[3], n)\n"
+                   "redis.call('LTRIM', KEYS[3], 0, 9)\n"
+                   "redis.call('LLEN', KEYS[3])\n"
+                   "redis.call('EXISTS', KEYS[1])\n"
+                   "return redis.call('EXPIRE', KEYS[1], 3600)", 3),
+}
+for _name, (_body, _nkeys) in SCRIPTS.items():
+    TEST_COMMANDS[_name] = "evalsha"
+    TEST_PROBES[_name] = ("SCRIPT", "LOAD", _body)
+
+
+def script_command(test):
+    """The EVALSHA arguments redis-benchmark sends for a script test (keys __rand_int__-keyed)."""
+    body, nkeys = SCRIPTS[test]
+    sha = hashlib.sha1(body.encode()).hexdigest()
+    keys = ["s%d:key:__rand_int__" % i for i in range(nkeys)]
+    return ["EVALSHA", sha, str(nkeys)] + keys
+
+
 PROBE_KEYS = ("__bench_probe_s", "__bench_probe_i", "__bench_probe_l", "__bench_probe_se",
               "__bench_probe_h", "__bench_probe_z", "__bench_probe_m", "__bench_probe_x")
 
@@ -51,8 +81,10 @@ def test_command(test):
 def command_line(port, test, requests, clients, pipeline, keyspace=None, data_size=None,
                  threads=None, csv_output=True, host="127.0.0.1", extra=()):
     """The redis-benchmark argv (without taskset) for one test."""
-    argv = ["redis-benchmark", "-h", host, "-p", str(port), "-t", test, "-n", str(requests),
+    argv = ["redis-benchmark", "-h", host, "-p", str(port), "-n", str(requests),
             "-c", str(clients), "-P", str(pipeline)]
+    if test not in SCRIPTS:
+        argv[5:5] = ["-t", test]
     if keyspace:
         argv += ["-r", str(keyspace)]
     if data_size:
@@ -62,6 +94,8 @@ def command_line(port, test, requests, clients, pipeline, keyspace=None, data_si
     if csv_output:
         argv.append("--csv")
     argv += list(extra)
+    if test in SCRIPTS:
+        argv += script_command(test)
     return argv
 
 

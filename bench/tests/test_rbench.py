@@ -116,6 +116,17 @@ class MiscTest(unittest.TestCase):
         self.assertNotIn("-r", argv)
         self.assertEqual(argv[-4:], ["-d", "16", "--threads", "4"])
 
+    def test_script_command_line(self):
+        # Script tests send EVALSHA of the body's SHA1 (no -t), with __rand_int__ keys.
+        argv = rbench.command_line(7000, "evalsha_incr", 1000, 50, 16, 100000, None, None, True)
+        self.assertNotIn("-t", argv)
+        body = rbench.SCRIPTS["evalsha_incr"][0]
+        import hashlib
+        self.assertEqual(argv[-4:], ["EVALSHA", hashlib.sha1(body.encode()).hexdigest(), "1",
+                                     "s0:key:__rand_int__"])
+        self.assertEqual(rbench.test_command("evalsha_10"), "evalsha")
+        self.assertEqual(rbench.TEST_PROBES["evalsha_10"][:2], ("SCRIPT", "LOAD"))
+
     def test_error_message(self):
         err = ("Error from server: ERR unknown command 'HSET', with args beginning with: "
                "'myhash' 'element:000000000574' 'VXK' \n")
