@@ -157,6 +157,7 @@ inline constexpr char kKeyTooLongForBackend[] =  // printf: backend name, bytes
 inline constexpr char kBackendUnavailable[] = "ERR backend unavailable: %s";  // printf
 
 // Scripting (EVAL, EVALSHA, SCRIPT).
+inline constexpr char kErrPrefix[] = "ERR ";  // what Redis puts before a Lua error's text
 inline constexpr char kNoScript[] = "NOSCRIPT No matching script. Please use EVAL.";
 inline constexpr char kNumkeysTooBig[] = "ERR Number of keys can't be greater than number of args";
 inline constexpr char kNumkeysNegative[] = "ERR Number of keys can't be negative";
@@ -183,6 +184,47 @@ inline constexpr char kScriptGlobalRead[] =  // printf
 inline constexpr char kScriptReadonlyTable[] = "Attempt to modify a readonly table";
 inline constexpr char kScriptDebugUnsupported[] = "ERR SCRIPT DEBUG is not supported by this server";
 inline constexpr char kScriptAclCheckCmd[] = "ERR Invalid command passed to redis.acl_check_cmd()";
+// FUNCTION / FCALL.
+inline constexpr char kUnknownOptionGiven[] = "ERR Unknown option given: %s";  // printf
+inline constexpr char kUnknownArgumentGiven[] = "ERR Unknown argument %s";  // printf
+inline constexpr char kFunctionNotFound[] = "ERR Function not found";
+inline constexpr char kLibraryNotFound[] = "ERR Library not found";
+inline constexpr char kLibraryExists[] = "ERR Library '%s' already exists";  // printf
+inline constexpr char kFunctionExists[] = "ERR Function %s already exists";  // printf
+inline constexpr char kLibraryMissingMetadata[] = "ERR Missing library metadata";
+inline constexpr char kLibraryNoName[] = "ERR Library name was not given";
+inline constexpr char kLibraryBadMetadata[] = "ERR Invalid metadata value given: %s";  // printf
+inline constexpr char kLibraryEngine[] = "ERR Engine '%s' not found";  // printf
+inline constexpr char kLibraryBadName[] =
+    "ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
+    "least one character long";
+inline constexpr char kLibraryNoFunctions[] = "ERR No functions registered";
+inline constexpr char kLibraryCompile[] = "ERR Error compiling function: %s";  // printf
+inline constexpr char kLibraryRegister[] = "ERR Error registering functions: %s";  // printf
+inline constexpr char kRegisterDuplicate[] = "ERR Function already exists in the library";
+inline constexpr char kRegisterUnknownFlag[] = "ERR unknown flag given";
+inline constexpr char kRegisterSingleArg[] =
+    "ERR calling redis.register_function with a single argument is only applicable to Lua "
+    "table (representing named arguments).";
+inline constexpr char kRegisterUnknownArg[] = "ERR unknown argument given to redis.register_function";
+inline constexpr char kRegisterArgs[] = "ERR wrong number of arguments to redis.register_function";
+inline constexpr char kRegisterNameType[] =
+    "ERR function_name argument given to redis.register_function must be a string";
+inline constexpr char kRegisterCallbackType[] =
+    "ERR callback argument given to redis.register_function must be a function";
+inline constexpr char kRegisterDescriptionType[] =
+    "ERR description argument given to redis.register_function must be a string";
+inline constexpr char kRegisterFlagsType[] = "ERR flags argument to redis.register_function must be a table";
+inline constexpr char kRegisterFirstArg[] =
+    "ERR first argument to redis.register_function must be a string";
+inline constexpr char kRegisterSecondArg[] =
+    "ERR second argument to redis.register_function must be a function";
+inline constexpr char kBadNumberOfKeys[] = "ERR Bad number of keys provided";
+inline constexpr char kRegisterNoName[] = "ERR redis.register_function must get a function name argument";
+inline constexpr char kRegisterNoCallback[] = "ERR redis.register_function must get a callback argument";
+inline constexpr char kFunctionFlushArg[] = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
+inline constexpr char kFunctionRestoreUnsupported[] =
+    "ERR FUNCTION DUMP and RESTORE are not supported yet (they come with the RDB formats)";
 inline constexpr char kNotBusy[] = "NOTBUSY No scripts in execution right now.";
 inline constexpr char kScriptFlushArg[] = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
 

@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 codes='ERR|WRONGTYPE|NOPERM|OOM|EXECABORT|BUSY|NOSCRIPT|MISCONF|NOAUTH|WRONGPASS|NOPROTO|READONLY|LOADING|TRYAGAIN|BUSYKEY|UNBLOCKED|MASTERDOWN|NOREPLICAS|CROSSSLOT'
-found=$(git grep -nE "\"-?(${codes}) " -- common protocol storage commands wal backend server \
+found=$(git grep --untracked -nE "\"-?(${codes}) " -- common protocol storage commands wal backend server \
           ':!common/errors.h' 2>/dev/null | grep -vE '^[^:]+:[0-9]+: *//')
 if [ -n "$found" ]; then
   echo "error reply literals outside common/errors.h (move them there):"

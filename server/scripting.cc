@@ -3,7 +3,9 @@
 // its locks, its commands through the dispatcher, its WAL record.
 #include "server/scripting.h"
 
+#include <fcntl.h>
 #include <openssl/sha.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -60,6 +62,68 @@ std::vector<std::string_view> SplitOn(std::string_view s, char sep) {
 
 }  // namespace
 
+namespace {
+constexpr struct {
+  const char* name;
+  uint32_t flag;
+} kScriptFlagNames[] = {{"no-writes", kScriptNoWrites},       {"allow-oom", kScriptAllowOom},
+                        {"allow-stale", kScriptAllowStale},   {"no-cluster", kScriptNoCluster},
+                        {"allow-cross-slot-keys", kScriptAllowCrossSlot}};
+
+uint32_t ScriptFlagBit(std::string_view name) {
+  for (const auto& k : kScriptFlagNames)
+    if (name == k.name) return k.flag;
+  return 0;
+}
+
+bool ValidName(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  return true;
+}
+}  // namespace
+
+std::vector<std::string> ScriptFlagNames(uint32_t flags) {
+  std::vector<std::string> out;
+  for (const auto& k : kScriptFlagNames)
+    if (flags & k.flag) out.emplace_back(k.name);
+  return out;
+}
+
+bool ParseLibraryMetadata(std::string_view code, std::string* name, std::string* error) {
+  if (code.substr(0, 2) != "#!") {
+    *error = err::kLibraryMissingMetadata;
+    return false;
+  }
+  std::string_view line = code.substr(0, code.find('\n'));
+  std::vector<std::string_view> parts;
+  for (std::string_view p : SplitOn(line, ' '))
+    if (!p.empty()) parts.push_back(p);
+  std::string_view engine = parts[0].substr(2);
+  if (engine != "lua") {
+    *error = Format(err::kLibraryEngine, std::string(engine).c_str());
+    return false;
+  }
+  name->clear();
+  for (size_t i = 1; i < parts.size(); ++i) {
+    if (parts[i].substr(0, 5) != "name=") {
+      *error = Format(err::kLibraryBadMetadata, std::string(parts[i]).c_str());
+      return false;
+    }
+    name->assign(parts[i].substr(5));
+  }
+  if (name->empty() && parts.size() == 1) {
+    *error = err::kLibraryNoName;
+    return false;
+  }
+  if (!ValidName(*name)) {
+    *error = err::kLibraryBadName;
+    return false;
+  }
+  return true;
+}
+
 bool ParseShebang(std::string_view body, bool* shebang, uint32_t* flags, std::string* error) {
   *shebang = false;
   *flags = 0;
@@ -76,12 +140,6 @@ bool ParseShebang(std::string_view body, bool* shebang, uint32_t* flags, std::st
     *error = Format(err::kScriptUnknownEngine, std::string(parts[0]).c_str());
     return false;
   }
-  static const struct {
-    const char* name;
-    uint32_t flag;
-  } kFlags[] = {{"no-writes", kScriptNoWrites},       {"allow-oom", kScriptAllowOom},
-                {"allow-stale", kScriptAllowStale},   {"no-cluster", kScriptNoCluster},
-                {"allow-cross-slot-keys", kScriptAllowCrossSlot}};
   for (size_t i = 1; i < parts.size(); ++i) {
     if (parts[i].substr(0, 6) != "flags=") {
       *error = Format(err::kScriptShebangOption, std::string(parts[i]).c_str());
@@ -90,9 +148,7 @@ bool ParseShebang(std::string_view body, bool* shebang, uint32_t* flags, std::st
     std::string_view list = parts[i].substr(6);
     if (list.empty()) continue;
     for (std::string_view f : SplitOn(list, ',')) {
-      uint32_t bit = 0;
-      for (const auto& k : kFlags)
-        if (f == k.name) bit = k.flag;
+      uint32_t bit = ScriptFlagBit(f);
       if (bit == 0) {
         *error = Format(err::kScriptUnknownFlag, std::string(f).c_str());
         return false;
@@ -206,9 +262,9 @@ size_t ScriptCache::body_bytes() {
 // through the dispatcher, and what it learns about the keys it touches.
 class ScriptRun : public ScriptScope {
  public:
-  ScriptRun(cmd::CommandContext& ctx, const std::shared_ptr<Script>& script, size_t first_key,
-            size_t numkeys, ScriptCache* cache, Buffer& reply)
-      : ctx_(ctx), script_(script), first_key_(first_key), numkeys_(numkeys), cache_(cache),
+  ScriptRun(cmd::CommandContext& ctx, size_t first_key, size_t numkeys, ScriptCache* cache,
+            Buffer& reply)
+      : ctx_(ctx), first_key_(first_key), numkeys_(numkeys), cache_(cache),
         client_(*ctx.client), reply_(reply), writer_(&reply) {
     nested_ = ctx.nested;
   }
@@ -269,7 +325,6 @@ class ScriptRun : public ScriptScope {
   }
 
   cmd::CommandContext& ctx_;
-  std::shared_ptr<Script> script_;
   size_t first_key_, numkeys_;
   ScriptCache* cache_;
   bool nested_ = false;
@@ -682,7 +737,7 @@ int ErrorHandler(lua_State* L) {
     lua_getglobal(L, "tostring");
     lua_pushvalue(L, 1);
     lua_call(L, 1, 1);
-    std::string msg = "ERR ";
+    std::string msg = err::kErrPrefix;
     if (const char* s = lua_tostring(L, -1)) msg += s;
     lua_pop(L, 1);
     lua_newtable(L);
@@ -1082,6 +1137,120 @@ struct LuaApi {
   }
   static int Debug(lua_State*) { return 0; }
 
+  // redis.register_function(name, callback) or ({function_name=, callback=, flags=,
+  // description=}), only while a library loads: records it in the engine's loading_ list.
+  static int RegisterImpl(lua_State* L) {
+    LuaEngine* e = EngineOf(L);
+    if (e->loading_ == nullptr) {
+      PushReplyError(L, err::kRegisterArgs);
+      return -1;
+    }
+    auto info = std::make_shared<FunctionInfo>();
+    int callback = 0;  // stack index
+    const int argc = lua_gettop(L);
+    if (argc == 1) {
+      if (!lua_istable(L, 1)) {
+        PushReplyError(L, err::kRegisterSingleArg);
+        return -1;
+      }
+      lua_settop(L, 2);  // slot 2: the callback, once found
+      lua_pushnil(L);
+      while (lua_next(L, 1) != 0) {  // key at -2, value at -1
+        if (lua_type(L, -2) != LUA_TSTRING) {
+          PushReplyError(L, err::kRegisterUnknownArg);
+          return -1;
+        }
+        std::string_view k = lua_tostring(L, -2);
+        if (k == "function_name") {
+          if (lua_type(L, -1) != LUA_TSTRING) {
+            PushReplyError(L, err::kRegisterNameType);
+            return -1;
+          }
+          info->name = lua_tostring(L, -1);
+        } else if (k == "callback") {
+          if (!lua_isfunction(L, -1)) {
+            PushReplyError(L, err::kRegisterCallbackType);
+            return -1;
+          }
+          lua_pushvalue(L, -1);
+          lua_replace(L, 2);
+          callback = 2;
+        } else if (k == "description") {
+          if (lua_type(L, -1) != LUA_TSTRING) {
+            PushReplyError(L, err::kRegisterDescriptionType);
+            return -1;
+          }
+          info->description = lua_tostring(L, -1);
+          info->has_description = true;
+        } else if (k == "flags") {
+          if (!lua_istable(L, -1)) {
+            PushReplyError(L, err::kRegisterFlagsType);
+            return -1;
+          }
+          for (int i = 1;; ++i) {
+            lua_rawgeti(L, -1, i);
+            if (lua_isnil(L, -1)) {
+              lua_pop(L, 1);
+              break;
+            }
+            uint32_t bit = lua_type(L, -1) == LUA_TSTRING ? ScriptFlagBit(lua_tostring(L, -1)) : 0;
+            lua_pop(L, 1);
+            if (bit == 0) {
+              PushReplyError(L, err::kRegisterUnknownFlag);
+              return -1;
+            }
+            info->flags |= bit;
+          }
+        } else {
+          PushReplyError(L, err::kRegisterUnknownArg);
+          return -1;
+        }
+        lua_pop(L, 1);
+      }
+      if (info->name.empty()) {
+        PushReplyError(L, err::kRegisterNoName);
+        return -1;
+      }
+      if (callback == 0) {
+        PushReplyError(L, err::kRegisterNoCallback);
+        return -1;
+      }
+    } else if (argc == 2) {
+      if (!lua_isstring(L, 1)) {
+        PushReplyError(L, err::kRegisterFirstArg);
+        return -1;
+      }
+      if (!lua_isfunction(L, 2)) {
+        PushReplyError(L, err::kRegisterSecondArg);
+        return -1;
+      }
+      info->name = lua_tostring(L, 1);
+      callback = 2;
+    } else {
+      PushReplyError(L, err::kRegisterArgs);
+      return -1;
+    }
+    if (!ValidName(info->name)) {
+      PushReplyError(L, err::kLibraryBadName);
+      return -1;
+    }
+    for (const LuaEngine::Registered& r : *e->loading_) {
+      if (r.info->name == info->name) {
+        PushReplyError(L, err::kRegisterDuplicate);
+        return -1;
+      }
+    }
+    lua_pushvalue(L, callback);
+    int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    e->loading_->push_back({std::move(info), ref});
+    return 0;
+  }
+  static int RegisterFunction(lua_State* L) {
+    int n = RegisterImpl(L);
+    if (n < 0) return lua_error(L);
+    return n;
+  }
+
   // Unwinds a run that must start again: a pcall in the script cannot keep it going.
   static void AbortHook(lua_State* L, lua_Debug*) {
     ScriptRun* run = Current(L);
@@ -1150,6 +1319,8 @@ size_t LuaEngine::memory_bytes() const {
 void LuaEngine::Reset() {
   if (L_ != nullptr) lua_close(L_);
   refs_.clear();
+  fn_refs_.clear();
+  fn_generation_ = 0;
   L_ = luaL_newstate();
   lua_State* L = L_;
   generation_ = server_ != nullptr ? server_->scripts().generation() : 0;
@@ -1223,6 +1394,26 @@ void LuaEngine::Reset() {
 
   lua_pushcfunction(L, ErrorHandler);
   errh_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+
+  // The `redis` a library sees while it loads: register_function, log and the constants; any
+  // other name is an error ("Script attempted to access nonexistent global variable 'call'").
+  lua_newtable(L);
+  SetFunction(L, "register_function", LuaApi::RegisterFunction);
+  SetFunction(L, "log", LuaApi::RedisLog);
+  SetNumber(L, "LOG_DEBUG", 0);
+  SetNumber(L, "LOG_VERBOSE", 1);
+  SetNumber(L, "LOG_NOTICE", 2);
+  SetNumber(L, "LOG_WARNING", 3);
+  lua_pushstring(L, kRedisVersion);
+  lua_setfield(L, -2, "REDIS_VERSION");
+  SetNumber(L, "REDIS_VERSION_NUM", kRedisVersionNum);
+  lua_newtable(L);
+  lua_pushcfunction(L, GlobalMissing);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, ReadonlyError);
+  lua_setfield(L, -2, "__newindex");
+  lua_setmetatable(L, -2);
+  load_api_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
 
   // The sandbox: every library table and the globals become read-only proxies; scripts run
   // with the globals proxy as their environment.
@@ -1312,22 +1503,21 @@ bool LuaEngine::Compile(const Script& script, std::string* error) {
 
 namespace {
 
-// Sets a global table (KEYS, ARGV) of argv[from, from+n) on the real globals.
-void SetArgTable(lua_State* L, const char* name, const std::string_view* argv, size_t from,
-                 size_t n) {
+// Pushes a table (KEYS, ARGV) of argv[from, from+n).
+void PushArgTable(lua_State* L, const std::string_view* argv, size_t from, size_t n) {
   lua_createtable(L, static_cast<int>(n), 0);
   for (size_t i = 0; i < n; ++i) {
     lua_pushlstring(L, argv[from + i].data(), argv[from + i].size());
     lua_rawseti(L, -2, static_cast<int>(i + 1));
   }
-  lua_setfield(L, LUA_GLOBALSINDEX, name);
 }
 
 // The error reply for what a failed run left on the stack.
-std::string ErrorReplyOf(lua_State* L, const Script& script) {
+std::string ErrorReplyOf(lua_State* L, std::string_view name) {
   if (!lua_istable(L, -1)) {
     const char* msg = lua_tostring(L, -1);
-    return Format(err::kScriptRun, script.sha.c_str(), msg != nullptr ? msg : "execution failure");
+    return Format(err::kScriptRun, std::string(name).c_str(),
+                  msg != nullptr ? msg : "execution failure");
   }
   bool found;
   std::string msg = FieldString(L, "err", &found);
@@ -1340,31 +1530,35 @@ std::string ErrorReplyOf(lua_State* L, const Script& script) {
   std::string line = lua_isstring(L, -1) ? lua_tostring(L, -1) : "";
   lua_pop(L, 1);
   if (!line.empty() && !source.empty())
-    msg += " script: " + script.sha + ", on " + source + ":" + line + ".";
+    msg += " script: " + std::string(name) + ", on " + source + ":" + line + ".";
   return msg;
 }
 
 }  // namespace
 
-int LuaEngine::RunOnce(ScriptRun& run) {
+int LuaEngine::RunOnce(ScriptRun& run, const Callable& what) {
   lua_State* L = L_;
   lua_rawgeti(L, LUA_REGISTRYINDEX, errh_ref_);
-  std::string error;
-  if (!Compile(*run.script_, &error)) {  // cannot fail: compiled before the first attempt
-    lua_settop(L, 0);
-    run.ctx_.out->Error(error);
-    return 0;
-  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, what.ref);
   const cmd::CommandContext& ctx = run.ctx_;
-  SetArgTable(L, "KEYS", ctx.argv, run.first_key_, run.numkeys_);
-  SetArgTable(L, "ARGV", ctx.argv, run.first_key_ + run.numkeys_,
-              ctx.argc - run.first_key_ - run.numkeys_);
+  const size_t first_arg = run.first_key_ + run.numkeys_;
+  int nargs = 0;
+  if (what.function) {  // a function gets its keys and arguments as parameters
+    PushArgTable(L, ctx.argv, run.first_key_, run.numkeys_);
+    PushArgTable(L, ctx.argv, first_arg, ctx.argc - first_arg);
+    nargs = 2;
+  } else {  // a script reads the globals KEYS and ARGV
+    PushArgTable(L, ctx.argv, run.first_key_, run.numkeys_);
+    lua_setfield(L, LUA_GLOBALSINDEX, "KEYS");
+    PushArgTable(L, ctx.argv, first_arg, ctx.argc - first_arg);
+    lua_setfield(L, LUA_GLOBALSINDEX, "ARGV");
+  }
   // Redis 7.0 reseeds from libc's rand() before every script: only math.randomseed makes a
   // sequence repeatable (and then it is redisLrand48's, as here).
   static_cast<Rand48*>(rand_)->Seed(static_cast<int32_t>(seed_rng_()));
   current_ = &run;
   lua_sethook(L, LuaApi::AbortHook, LUA_MASKCOUNT, 1000);
-  int rc = lua_pcall(L, 0, 1, 1);
+  int rc = lua_pcall(L, nargs, 1, 1);
   lua_sethook(L, nullptr, 0, 0);
   current_ = nullptr;
   if (run.aborting) {  // restart or park: nothing replied
@@ -1372,7 +1566,7 @@ int LuaEngine::RunOnce(ScriptRun& run) {
     return 0;
   }
   if (rc != 0) {
-    run.ctx_.out->Error(ErrorReplyOf(L, *run.script_));
+    run.ctx_.out->Error(ErrorReplyOf(L, what.name));
   } else {
     LuaToReply(L, run.ctx_.out, run.resp, 0);
   }
@@ -1382,31 +1576,47 @@ int LuaEngine::RunOnce(ScriptRun& run) {
 
 void LuaEngine::Run(cmd::CommandContext& ctx, const std::shared_ptr<Script>& script,
                     size_t first_key, size_t numkeys, bool read_only) {
-  ScriptCache& cache = server_->scripts();
-  if (cache.generation() != generation_) Reset();  // SCRIPT FLUSH: drop compiled functions
+  if (server_->scripts().generation() != generation_) Reset();  // SCRIPT FLUSH: a fresh state
   std::string error;
   if (!Compile(*script, &error)) {
     ctx.out->Error(error);
     return;
   }
   lua_settop(L_, 0);
+  Callable what{script->sha, &script->reach, script->flags, false, refs_[script->sha]};
+  RunCallable(ctx, what, first_key, numkeys, read_only);
+}
 
-  ScriptRun run(ctx, script, first_key, numkeys, &cache, reply_);
-  run.read_only = read_only || (script->flags & kScriptNoWrites);
-  run.allow_oom = script->flags & kScriptAllowOom;
+void LuaEngine::RunFunction(cmd::CommandContext& ctx, const std::shared_ptr<FunctionInfo>& fn,
+                            size_t first_key, size_t numkeys, bool read_only) {
+  if (server_->scripts().generation() != generation_) Reset();
+  SyncFunctions();
+  auto it = fn_refs_.find(fn->name);
+  if (it == fn_refs_.end()) return ctx.out->Error(err::kFunctionNotFound);  // deleted meanwhile
+  Callable what{fn->name, &fn->reach, fn->flags, true, it->second};
+  RunCallable(ctx, what, first_key, numkeys, read_only);
+}
+
+void LuaEngine::RunCallable(cmd::CommandContext& ctx, const Callable& what, size_t first_key,
+                            size_t numkeys, bool read_only) {
+  ScriptCache& cache = server_->scripts();
+  ScriptRun run(ctx, first_key, numkeys, &cache, reply_);
+  run.read_only = read_only || (what.flags & kScriptNoWrites);
+  run.allow_oom = what.flags & kScriptAllowOom;
   run.over_memory = ctx.over_memory;
   Effects& outer = *ctx.effects;
   Persistence* wal = server_->persistence();
   run.fx.script = &run;
   run.fx.batch = outer.batch != nullptr ? outer.batch : (wal != nullptr ? &run.batch : nullptr);
 
+  std::atomic<ScriptReach>& reach = *what.reach;
   for (;;) {
-    RunOnce(run);
+    RunOnce(run, what);
     if (!run.restart) break;
     // It needs shards it could not take: start again holding what it was seen to touch.
     ScriptReach r = std::max(run.touched, ScriptReach::kDb);
-    ScriptReach old = script->reach.load();
-    while (old < r && !script->reach.compare_exchange_weak(old, r)) {}
+    ScriptReach old = reach.load();
+    while (old < r && !reach.compare_exchange_weak(old, r)) {}
     storage::LockSet& held = *ctx.held;
     held.Unlock();
     if (r == ScriptReach::kAll)
@@ -1424,8 +1634,8 @@ void LuaEngine::Run(cmd::CommandContext& ctx, const std::shared_ptr<Script>& scr
     return;
   }
   // What it learned for the next run's locks.
-  ScriptReach old = script->reach.load();
-  while (old < run.touched && !script->reach.compare_exchange_weak(old, run.touched)) {}
+  ScriptReach old = reach.load();
+  while (old < run.touched && !reach.compare_exchange_weak(old, run.touched)) {}
 
   if (run.fx.batch == &run.batch && wal != nullptr) {
     uint64_t lsn = wal->LogBatch(&run.batch, *ctx.held);
@@ -1435,6 +1645,250 @@ void LuaEngine::Run(cmd::CommandContext& ctx, const std::shared_ptr<Script>& scr
   outer.wait_lsn = std::max(outer.wait_lsn, run.fx.wait_lsn);
   for (ReadyKey& k : run.fx.ready) outer.ready.push_back(std::move(k));
   if (++runs_ % 50 == 0) lua_gc(L_, LUA_GCSTEP, 1);
+}
+
+// ---- functions (FUNCTION LOAD, FCALL) ----
+
+bool LuaEngine::LoadCode(std::string_view code, std::vector<Registered>* out,
+                         std::string* error) {
+  lua_State* L = L_;
+  // The metadata line is skipped but its newline kept: line numbers stay the user's.
+  size_t skip = std::min(code.find('\n'), code.size());
+  lua_rawgeti(L, LUA_REGISTRYINDEX, errh_ref_);
+  if (luaL_loadbuffer(L, code.data() + skip, code.size() - skip, "@user_function")) {
+    *error = Format(err::kLibraryCompile, lua_tostring(L, -1));
+    lua_settop(L, 0);
+    return false;
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, "strata.env");
+  lua_setfenv(L, -2);
+  // While it loads, the global `redis` is the load API (restored after).
+  lua_pushstring(L, "redis");
+  lua_rawget(L, LUA_GLOBALSINDEX);
+  int saved = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushstring(L, "redis");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, load_api_ref_);
+  lua_rawset(L, LUA_GLOBALSINDEX);
+  loading_ = out;
+  lua_sethook(L, LuaApi::AbortHook, LUA_MASKCOUNT, 1000);
+  int rc = lua_pcall(L, 0, 0, 1);
+  lua_sethook(L, nullptr, 0, 0);
+  loading_ = nullptr;
+  lua_pushstring(L, "redis");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, saved);
+  lua_rawset(L, LUA_GLOBALSINDEX);
+  luaL_unref(L, LUA_REGISTRYINDEX, saved);
+  bool ok = true;
+  if (rc != 0) {
+    std::string msg;
+    if (lua_istable(L, -1)) {
+      bool found;
+      msg = FieldString(L, "err", &found);
+    } else if (const char* m = lua_tostring(L, -1)) {
+      msg = m;
+    }
+    *error = Format(err::kLibraryRegister, msg.c_str());
+    ok = false;
+  } else if (out->empty()) {
+    *error = err::kLibraryNoFunctions;
+    ok = false;
+  }
+  if (!ok) {
+    for (const Registered& r : *out) luaL_unref(L, LUA_REGISTRYINDEX, r.ref);
+    out->clear();
+  }
+  lua_settop(L, 0);
+  return ok;
+}
+
+std::shared_ptr<Library> LuaEngine::CheckLibrary(std::string_view code, std::string* error) {
+  if (server_ != nullptr && server_->scripts().generation() != generation_) Reset();
+  auto lib = std::make_shared<Library>();
+  if (!ParseLibraryMetadata(code, &lib->name, error)) return nullptr;
+  std::vector<Registered> regs;
+  if (!LoadCode(code, &regs, error)) return nullptr;
+  lib->code.assign(code);
+  for (Registered& r : regs) {
+    lib->functions.push_back(std::move(r.info));
+    luaL_unref(L_, LUA_REGISTRYINDEX, r.ref);  // this state loads it again from the registry
+  }
+  return lib;
+}
+
+void LuaEngine::SyncFunctions() {
+  FunctionRegistry& reg = server_->functions();
+  const uint64_t g = reg.generation();
+  if (g == fn_generation_) return;
+  for (const auto& [name, ref] : fn_refs_) luaL_unref(L_, LUA_REGISTRYINDEX, ref);
+  fn_refs_.clear();
+  for (const std::shared_ptr<Library>& lib : reg.Libraries()) {
+    std::vector<Registered> regs;
+    std::string error;
+    if (!LoadCode(lib->code, &regs, &error)) {  // it loaded on another thread: cannot happen
+      Log(LogLevel::kWarning, "Library %s does not load: %s", lib->name.c_str(), error.c_str());
+      continue;
+    }
+    for (Registered& r : regs) fn_refs_[r.info->name] = r.ref;
+  }
+  fn_generation_ = g;
+}
+
+bool FunctionRegistry::Add(std::shared_ptr<Library> lib, bool replace, std::string* error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto old = libs_.find(lib->name);
+  if (old != libs_.end() && !replace) {
+    *error = Format(err::kLibraryExists, lib->name.c_str());
+    return false;
+  }
+  for (const auto& fn : lib->functions) {
+    auto it = fns_.find(fn->name);
+    if (it == fns_.end()) continue;
+    bool in_replaced = false;
+    if (old != libs_.end())
+      for (const auto& f : old->second->functions) in_replaced |= f->name == fn->name;
+    if (!in_replaced) {
+      *error = Format(err::kFunctionExists, fn->name.c_str());
+      return false;
+    }
+  }
+  if (old != libs_.end()) {
+    for (const auto& f : old->second->functions) fns_.erase(f->name);
+    libs_.erase(old);
+  }
+  for (const auto& fn : lib->functions) fns_[fn->name] = fn;
+  libs_[lib->name] = std::move(lib);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  SaveLocked();
+  return true;
+}
+
+bool FunctionRegistry::Has(std::string_view library_name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return libs_.count(std::string(library_name)) > 0;
+}
+
+bool FunctionRegistry::Delete(std::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = libs_.find(std::string(name));
+  if (it == libs_.end()) return false;
+  for (const auto& f : it->second->functions) fns_.erase(f->name);
+  libs_.erase(it);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  SaveLocked();
+  return true;
+}
+
+void FunctionRegistry::Flush() {
+  std::lock_guard<std::mutex> lock(mu_);
+  libs_.clear();
+  fns_.clear();
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  SaveLocked();
+}
+
+std::shared_ptr<FunctionInfo> FunctionRegistry::Find(std::string_view function_name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = fns_.find(std::string(function_name));
+  return it == fns_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<Library>> FunctionRegistry::Libraries() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::shared_ptr<Library>> out;
+  for (const auto& [name, lib] : libs_) out.push_back(lib);
+  return out;
+}
+
+size_t FunctionRegistry::num_libraries() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return libs_.size();
+}
+
+size_t FunctionRegistry::num_functions() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return fns_.size();
+}
+
+// The file: "strata-functions 1\n", then per library "<bytes>\n<code>\n". Written to a
+// temporary file, synced, renamed over the old one, and the directory synced: a crash leaves
+// the old file or the new one. (FUNCTION LOAD is rare: its reply waits for this.)
+void FunctionRegistry::SaveLocked() {
+  if (file_.empty()) return;
+  std::string data = "strata-functions 1\n";
+  for (const auto& [name, lib] : libs_) {
+    data += std::to_string(lib->code.size()) + "\n";
+    data += lib->code;
+    data += "\n";
+  }
+  std::string tmp = file_ + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  bool ok = fd >= 0;
+  size_t off = 0;
+  while (ok && off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) off += static_cast<size_t>(n);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  ok = ok && ::rename(tmp.c_str(), file_.c_str()) == 0;
+  if (ok) {
+    std::string dir = file_.substr(0, file_.find_last_of('/') + 1);
+    int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      ::fsync(dfd);
+      ::close(dfd);
+    }
+  }
+  if (!ok) Log(LogLevel::kWarning, "Could not write %s: %s", file_.c_str(), strerror(errno));
+}
+
+bool FunctionRegistry::Load(LuaEngine& engine, std::string* error) {
+  if (file_.empty()) return true;
+  int fd = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return true;  // none yet
+  std::string data;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  const std::string header = "strata-functions 1\n";
+  if (data.compare(0, header.size(), header) != 0) {
+    *error = file_ + ": not a functions file";
+    return false;
+  }
+  size_t pos = header.size();
+  std::vector<std::shared_ptr<Library>> libs;
+  while (pos < data.size()) {
+    size_t nl = data.find('\n', pos);
+    int64_t len;
+    if (nl == std::string::npos || !ParseInt64(std::string_view(data).substr(pos, nl - pos), &len) ||
+        len < 0 || nl + 1 + static_cast<size_t>(len) + 1 > data.size()) {
+      *error = Format("%s: damaged at offset %zu", file_.c_str(), pos);
+      return false;
+    }
+    std::string_view code = std::string_view(data).substr(nl + 1, static_cast<size_t>(len));
+    std::string lib_error;
+    std::shared_ptr<Library> lib = engine.CheckLibrary(code, &lib_error);
+    if (lib == nullptr) {
+      *error = Format("%s: a library does not load: %s", file_.c_str(), lib_error.c_str());
+      return false;
+    }
+    libs.push_back(std::move(lib));
+    pos = nl + 1 + static_cast<size_t>(len) + 1;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& lib : libs) {
+    for (const auto& fn : lib->functions) fns_[fn->name] = fn;
+    libs_[lib->name] = std::move(lib);
+  }
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  return true;
 }
 
 }  // namespace strata::server

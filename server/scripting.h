@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstring>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -110,6 +111,54 @@ class ScriptCache {
   std::atomic<uint64_t> generation_{0};
 };
 
+// A function a library registered (FUNCTION LOAD), as FCALL and FUNCTION LIST see it. Shared:
+// the registry and running FCALLs hold it.
+struct FunctionInfo {
+  std::string name;
+  std::string description;
+  bool has_description = false;
+  uint32_t flags = 0;  // ScriptFlag bits
+  std::atomic<ScriptReach> reach{ScriptReach::kUnknown};
+};
+
+struct Library {
+  std::string name;
+  std::string code;  // as loaded, with its "#!lua name=..." line
+  std::vector<std::shared_ptr<FunctionInfo>> functions;  // in registration order
+};
+
+// The libraries of FUNCTION LOAD, shared by every thread; each thread's engine loads them into
+// its own Lua state when the generation changes. Kept in <dir>/functions.lua (written whole,
+// atomically, on every change), so they survive a restart or a crash whatever the WAL and the
+// backend do.
+class FunctionRegistry {
+ public:
+  // Installs a library the caller's engine validated. replace: an existing library of that
+  // name goes. False + *error (Redis's words) on a name clash.
+  bool Add(std::shared_ptr<Library> lib, bool replace, std::string* error);
+  bool Delete(std::string_view name);
+  bool Has(std::string_view library_name);
+  void Flush();
+  std::shared_ptr<FunctionInfo> Find(std::string_view function_name);
+  std::vector<std::shared_ptr<Library>> Libraries();  // by name
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  size_t num_libraries();
+  size_t num_functions();
+
+  // The file (empty: not kept, as in unit tests). Load reads it at start-up through engine.
+  void SetFile(std::string path) { file_ = std::move(path); }
+  bool Load(class LuaEngine& engine, std::string* error);
+
+ private:
+  void SaveLocked();  // mu_ held
+
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Library>> libs_;            // by library name
+  std::unordered_map<std::string, std::shared_ptr<FunctionInfo>> fns_;  // by function name
+  std::atomic<uint64_t> generation_{1};
+  std::string file_;
+};
+
 // Parses a script's shebang ("#!lua" [flags=a,b]) into *flags. False + *error when invalid.
 // A body without "#!" has no shebang (*shebang = false).
 bool ParseShebang(std::string_view body, bool* shebang, uint32_t* flags, std::string* error);
@@ -129,6 +178,12 @@ class LuaEngine {
   // Null + *error (Redis's reply) when its shebang is bad or it does not compile: such a script
   // is not cached.
   std::shared_ptr<Script> Prepare(std::string_view body, bool loaded, std::string* error);
+  // FUNCTION LOAD: compiles code ("#!lua name=lib" first) and runs it with redis.register_function
+  // to learn its functions. Null + *error (Redis's reply) if it is not a valid library.
+  std::shared_ptr<Library> CheckLibrary(std::string_view code, std::string* error);
+  // FCALL / FCALL_RO of fn (keys from argument first_key, numkeys of them).
+  void RunFunction(cmd::CommandContext& ctx, const std::shared_ptr<FunctionInfo>& fn,
+                   size_t first_key, size_t numkeys, bool read_only);
   // Runs script for the EVAL-family command in ctx (its keys start at argument first_key,
   // numkeys of them; the arguments follow). Replies through ctx.out. read_only: EVAL_RO,
   // EVALSHA_RO.
@@ -139,9 +194,27 @@ class LuaEngine {
 
  private:
   friend class ScriptRun;
+  // What a run calls: a script's compiled chunk or a function's callback.
+  struct Callable {
+    std::string_view name;  // the sha or the function's name (error messages)
+    std::atomic<ScriptReach>* reach;
+    uint32_t flags;
+    bool function;
+    int ref;  // registry reference of the Lua function
+  };
+  // A function a library registers while it loads.
+  struct Registered {
+    std::shared_ptr<FunctionInfo> info;
+    int ref;
+  };
   void Reset();            // a fresh state (start, SCRIPT FLUSH)
   bool Compile(const Script& script, std::string* error);  // pushes the function
-  int RunOnce(ScriptRun& run);  // one attempt; see scripting.cc
+  void RunCallable(cmd::CommandContext& ctx, const Callable& what, size_t first_key,
+                   size_t numkeys, bool read_only);
+  int RunOnce(ScriptRun& run, const Callable& what);  // one attempt; see scripting.cc
+  // Runs a library's code (metadata line already checked) registering into *out.
+  bool LoadCode(std::string_view code, std::vector<Registered>* out, std::string* error);
+  void SyncFunctions();  // loads the registry's libraries when its generation changed
 
   Server* server_;
   lua_State* L_ = nullptr;
@@ -153,11 +226,21 @@ class LuaEngine {
   int errh_ref_ = 0;              // the error handler, in the registry
   void* rand_ = nullptr;          // math.random's generator (a userdata the registry anchors)
   Buffer reply_;                  // one redis.call's reply (reused)
+  std::vector<Registered>* loading_ = nullptr;  // FUNCTION LOAD in progress: its registrations
+  int load_api_ref_ = 0;          // the `redis` table a library sees while it loads
+  uint64_t fn_generation_ = 0;    // the registry generation loaded into this state
+  std::unordered_map<std::string, int> fn_refs_;  // function name -> callback reference
   std::mt19937 seed_rng_{std::random_device{}()};  // math.random's seed per run
   friend struct LuaApi;
 };
 
-// EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT (server/script_family.cc).
+// EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT FUNCTION FCALL FCALL_RO (server/script_family.cc).
 void RegisterScriptFamily(cmd::CommandRegistry& r);
+
+// The shebang / register_function flag names of a ScriptFlag set, in Redis's order.
+std::vector<std::string> ScriptFlagNames(uint32_t flags);
+
+// Parses a library's first line ("#!lua name=<lib>"): its name, or false + *error.
+bool ParseLibraryMetadata(std::string_view code, std::string* name, std::string* error);
 
 }  // namespace strata::server

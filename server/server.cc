@@ -140,6 +140,18 @@ bool Server::Start() {
   }
 
   RefreshEviction(NowMs());  // the policy, clocks and memory figure before the first command
+  // FUNCTION LOAD's libraries, before the WAL replays (nothing in it needs them; clients will).
+  functions_.SetFile("functions.lua");  // in `dir`, the working directory (as Redis)
+  {
+    LuaEngine engine(this);
+    std::string error;
+    if (!functions_.Load(engine, &error)) {
+      Log(LogLevel::kWarning, "Functions: %s", error.c_str());
+      return false;
+    }
+    if (functions_.num_libraries() > 0)
+      Log(LogLevel::kNotice, "Functions: %zu libraries loaded", functions_.num_libraries());
+  }
   if (!StartPersistence()) return false;
   RefreshUsedMemory();
 

@@ -73,6 +73,7 @@ class Server {
   WatchRegistry& watches() { return watches_; }
   BlockingRegistry& blocking() { return blocking_; }
   ScriptCache& scripts() { return scripts_; }
+  FunctionRegistry& functions() { return functions_; }
   // The WAL glue; nullptr with appendonly no.
   Persistence* persistence() { return persistence_.get(); }
   // The backing tier (server/tiering.h); nullptr with backend none.
@@ -131,6 +132,7 @@ class Server {
   WatchRegistry watches_;
   BlockingRegistry blocking_;
   ScriptCache scripts_;
+  FunctionRegistry functions_;
   std::atomic<uint64_t> next_client_id_{0};
   std::atomic<int64_t> connected_clients_{0};
   int64_t start_ms_ = 0;

@@ -483,6 +483,25 @@ class ScriptAtomicityTest(ClientMixin, ServerTestCase):
 
         self.run_bank("bull:{q}:", do_transfer, read)
 
+    def test_functions(self):
+        # FCALL goes through the same locks: a library of transfer and sum functions.
+        r = self.client()
+        body = "\n".join(l for l in TRANSFER.strip().splitlines() if l)
+        lib = ("#!lua name=bank\n"
+               "redis.register_function('transfer', function(KEYS, ARGV)\n%s\nend)\n"
+               "redis.register_function{function_name='total', flags={'no-writes'}, "
+               "callback=function(KEYS, ARGV)\n%s\nend}\n" % (body, SUM_DECLARED.strip()))
+        r.function_load(lib, replace=True)
+
+        def do_transfer(conn, names, i, j, amount):
+            return conn.fcall("transfer", 2, names[i], names[j], amount)
+
+        def read(conn, names):
+            yield "FCALL_RO total", conn.fcall_ro("total", len(names), *names)
+            yield "MGET", sum(int(v) for v in conn.mget(names))
+
+        self.run_bank("fn:", do_transfer, read)
+
     def test_eval_without_cache_concurrently(self):
         # Plain EVAL (compile on every call) from several threads while others SCRIPT FLUSH.
         errors = []

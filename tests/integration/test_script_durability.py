@@ -53,6 +53,41 @@ class ScriptReplayTest(WalTestBase):
         c2.cmd("SELECT", 5)
         self.assertEqual(c2.cmd("HGET", "h5", "f"), b"v")
 
+    def test_functions_survive_sigkill(self):
+        # FUNCTION LOAD / DELETE are durable when they answer (the library file is synced);
+        # FCALL's writes replay from the WAL like a script's.
+        lib = ("#!lua name=bank\n"
+               "redis.register_function('deposit', function(keys, args) "
+               "return redis.call('INCRBY', keys[1], args[1]) end)\n"
+               "redis.register_function{function_name='balance', flags={'no-writes'}, "
+               "callback=function(keys) return redis.call('GET', keys[1]) end}\n")
+        srv = self.start(["--appendfsync", "always"])
+        c = self.conn(srv)
+        self.assertEqual(c.cmd("FUNCTION", "LOAD", lib), b"bank")
+        for _ in range(10):
+            c.cmd("FCALL", "deposit", 1, "acct", 5)
+        srv.kill9()
+
+        srv2 = self.start(["--appendfsync", "always"])
+        c2 = self.conn(srv2)
+        self.assertEqual(c2.cmd("FCALL_RO", "balance", 1, "acct"), b"50")
+        self.assertEqual(c2.cmd("FCALL", "deposit", 1, "acct", 1), 51)
+        # A library loaded then deleted stays deleted.
+        self.assertEqual(c2.cmd("FUNCTION", "LOAD", "#!lua name=gone\n"
+                                "redis.register_function('g', function() return 1 end)"), b"gone")
+        self.assertEqual(c2.cmd("FUNCTION", "DELETE", "gone"), "OK")
+        srv2.kill9()
+
+        srv3 = self.start(["--appendfsync", "always"])
+        c3 = self.conn(srv3)
+        self.assertEqual([l[1] for l in c3.cmd("FUNCTION", "LIST")], [b"bank"])
+        raw, _ = c3.call("FCALL", "g", 0)
+        self.assertTrue(raw.startswith(b"-ERR Function not found"), raw)
+        # FUNCTION FLUSH is durable too.
+        self.assertEqual(c3.cmd("FUNCTION", "FLUSH"), "OK")
+        srv3.kill9()
+        srv4 = self.start(["--appendfsync", "always"])
+        self.assertEqual(self.conn(srv4).cmd("FUNCTION", "LIST"), [])
 
 if __name__ == "__main__":
     unittest.main()

@@ -95,6 +95,19 @@ def int_list_between(n, lo, hi):
 # -- groups ----------------------------------------------------------------------------------------
 BIG_SCRIPT = "local t = {} for i = 1, 1000 do t[i] = i end return #t"
 
+LIB_A = """#!lua name=liba
+redis.register_function('fa_get', function(keys, args) return redis.call('GET', keys[1]) end)
+redis.register_function('fa_incr', function(keys, args) return redis.call('INCR', keys[1]) end)
+redis.register_function{function_name='fa_ro', callback=function(keys, args) return {#keys, args[1]} end,
+  flags={'no-writes'}, description='read only'}
+redis.register_function('fa_err', function(keys, args) return nil + 1 end)
+redis.register_function('fa_callerr', function(keys, args) return redis.call('LPUSH', keys[1], 'x') end)
+"""
+LIB_B = """#!lua name=libb
+redis.register_function{function_name='fb_only', callback=function() return 'b' end,
+  flags={'no-writes', 'allow-oom'}}
+"""
+
 GROUPS = {
     # ---------------------------------------------------------------- Lua -> RESP2
     "to_resp2_scalars": [
@@ -696,6 +709,59 @@ GROUPS = {
         # A read-only script does not touch the watched key.
         X("WATCH", "wk"), E("return redis.call('GET','wk')"), X("MULTI"), X("GET", "wk"), X("EXEC"),
         X("MULTI"), E("return redis.call('MULTI')"), X("EXEC"),
+    ],
+    # FUNCTION / FCALL (Redis 7.0). One function per library where a reply lists functions:
+    # Redis lists a library's functions in its dict's order, strata in registration order.
+    "functions": [
+        X("FUNCTION", "FLUSH"),
+        X("FUNCTION", "LOAD", LIB_A), X("FUNCTION", "LOAD", LIB_A),
+        X("FUNCTION", "LOAD", "REPLACE", LIB_A), X("FUNCTION", "LOAD", "replace", LIB_A),
+        X("FUNCTION", "LOAD", "FOO", LIB_A),
+        X("SET", "fk", "41"), X("FCALL", "fa_get", "1", "fk"), X("FCALL", "fa_get", "0"),
+        X("FCALL", "fa_incr", "1", "fk"), X("GET", "fk"), X("FCALL_RO", "fa_incr", "1", "fk"),
+        X("FCALL_RO", "fa_ro", "0", "x", "y"), X("FCALL", "fa_ro", "0", "x"),
+        X("FCALL", "fa_err", "0"), X("FCALL", "fa_callerr", "1", "fk"),
+        X("FCALL", "nosuch", "0"), X("FCALL", "fa_get", "2", "fk"), X("FCALL", "fa_get", "-1"),
+        X("FCALL", "fa_get", "x"), X("FCALL"), X("FCALL_RO", "fa_get"),
+        X("FUNCTION", "LOAD", LIB_B), X("FUNCTION", "LIST", "LIBRARYNAME", "libb"),
+        X("FUNCTION", "LIST", "LIBRARYNAME", "libb", "WITHCODE"),
+        X("FUNCTION", "LIST", "libraryname", "nomatch*"), X("FUNCTION", "STATS"),
+        X("FUNCTION", "DELETE", "libb"), X("FUNCTION", "DELETE", "libb"),
+        X("FUNCTION", "LIST", "LIBRARYNAME", "libb"), X("FCALL", "fb_only", "0"),
+        X("FUNCTION", "KILL"), X("FUNCTION", "HELP"), X("FUNCTION", "FOO"),
+        X("FUNCTION", "FLUSH", "BAD"), X("FUNCTION", "FLUSH", "SYNC"), X("FUNCTION", "STATS"),
+        X("FCALL", "fa_get", "1", "fk"),
+        X("MULTI"), X("FUNCTION", "LOAD", LIB_B), X("FCALL", "fb_only", "0"), X("EXEC"),
+        E("return redis.call('FCALL', 'fb_only', '0')"),
+        X("FUNCTION", "FLUSH", "ASYNC"),
+    ],
+    "function_load_errors": [
+        X("FUNCTION", "FLUSH"),
+        X("FUNCTION", "LOAD", "return 1"), X("FUNCTION", "LOAD", "#!lua\nreturn 1"),
+        X("FUNCTION", "LOAD", "#!python name=p\nreturn 1"),
+        X("FUNCTION", "LOAD", "#!lua name=a-b\nreturn 1"),
+        X("FUNCTION", "LOAD", "#!lua name=y foo=bar\nreturn 1"),
+        X("FUNCTION", "LOAD", "#!lua name=e\nreturn 1"),
+        X("FUNCTION", "LOAD", "#!lua name=e\nx y z"),
+        X("FUNCTION", "LOAD", "#!lua name=e\nredis.call('ping')"),
+        X("FUNCTION", "LOAD", "#!lua name=e\nreturn redis.setresp"),
+        X("FUNCTION", "LOAD", "#!lua name=e\nredis.register_function('a b', function() end)"),
+        X("FUNCTION", "LOAD", "#!lua name=e\nredis.register_function('w')"),
+        X("FUNCTION", "LOAD", "#!lua name=e\nredis.register_function('w', 1)"),
+        X("FUNCTION", "LOAD", "#!lua name=e13\nredis.register_function(1, function() end)"),
+        X("FUNCTION", "LOAD", "#!lua name=e13\nredis.register_function(1, function() end)"),
+        X("FUNCTION", "LOAD", "#!lua name=e\nredis.register_function('w', function() end)\n"
+                              "redis.register_function('w', function() end)"),
+        X("FUNCTION", "LOAD", "#!lua name=e\nredis.register_function{function_name='w', "
+                              "callback=function() end, flags={'bogus'}}"),
+        X("FUNCTION", "LOAD", "#!lua name=e\nredis.register_function{function_name='w', "
+                              "callback=function() end, foo=1}"),
+        X("FUNCTION", "LOAD", "#!lua name=e\nredis.register_function{callback=function() end}"),
+        X("FUNCTION", "LOAD", "#!lua name=e\nredis.register_function{function_name='w'}"),
+        X("FUNCTION", "LOAD", "#!lua name=e\nx = 1"),
+        X("FUNCTION", "LOAD", "#!lua name=e1\nredis.register_function('same', function() return 1 end)"),
+        X("FUNCTION", "LOAD", "#!lua name=e2\nredis.register_function('same', function() return 2 end)"),
+        X("FCALL", "same", "0"), X("FUNCTION", "STATS"), X("FUNCTION", "FLUSH"),
     ],
 }
 
