@@ -22,6 +22,7 @@ int luaopen_bit(lua_State* L);
 #include "common/log.h"
 #include "common/strutil.h"
 #include "server/dispatcher.h"
+#include "server/lua_libs.h"
 #include "server/persistence.h"
 #include "server/server.h"
 
@@ -1334,7 +1335,8 @@ void LuaEngine::Reset() {
   lua_setmetatable(L, -2);
   lua_setfield(L, LUA_REGISTRYINDEX, kProtectedKey);
 
-  // Redis's libraries: base, table, string, math; cjson and bit. No os, io, package, debug.
+  // Redis's libraries: base, table, string, math; cjson, bit, cmsgpack, struct. No os, io,
+  // package, debug.
   OpenLib(L, "", luaopen_base);
   OpenLib(L, LUA_TABLIBNAME, luaopen_table);
   OpenLib(L, LUA_STRLIBNAME, luaopen_string);
@@ -1345,6 +1347,12 @@ void LuaEngine::Reset() {
   lua_pushcfunction(L, luaopen_bit);
   lua_call(L, 0, 1);
   lua_setglobal(L, "bit");
+  lua_pushcfunction(L, OpenCmsgpack);
+  lua_call(L, 0, 1);
+  lua_setglobal(L, "cmsgpack");
+  lua_pushcfunction(L, OpenStruct);
+  lua_call(L, 0, 1);
+  lua_setglobal(L, "struct");
   lua_pushnil(L);
   lua_setglobal(L, "loadfile");
   lua_pushnil(L);
@@ -1417,7 +1425,8 @@ void LuaEngine::Reset() {
 
   // The sandbox: every library table and the globals become read-only proxies; scripts run
   // with the globals proxy as their environment.
-  static const char* kLibs[] = {"redis", "cjson", "bit", "string", "table", "math", "coroutine"};
+  static const char* kLibs[] = {"redis", "cjson",  "bit",  "cmsgpack", "struct",
+                                "string", "table", "math", "coroutine"};
   for (const char* name : kLibs) {
     lua_getglobal(L, name);
     if (lua_isnil(L, -1)) {
