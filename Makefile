@@ -31,9 +31,10 @@ else
 CXXFLAGS += $(shell pkg-config --cflags lua5.1 lua5.1-cjson lua5.1-bitop libcrypto 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs lua5.1 lua5.1-cjson lua5.1-bitop libcrypto 2>/dev/null)
 endif
-# cmsgpack in scripts (server/lua_cmsgpack.cc) is built on msgpack-c.
+# cmsgpack in scripts (server/lua_cmsgpack.cc) is built on msgpack-c; FUNCTION RESTORE reads
+# Redis's LZF-compressed strings with liblzf (no .pc file: plain -llzf).
 CXXFLAGS += $(shell pkg-config --cflags msgpack 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs msgpack 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs msgpack 2>/dev/null) -llzf
 BUILD    := build
 
 LIB_SRC  := $(wildcard common/*.cc protocol/*.cc storage/*.cc commands/*.cc wal/*.cc backend/*.cc) \

@@ -223,8 +223,14 @@ inline constexpr char kBadNumberOfKeys[] = "ERR Bad number of keys provided";
 inline constexpr char kRegisterNoName[] = "ERR redis.register_function must get a function name argument";
 inline constexpr char kRegisterNoCallback[] = "ERR redis.register_function must get a callback argument";
 inline constexpr char kFunctionFlushArg[] = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
-inline constexpr char kFunctionRestoreUnsupported[] =
-    "ERR FUNCTION DUMP and RESTORE are not supported yet (they come with the RDB formats)";
+inline constexpr char kPayloadWrong[] = "ERR DUMP payload version or checksum are wrong";
+inline constexpr char kPayloadType[] = "ERR can not read data type";
+inline constexpr char kPayloadPreGa[] = "ERR Failed loading engine name";  // pre-GA format (7.0 RCs)
+inline constexpr char kPayloadNotFunction[] = "ERR given type is not a function";
+inline constexpr char kPayloadLibrary[] = "ERR Failed loading library payload";
+inline constexpr char kRestorePolicy[] =
+    "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.";
+inline constexpr char kRestoreLibraryExists[] = "ERR Library %s already exists";  // printf
 inline constexpr char kNotBusy[] = "NOTBUSY No scripts in execution right now.";
 inline constexpr char kScriptFlushArg[] = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
 

@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_pkgs=(g++ make pkg-config libuv1-dev libjemalloc-dev libxxhash-dev doctest-dev
             libsqlite3-dev libmariadb-dev libabsl-dev
-            liblua5.1-0-dev lua-cjson-dev lua-bitop-dev libssl-dev libmsgpack-dev)
+            liblua5.1-0-dev lua-cjson-dev lua-bitop-dev libssl-dev libmsgpack-dev liblzf-dev)
 # mariadb-server-core/-client-core: mariadbd, mariadb-install-db and the mariadb client, with no
 # maintainer scripts (the backend tests start their own server in a temporary directory).
 test_pkgs=(redis-tools redis-server python3 python3-redis tmux mariadb-server-core mariadb-client-core)

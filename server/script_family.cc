@@ -253,7 +253,38 @@ void FunctionStats(CommandContext& ctx) {
   ctx.out->Integer(static_cast<int64_t>(reg.num_functions()));
 }
 
-void FunctionDumpRestore(CommandContext& ctx) { ctx.out->Error(err::kFunctionRestoreUnsupported); }
+void FunctionDump(CommandContext& ctx) { ctx.out->Bulk(ctx.server->functions().Dump()); }
+
+// FUNCTION RESTORE payload [FLUSH | APPEND | REPLACE]
+void FunctionRestore(CommandContext& ctx) {
+  if (ctx.argc > 4)
+    return ctx.out->Error(Format(err::kUnknownSubcommandOrArity, static_cast<int>(ctx.arg(1).size()),
+                                 ctx.arg(1).data(), "FUNCTION"));
+  using Policy = FunctionRegistry::RestorePolicy;
+  Policy policy = Policy::kAppend;
+  if (ctx.argc == 4) {
+    if (EqualsIgnoreCase(ctx.arg(3), "APPEND"))
+      policy = Policy::kAppend;
+    else if (EqualsIgnoreCase(ctx.arg(3), "REPLACE"))
+      policy = Policy::kReplace;
+    else if (EqualsIgnoreCase(ctx.arg(3), "FLUSH"))
+      policy = Policy::kFlush;
+    else
+      return ctx.out->Error(err::kRestorePolicy);
+  }
+  std::vector<std::string> codes;
+  std::string error;
+  if (!ParseFunctionPayload(ctx.arg(2), &codes, &error)) return ctx.out->Error(error);
+  std::vector<std::shared_ptr<Library>> libs;
+  for (const std::string& code : codes) {
+    std::shared_ptr<Library> lib = ctx.dispatcher->lua().CheckLibrary(code, &error);
+    if (lib == nullptr) return ctx.out->Error(error);
+    libs.push_back(std::move(lib));
+  }
+  if (!ctx.server->functions().Restore(std::move(libs), policy, &error))
+    return ctx.out->Error(error);
+  ctx.out->Ok();
+}
 
 void FunctionHelp(CommandContext& ctx) {
   static const char* const kLines[] = {
@@ -363,7 +394,7 @@ void RegisterScriptFamily(cmd::CommandRegistry& r) {
   function.subcommands = {
       Spec("function|delete", 3, kWrite | kNoScript, {}, FunctionDelete, "7.0.0",
            "Delete a function by name", "library-name"),
-      Spec("function|dump", 2, kNoScript, {}, FunctionDumpRestore, "7.0.0",
+      Spec("function|dump", 2, kNoScript, {}, FunctionDump, "7.0.0",
            "Dump all functions into a serialized binary payload", ""),
       Spec("function|flush", -2, kWrite | kNoScript, {}, FunctionFlush, "7.0.0",
            "Deleting all functions", "[ASYNC | SYNC]"),
@@ -376,7 +407,7 @@ void RegisterScriptFamily(cmd::CommandRegistry& r) {
       Spec("function|load", -3, kWrite | kDenyOom | kNoScript, {}, FunctionLoad, "7.0.0",
            "Create a function with the given arguments (name, code, description)",
            "[REPLACE] function-code"),
-      Spec("function|restore", -3, kWrite | kDenyOom | kNoScript, {}, FunctionDumpRestore,
+      Spec("function|restore", -3, kWrite | kDenyOom | kNoScript, {}, FunctionRestore,
            "7.0.0", "Restore all the functions on the given payload",
            "serialized-value [FLUSH | APPEND | REPLACE]"),
       Spec("function|stats", 2, kNoScript | kAllowBusy, {}, FunctionStats, "7.0.0",

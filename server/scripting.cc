@@ -12,11 +12,13 @@
 #include <cstring>
 
 #include <lua.hpp>
+#include <liblzf/lzf.h>
 extern "C" {
 int luaopen_cjson(lua_State* L);
 int luaopen_bit(lua_State* L);
 }
 
+#include "common/crc64.h"
 #include "common/errors.h"
 #include "common/format.h"
 #include "common/log.h"
@@ -1816,6 +1818,179 @@ size_t FunctionRegistry::num_libraries() {
 size_t FunctionRegistry::num_functions() {
   std::lock_guard<std::mutex> lock(mu_);
   return fns_.size();
+}
+
+// ---- FUNCTION DUMP / RESTORE payloads ----
+
+namespace {
+
+constexpr unsigned char kOpcodeFunction2 = 245;  // RDB_OPCODE_FUNCTION2
+constexpr unsigned char kOpcodeFunctionPreGa = 246;
+constexpr uint16_t kRdbVersion = 10;  // Redis 7.0's
+
+void PutRdbLength(std::string* out, uint64_t len) {
+  if (len < 64) {
+    out->push_back(static_cast<char>(len));
+  } else if (len < 16384) {
+    out->push_back(static_cast<char>(0x40 | (len >> 8)));
+    out->push_back(static_cast<char>(len & 0xff));
+  } else if (len <= UINT32_MAX) {
+    out->push_back(static_cast<char>(0x80));
+    for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>((len >> (8 * i)) & 0xff));
+  } else {
+    out->push_back(static_cast<char>(0x81));
+    for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((len >> (8 * i)) & 0xff));
+  }
+}
+
+// Reads an RDB length; *encoded set (and the low 6 bits returned) for the special encodings.
+bool GetRdbLength(std::string_view in, size_t* pos, uint64_t* len, bool* encoded) {
+  if (*pos >= in.size()) return false;
+  unsigned char b = static_cast<unsigned char>(in[(*pos)++]);
+  *encoded = false;
+  switch (b >> 6) {
+    case 0:
+      *len = b & 0x3f;
+      return true;
+    case 1:
+      if (*pos >= in.size()) return false;
+      *len = (static_cast<uint64_t>(b & 0x3f) << 8) | static_cast<unsigned char>(in[(*pos)++]);
+      return true;
+    case 2: {
+      int n = b == 0x80 ? 4 : b == 0x81 ? 8 : 0;
+      if (n == 0 || in.size() - *pos < static_cast<size_t>(n)) return false;
+      uint64_t v = 0;
+      for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(in[(*pos)++]);
+      *len = v;
+      return true;
+    }
+    default:
+      *encoded = true;
+      *len = b & 0x3f;
+      return true;
+  }
+}
+
+// An RDB string: plain, an integer, or LZF-compressed.
+bool GetRdbString(std::string_view in, size_t* pos, std::string* out) {
+  uint64_t len;
+  bool encoded;
+  if (!GetRdbLength(in, pos, &len, &encoded)) return false;
+  if (!encoded) {
+    if (in.size() - *pos < len) return false;
+    out->assign(in.substr(*pos, len));
+    *pos += len;
+    return true;
+  }
+  if (len <= 2) {  // an integer of 1, 2 or 4 bytes, little endian
+    size_t n = size_t{1} << len;
+    if (in.size() - *pos < n) return false;
+    int64_t v = 0;
+    for (size_t i = 0; i < n; ++i)
+      v |= static_cast<int64_t>(static_cast<unsigned char>(in[*pos + i])) << (8 * i);
+    if (n < 8 && (v & (int64_t{1} << (8 * n - 1)))) v -= int64_t{1} << (8 * n);  // sign
+    *pos += n;
+    *out = std::to_string(v);
+    return true;
+  }
+  if (len != 3) return false;
+  uint64_t clen, ulen;
+  bool e1, e2;
+  if (!GetRdbLength(in, pos, &clen, &e1) || !GetRdbLength(in, pos, &ulen, &e2) || e1 || e2 ||
+      in.size() - *pos < clen || ulen > (1u << 30))
+    return false;
+  out->resize(ulen);
+  unsigned int got = lzf_decompress(in.data() + *pos, static_cast<unsigned int>(clen),
+                                    out->data(), static_cast<unsigned int>(ulen));
+  if (got != ulen) return false;
+  *pos += clen;
+  return true;
+}
+
+}  // namespace
+
+std::string FunctionRegistry::Dump() {
+  std::string out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [name, lib] : libs_) {
+      out.push_back(static_cast<char>(kOpcodeFunction2));
+      PutRdbLength(&out, lib->code.size());  // plain (Redis may compress; both load)
+      out += lib->code;
+    }
+  }
+  out.push_back(static_cast<char>(kRdbVersion & 0xff));
+  out.push_back(static_cast<char>(kRdbVersion >> 8));
+  uint64_t crc = Crc64(0, out.data(), out.size());
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+  return out;
+}
+
+bool ParseFunctionPayload(std::string_view p, std::vector<std::string>* codes,
+                          std::string* error) {
+  // The footer: RDB version (not newer than ours) and the CRC64 of what precedes the CRC.
+  if (p.size() < 10) {
+    *error = err::kPayloadWrong;
+    return false;
+  }
+  const size_t body = p.size() - 10;
+  uint16_t version = static_cast<uint16_t>(static_cast<unsigned char>(p[body]) |
+                                           (static_cast<unsigned char>(p[body + 1]) << 8));
+  uint64_t crc = 0;
+  for (int i = 7; i >= 0; --i) crc = (crc << 8) | static_cast<unsigned char>(p[body + 2 + i]);
+  if (version > kRdbVersion || Crc64(0, p.data(), body + 2) != crc) {
+    *error = err::kPayloadWrong;
+    return false;
+  }
+  std::string_view in = p.substr(0, body);
+  size_t pos = 0;
+  while (pos < in.size()) {
+    unsigned char type = static_cast<unsigned char>(in[pos++]);
+    if (type == kOpcodeFunctionPreGa) {
+      *error = err::kPayloadPreGa;
+      return false;
+    }
+    if (type != kOpcodeFunction2) {
+      *error = err::kPayloadNotFunction;
+      return false;
+    }
+    std::string code;
+    if (!GetRdbString(in, &pos, &code)) {
+      *error = err::kPayloadLibrary;
+      return false;
+    }
+    codes->push_back(std::move(code));
+  }
+  return true;
+}
+
+bool FunctionRegistry::Restore(std::vector<std::shared_ptr<Library>> libs, RestorePolicy policy,
+                               std::string* error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, std::shared_ptr<Library>> next;
+  if (policy != RestorePolicy::kFlush) next = libs_;
+  for (auto& lib : libs) {
+    if (next.count(lib->name) && policy == RestorePolicy::kAppend) {
+      *error = Format(err::kRestoreLibraryExists, lib->name.c_str());
+      return false;
+    }
+    next[lib->name] = lib;
+  }
+  // Every function name once across the libraries that would remain.
+  std::unordered_map<std::string, std::shared_ptr<FunctionInfo>> fns;
+  for (const auto& [name, lib] : next) {
+    for (const auto& fn : lib->functions) {
+      if (!fns.emplace(fn->name, fn).second) {
+        *error = Format(err::kFunctionExists, fn->name.c_str());
+        return false;
+      }
+    }
+  }
+  libs_ = std::move(next);
+  fns_ = std::move(fns);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  SaveLocked();
+  return true;
 }
 
 // The file: "strata-functions 1\n", then per library "<bytes>\n<code>\n". Written to a

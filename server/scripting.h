@@ -145,6 +145,15 @@ class FunctionRegistry {
   size_t num_libraries();
   size_t num_functions();
 
+  // FUNCTION DUMP: Redis's payload (each library's code as an RDB string after the FUNCTION2
+  // opcode, then the RDB version and a CRC64), which redis-server's FUNCTION RESTORE accepts.
+  std::string Dump();
+  // FUNCTION RESTORE of validated libraries. kFlush: they become the only ones; kAppend: a name
+  // clash fails (nothing changes); kReplace: same-named libraries are replaced.
+  enum class RestorePolicy { kFlush, kAppend, kReplace };
+  bool Restore(std::vector<std::shared_ptr<Library>> libs, RestorePolicy policy,
+               std::string* error);
+
   // The file (empty: not kept, as in unit tests). Load reads it at start-up through engine.
   void SetFile(std::string path) { file_ = std::move(path); }
   bool Load(class LuaEngine& engine, std::string* error);
@@ -239,6 +248,11 @@ void RegisterScriptFamily(cmd::CommandRegistry& r);
 
 // The shebang / register_function flag names of a ScriptFlag set, in Redis's order.
 std::vector<std::string> ScriptFlagNames(uint32_t flags);
+
+// The libraries' code in a FUNCTION DUMP payload (from this server or redis-server 7.0: plain
+// or LZF-compressed RDB strings). False + *error (Redis's words) when it is not one.
+bool ParseFunctionPayload(std::string_view payload, std::vector<std::string>* codes,
+                          std::string* error);
 
 // Parses a library's first line ("#!lua name=<lib>"): its name, or false + *error.
 bool ParseLibraryMetadata(std::string_view code, std::string* name, std::string* error);
