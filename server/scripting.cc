@@ -1312,6 +1312,14 @@ LuaEngine::LuaEngine(Server* server) : server_(server) { Reset(); }
 
 LuaEngine::~LuaEngine() {
   if (L_ != nullptr) lua_close(L_);
+  if (server_ != nullptr) server_->scripts().AddLuaBytes(-reported_bytes_);
+}
+
+void LuaEngine::ReportMemory() {
+  if (server_ == nullptr) return;
+  int64_t now = static_cast<int64_t>(memory_bytes());
+  server_->scripts().AddLuaBytes(now - reported_bytes_);
+  reported_bytes_ = now;
 }
 
 size_t LuaEngine::memory_bytes() const {
@@ -1473,6 +1481,7 @@ void LuaEngine::Reset() {
     lua_setglobal(L, name);
   }
   lua_settop(L, 0);
+  ReportMemory();
 }
 
 std::shared_ptr<Script> LuaEngine::Prepare(std::string_view body, bool loaded,
@@ -1655,7 +1664,10 @@ void LuaEngine::RunCallable(cmd::CommandContext& ctx, const Callable& what, size
   }
   outer.wait_lsn = std::max(outer.wait_lsn, run.fx.wait_lsn);
   for (ReadyKey& k : run.fx.ready) outer.ready.push_back(std::move(k));
-  if (++runs_ % 50 == 0) lua_gc(L_, LUA_GCSTEP, 1);
+  if (++runs_ % 50 == 0) {
+    lua_gc(L_, LUA_GCSTEP, 1);
+    ReportMemory();
+  }
 }
 
 // ---- functions (FUNCTION LOAD, FCALL) ----
@@ -1813,6 +1825,13 @@ std::vector<std::shared_ptr<Library>> FunctionRegistry::Libraries() {
 size_t FunctionRegistry::num_libraries() {
   std::lock_guard<std::mutex> lock(mu_);
   return libs_.size();
+}
+
+size_t FunctionRegistry::code_bytes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (const auto& [name, lib] : libs_) n += lib->code.size();
+  return n;
 }
 
 size_t FunctionRegistry::num_functions() {

@@ -80,6 +80,9 @@ class ScriptCache {
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   size_t size();
   size_t body_bytes();
+  // Bytes every thread's Lua interpreter uses (each engine reports its change after a run).
+  void AddLuaBytes(int64_t delta) { lua_bytes_.fetch_add(delta, std::memory_order_relaxed); }
+  int64_t lua_bytes() const { return lua_bytes_.load(std::memory_order_relaxed); }
 
   // Taken (try_lock) by a script that must wait for a shard while it holds others.
   std::mutex escalation;
@@ -109,6 +112,7 @@ class ScriptCache {
   std::list<Key> lru_;                         // EVAL-only shas, most recent at the back
   size_t body_bytes_ = 0;
   std::atomic<uint64_t> generation_{0};
+  std::atomic<int64_t> lua_bytes_{0};
 };
 
 // A function a library registered (FUNCTION LOAD), as FCALL and FUNCTION LIST see it. Shared:
@@ -144,6 +148,7 @@ class FunctionRegistry {
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   size_t num_libraries();
   size_t num_functions();
+  size_t code_bytes();
 
   // FUNCTION DUMP: Redis's payload (each library's code as an RDB string after the FUNCTION2
   // opcode, then the RDB version and a CRC64), which redis-server's FUNCTION RESTORE accepts.
@@ -224,12 +229,14 @@ class LuaEngine {
   // Runs a library's code (metadata line already checked) registering into *out.
   bool LoadCode(std::string_view code, std::vector<Registered>* out, std::string* error);
   void SyncFunctions();  // loads the registry's libraries when its generation changed
+  void ReportMemory();   // this state's size change to ScriptCache::AddLuaBytes
 
   Server* server_;
   lua_State* L_ = nullptr;
   uint64_t generation_ = 0;
   ScriptRun* current_ = nullptr;  // the running script (redis.call reaches it)
   uint64_t runs_ = 0;             // a GC step every 50 runs, as Redis
+  int64_t reported_bytes_ = 0;    // what ReportMemory last added
   // This state's compiled scripts: SHA1 -> registry reference of the function.
   std::unordered_map<std::string, int> refs_;
   int errh_ref_ = 0;              // the error handler, in the registry

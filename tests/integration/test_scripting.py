@@ -864,6 +864,34 @@ GROUPS = {
 class ScriptingCompatTest(tc.DifferentialTestCase):
     """Every group of GROUPS, plus comparisons that need two connections."""
 
+    def test_info_memory_scripting_fields(self):
+        # The scripting counters of INFO memory agree with redis-server after the same
+        # commands; the Lua memory is reported (not 0) once scripts ran.
+        r, s = self._connect()
+
+        def fields(c):
+            text = c.call("INFO", "memory")[1].decode()
+            return dict(l.split(":", 1) for l in text.split("\r\n") if ":" in l)
+
+        for c in (r, s):
+            c.call("SCRIPT", "FLUSH")
+            c.call("FUNCTION", "FLUSH")
+            c.call("EVAL", "return 1", "0")
+            c.call("EVAL", "return 2", "0")
+            c.call("SCRIPT", "LOAD", "return 3")
+            c.call("FUNCTION", "LOAD", LIB_A)
+        fr, fs = fields(r), fields(s)
+        for name in ("number_of_cached_scripts", "number_of_functions", "number_of_libraries"):
+            self.assertEqual(fr[name], fs[name], name)
+        self.assertGreater(int(fs["used_memory_lua"]), 0)
+        self.assertEqual(fs["used_memory_lua"], fs["used_memory_vm_eval"])
+        self.assertEqual(int(fs["used_memory_functions"]), len(LIB_A))
+        for c in (r, s):
+            c.call("FUNCTION", "FLUSH")
+            c.call("SCRIPT", "FLUSH")
+        self.assertEqual(fields(s)["number_of_cached_scripts"], "0")
+        self.assertEqual(fields(s)["number_of_libraries"], "0")
+
     def test_function_dump_restore_both_ways(self):
         # A DUMP from redis-server (LZF-compressed) restores here, and ours restores there: the
         # libraries and their functions then answer the same.
