@@ -169,6 +169,23 @@ bool Dispatcher::Queue(cmd::CommandContext& ctx) {
   return true;
 }
 
+// A write the log cannot take (it cannot write: no new writes), or the tier refuses (WAL over
+// wal-max-size, a key the backend cannot hold): true after replying the refusal.
+bool Dispatcher::RefuseWrite(cmd::CommandContext& ctx) {
+  if (parts_.wal != nullptr && parts_.wal->wal().write_errno() != 0) {
+    Reject(ctx, parts_.wal->WriteRefusal());
+    return true;
+  }
+  if (parts_.tier != nullptr) {
+    std::string refusal = parts_.tier->Refusal(ctx);
+    if (!refusal.empty()) {
+      Reject(ctx, refusal);
+      return true;
+    }
+  }
+  return false;
+}
+
 // Returns true when the command may run; false when it was answered (refused, queued) or
 // parked (fx->park).
 bool Dispatcher::RunClientChecks(cmd::CommandContext& ctx, Mode mode, Effects* fx) {
@@ -183,20 +200,7 @@ bool Dispatcher::RunClientChecks(cmd::CommandContext& ctx, Mode mode, Effects* f
     Reject(ctx, Format(err::kPubSubContext, spec.name.c_str()));
     return false;
   }
-  if (flags & cmd::kWrite) {
-    if (parts_.wal != nullptr && parts_.wal->wal().write_errno() != 0) {
-      Reject(ctx, parts_.wal->WriteRefusal());  // the log cannot write: no new writes
-      return false;
-    }
-    if (parts_.tier != nullptr) {
-      // WAL over wal-max-size, or a key the backend cannot hold.
-      std::string refusal = parts_.tier->Refusal(ctx);
-      if (!refusal.empty()) {
-        Reject(ctx, refusal);
-        return false;
-      }
-    }
-  }
+  if ((flags & cmd::kWrite) && RefuseWrite(ctx)) return false;
   if (ctx.conn != nullptr && ctx.conn->transaction().active && !(flags & cmd::kTxControl))
     return !Queue(ctx);
   // maxmemory: every command evicts when memory is over (as in Redis); those that may grow it
@@ -242,19 +246,7 @@ bool Dispatcher::RunScriptChecks(cmd::CommandContext& ctx, Effects* fx) {
     Reject(ctx, err::kScriptWriteInRo);
     return false;
   }
-  if (flags & cmd::kWrite) {
-    if (parts_.wal != nullptr && parts_.wal->wal().write_errno() != 0) {
-      Reject(ctx, parts_.wal->WriteRefusal());
-      return false;
-    }
-    if (parts_.tier != nullptr) {
-      std::string refusal = parts_.tier->Refusal(ctx);
-      if (!refusal.empty()) {
-        Reject(ctx, refusal);
-        return false;
-      }
-    }
-  }
+  if ((flags & cmd::kWrite) && RefuseWrite(ctx)) return false;
   // Redis decides with the memory state from before the script started (no eviction inside).
   if ((flags & cmd::kDenyOom) && scope.over_memory && !scope.allow_oom) {
     Reject(ctx, err::kOom);

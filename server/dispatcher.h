@@ -195,6 +195,7 @@ class Dispatcher {
   // (answered with an error, or the scope says why).
   bool RunScriptChecks(cmd::CommandContext& ctx, Effects* fx);
   void Reject(cmd::CommandContext& ctx, std::string_view error);
+  bool RefuseWrite(cmd::CommandContext& ctx);  // true: refused (replied)
   // After a write that changed something, under its locks: log, mark its written keys.
   void AfterWrite(cmd::CommandContext& ctx, Mode mode, Effects* fx);
   uint64_t ReadWait(const cmd::CommandContext& ctx, const storage::LockSet& held) const;

@@ -598,6 +598,17 @@ std::string NoNewlines(std::string s) {
   return s;
 }
 
+// The number of fields of the table at the top (pairs()).
+size_t TableCount(lua_State* L) {
+  size_t n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    ++n;
+    lua_pop(L, 1);
+  }
+  return n;
+}
+
 // The value on top of the stack, popped.
 void LuaToReply(lua_State* L, protocol::ReplyWriter* out, int script_resp, int depth) {
   if (depth > 1000 || !lua_checkstack(L, 4)) {
@@ -671,13 +682,7 @@ void LuaToReply(lua_State* L, protocol::ReplyWriter* out, int script_resp, int d
       lua_pushstring(L, "map");
       lua_rawget(L, -2);
       if (lua_type(L, -1) == LUA_TTABLE) {
-        size_t n = 0;
-        lua_pushnil(L);
-        while (lua_next(L, -2) != 0) {
-          ++n;
-          lua_pop(L, 1);
-        }
-        out->MapHeader(n);
+        out->MapHeader(TableCount(L));
         lua_pushnil(L);
         while (lua_next(L, -2) != 0) {
           lua_pushvalue(L, -2);              // the key, converted and popped
@@ -691,13 +696,7 @@ void LuaToReply(lua_State* L, protocol::ReplyWriter* out, int script_resp, int d
       lua_pushstring(L, "set");
       lua_rawget(L, -2);
       if (lua_type(L, -1) == LUA_TTABLE) {
-        size_t n = 0;
-        lua_pushnil(L);
-        while (lua_next(L, -2) != 0) {
-          ++n;
-          lua_pop(L, 1);
-        }
-        out->SetHeader(n);
+        out->SetHeader(TableCount(L));
         lua_pushnil(L);
         while (lua_next(L, -2) != 0) {
           lua_pop(L, 1);
