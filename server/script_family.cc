@@ -16,15 +16,15 @@ using cmd::CommandSpec;
 // The script an EVAL-family invocation names, if cached (no side effects: the dispatcher asks
 // before the command runs).
 std::shared_ptr<Script> Named(const CommandContext& ctx, bool by_sha) {
-  ScriptCache& cache = ctx.server->scripts();
-  return cache.Get(by_sha ? std::string(ctx.arg(1)) : Sha1Hex(ctx.arg(1)));
+  if (by_sha) return ctx.dispatcher->lua().FindSha(ctx.arg(1));
+  return ctx.server->scripts().Get(Sha1Hex(ctx.arg(1)));
 }
 
 uint32_t ReachOf(ScriptReach r);
 
 // The shards a script's run holds besides its declared keys', from what its runs touched.
 uint32_t Reach(const CommandContext& ctx, bool by_sha) {
-  if (ctx.server == nullptr) return cmd::kReachDb;
+  if (ctx.server == nullptr || ctx.dispatcher == nullptr) return cmd::kReachDb;  // EXEC's plan
   std::shared_ptr<Script> s = Named(ctx, by_sha);
   return ReachOf(s != nullptr ? s->reach.load(std::memory_order_relaxed) : ScriptReach::kUnknown);
 }
@@ -71,7 +71,7 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only) {
   LuaEngine& lua = ctx.dispatcher->lua();
   std::shared_ptr<Script> script;
   if (by_sha) {
-    script = ctx.server->scripts().Get(ctx.arg(1));
+    script = lua.FindSha(ctx.arg(1));
     if (script == nullptr) return ctx.out->Error(err::kNoScript);
   } else {
     std::string error;

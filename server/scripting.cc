@@ -223,6 +223,7 @@ std::shared_ptr<Script> ScriptCache::Insert(std::shared_ptr<Script> script, bool
     if (lru_.size() >= kMaxEvalScripts) {  // the least recently used EVAL script goes
       auto old = map_.find(lru_.front());
       body_bytes_ -= old->second.script->body.size();
+      old->second.script->dropped.store(true, std::memory_order_relaxed);
       map_.erase(old);
       lru_.pop_front();
     }
@@ -242,6 +243,7 @@ bool ScriptCache::Exists(std::string_view sha) {
 
 void ScriptCache::Flush() {
   std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [key, slot] : map_) slot.script->dropped.store(true, std::memory_order_relaxed);
   map_.clear();
   lru_.clear();
   body_bytes_ = 0;
@@ -266,9 +268,9 @@ size_t ScriptCache::body_bytes() {
 class ScriptRun : public ScriptScope {
  public:
   ScriptRun(cmd::CommandContext& ctx, size_t first_key, size_t numkeys, ScriptCache* cache,
-            Buffer& reply)
+            Buffer& reply, std::vector<std::string>& args, std::vector<std::string_view>& argv)
       : ctx_(ctx), first_key_(first_key), numkeys_(numkeys), cache_(cache),
-        client_(*ctx.client), reply_(reply), writer_(&reply) {
+        client_(*ctx.client), reply_(reply), writer_(&reply), args(args), argv(argv) {
     nested_ = ctx.nested;
   }
 
@@ -337,8 +339,8 @@ class ScriptRun : public ScriptScope {
   int resp = 2;              // redis.setresp
   Effects fx;                // what its commands accumulate
   WalBatch batch;            // its WAL record (unless inside EXEC: the transaction's)
-  std::vector<std::string> args;     // one redis.call's arguments
-  std::vector<std::string_view> argv;
+  std::vector<std::string>& args;     // one redis.call's arguments (the engine's, reused)
+  std::vector<std::string_view>& argv;
   ScriptReach touched = ScriptReach::kKeys;
   // How the run ended early: start again with more held, park for a read-through, or fail.
   bool restart = false;
@@ -1483,6 +1485,16 @@ void LuaEngine::Reset() {
   ReportMemory();
 }
 
+std::shared_ptr<Script> LuaEngine::FindSha(std::string_view sha) {
+  if (last_sha_ != nullptr && !last_sha_->dropped.load(std::memory_order_relaxed) &&
+      sha.size() == 40 &&
+      (std::memcmp(sha.data(), last_sha_->sha.data(), 40) == 0 ||
+       EqualsIgnoreCase(sha, last_sha_->sha)))
+    return last_sha_;
+  last_sha_ = server_->scripts().Get(sha);
+  return last_sha_;
+}
+
 std::shared_ptr<Script> LuaEngine::Prepare(std::string_view body, bool loaded,
                                            std::string* error) {
   ScriptCache& cache = server_->scripts();
@@ -1619,7 +1631,7 @@ void LuaEngine::RunFunction(cmd::CommandContext& ctx, const std::shared_ptr<Func
 void LuaEngine::RunCallable(cmd::CommandContext& ctx, const Callable& what, size_t first_key,
                             size_t numkeys, bool read_only) {
   ScriptCache& cache = server_->scripts();
-  ScriptRun run(ctx, first_key, numkeys, &cache, reply_);
+  ScriptRun run(ctx, first_key, numkeys, &cache, reply_, call_args_, call_argv_);
   run.read_only = read_only || (what.flags & kScriptNoWrites);
   run.allow_oom = what.flags & kScriptAllowOom;
   run.over_memory = ctx.over_memory;

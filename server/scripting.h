@@ -60,6 +60,7 @@ struct Script {
   bool shebang = false;
   uint32_t flags = 0;  // ScriptFlag bits (with a shebang)
   std::atomic<ScriptReach> reach{ScriptReach::kUnknown};
+  std::atomic<bool> dropped{false};  // no longer in the cache (flushed or least recently used)
 };
 
 // SHA1 of s as 40 lowercase hex digits (libcrypto).
@@ -198,6 +199,9 @@ class LuaEngine {
   // FCALL / FCALL_RO of fn (keys from argument first_key, numkeys of them).
   void RunFunction(cmd::CommandContext& ctx, const std::shared_ptr<FunctionInfo>& fn,
                    size_t first_key, size_t numkeys, bool read_only);
+  // The cached script of an EVALSHA: the dispatcher asks (for its locks) just before the
+  // handler does (to run it), so the last answer is remembered (one cache lookup per call).
+  std::shared_ptr<Script> FindSha(std::string_view sha);
   // Runs script for the EVAL-family command in ctx (its keys start at argument first_key,
   // numkeys of them; the arguments follow). Replies through ctx.out. read_only: EVAL_RO,
   // EVALSHA_RO.
@@ -242,6 +246,9 @@ class LuaEngine {
   int errh_ref_ = 0;              // the error handler, in the registry
   void* rand_ = nullptr;          // math.random's generator (a userdata the registry anchors)
   Buffer reply_;                  // one redis.call's reply (reused)
+  std::vector<std::string> call_args_;        // one redis.call's arguments (reused)
+  std::vector<std::string_view> call_argv_;
+  std::shared_ptr<Script> last_sha_;  // FindSha's last answer
   std::vector<Registered>* loading_ = nullptr;  // FUNCTION LOAD in progress: its registrations
   int load_api_ref_ = 0;          // the `redis` table a library sees while it loads
   uint64_t fn_generation_ = 0;    // the registry generation loaded into this state
