@@ -201,6 +201,9 @@ class LuaEngine {
                    size_t first_key, size_t numkeys, bool read_only);
   // The cached script of an EVALSHA: the dispatcher asks (for its locks) just before the
   // handler does (to run it), so the last answer is remembered (one cache lookup per call).
+  // A remembered hit does not refresh the script's place in the EVAL LRU: a script only
+  // EVALSHA'd from one thread can be dropped after 500 newer EVALs; clients then get NOSCRIPT
+  // and send EVAL again, as they do after SCRIPT FLUSH.
   std::shared_ptr<Script> FindSha(std::string_view sha);
   // Runs script for the EVAL-family command in ctx (its keys start at argument first_key,
   // numkeys of them; the arguments follow). Replies through ctx.out. read_only: EVAL_RO,
