@@ -182,6 +182,69 @@ void Push(lua_State* L, const msgpack_object& o) {
   }
 }
 
+// Where the object starting at `pos` ends, without decoding it: 0 (and *end), 1 when the input
+// ends first ("Missing bytes"), 2 for a byte that starts no MessagePack object. Every container
+// count is checked against the bytes left (each element takes at least one), so a 5-byte input
+// that claims 2^31 elements is refused here: msgpack-c would allocate the elements' room first
+// (found by the fuzz test: 256 GiB asked for by a mutated input).
+int Scan(const unsigned char* p, size_t len, size_t pos, size_t* end) {
+  uint64_t pending = 1;  // objects still to read
+  auto need = [&](size_t n) { return n <= len - pos; };
+  auto be = [&](size_t n) {  // a big-endian length of n bytes (need(n) checked)
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; ++i) v = (v << 8) | p[pos + i];
+    pos += n;
+    return v;
+  };
+  while (pending > 0) {
+    if (pos >= len) return 1;
+    const unsigned char b = p[pos++];
+    --pending;
+    uint64_t skip = 0, add = 0;
+    if (b <= 0x7f || b >= 0xe0) {
+      // fixint
+    } else if (b <= 0x8f) {
+      add = 2 * uint64_t{b & 0x0fu};
+    } else if (b <= 0x9f) {
+      add = b & 0x0fu;
+    } else if (b <= 0xbf) {
+      skip = b & 0x1fu;
+    } else {
+      // Fixed sizes after the type byte; lengths of 1, 2 or 4 bytes; counts of 2 or 4 bytes.
+      static const struct {
+        uint8_t fixed, len_bytes, count_bytes, per_count;
+      } kTypes[32] = {
+          {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0},  // c0 nil, c1, c2, c3
+          {0, 1, 0, 0}, {0, 2, 0, 0}, {0, 4, 0, 0},                // c4-c6 bin
+          {1, 1, 0, 0}, {1, 2, 0, 0}, {1, 4, 0, 0},                // c7-c9 ext (type byte)
+          {4, 0, 0, 0}, {8, 0, 0, 0},                              // ca cb float double
+          {1, 0, 0, 0}, {2, 0, 0, 0}, {4, 0, 0, 0}, {8, 0, 0, 0},  // cc-cf uint
+          {1, 0, 0, 0}, {2, 0, 0, 0}, {4, 0, 0, 0}, {8, 0, 0, 0},  // d0-d3 int
+          {2, 0, 0, 0}, {3, 0, 0, 0}, {5, 0, 0, 0}, {9, 0, 0, 0}, {17, 0, 0, 0},  // d4-d8 fixext
+          {0, 1, 0, 0}, {0, 2, 0, 0}, {0, 4, 0, 0},                // d9-db str
+          {0, 0, 2, 1}, {0, 0, 4, 1}, {0, 0, 2, 2}, {0, 0, 4, 2},  // dc dd array, de df map
+      };
+      if (b == 0xc1) return 2;
+      const auto& t = kTypes[b - 0xc0];
+      skip = t.fixed;
+      if (t.len_bytes > 0) {
+        if (!need(t.len_bytes)) return 1;
+        skip += be(t.len_bytes);
+      }
+      if (t.count_bytes > 0) {
+        if (!need(t.count_bytes)) return 1;
+        add = be(t.count_bytes) * t.per_count;
+      }
+    }
+    if (skip > len - pos) return 1;
+    pos += static_cast<size_t>(skip);
+    pending += add;
+    if (pending > len - pos) return 1;  // each pending object needs a byte at least
+  }
+  *end = pos;
+  return 0;
+}
+
 // lua-cmsgpack's mp_unpack_full: decode_all (unpack) returns every value; otherwise the next
 // offset (-1 at the end) and at most `limit` values from `offset`.
 int UnpackFull(lua_State* L, lua_Integer limit, lua_Integer offset) {
@@ -201,7 +264,13 @@ int UnpackFull(lua_State* L, lua_Integer limit, lua_Integer offset) {
   int count = 0;
   int failure = 0;  // 1: missing bytes, 2: bad format
   while (off < len && count < limit) {
-    msgpack_unpack_return r = msgpack_unpack_next(&result, s, len, &off);
+    size_t end = 0;
+    int scan = Scan(reinterpret_cast<const unsigned char*>(s), len, off, &end);
+    if (scan != 0) {
+      failure = scan;
+      break;
+    }
+    msgpack_unpack_return r = msgpack_unpack_next(&result, s, end, &off);
     if (r == MSGPACK_UNPACK_CONTINUE) {
       failure = 1;
       break;

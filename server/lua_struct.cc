@@ -158,6 +158,7 @@ int Pack(lua_State* L) {
 }
 
 lua_Number GetInteger(const char* p, bool little, bool is_signed, size_t size) {
+  if (size == 0) return 0;  // "i0": no bytes (the fuzz test found the sign shift of -1)
   uint64_t v = 0;
   for (size_t i = 0; i < size; ++i) {
     unsigned char c = static_cast<unsigned char>(p[little ? size - 1 - i : i]);

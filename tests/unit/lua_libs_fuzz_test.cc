@@ -150,3 +150,15 @@ TEST_CASE("cmsgpack round-trips random nested values") {
   )");
   CHECK(result == "ok");
 }
+
+TEST_CASE("regressions found by the fuzz tests") {
+  State st;
+  // A 5-byte input claiming 2^31 array elements: refused before msgpack-c allocates their room
+  // (it asked for 256 GiB), as lua-cmsgpack refuses it (missing bytes).
+  CHECK_FALSE(st.Call("cmsgpack", "unpack", std::string("\xdd\x7f\xff\xff\xff", 5)));
+  CHECK_FALSE(st.Call("cmsgpack", "unpack", std::string("\xdf\x7f\xff\xff\xff\x01", 6)));
+  CHECK(st.Eval("local ok, e = pcall(cmsgpack.unpack, '\\221\\127\\255\\255\\255') return e")
+            .find("Missing bytes in input.") != std::string::npos);
+  // A zero-byte integer ("i0") unpacks as 0 (the sign extension shifted by -1).
+  CHECK(st.Eval("return (struct.unpack('i0', 'x'))") == "0");
+}
