@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <random>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
 #include "commands/command.h"
+#include "common/random.h"
 #include "common/errors.h"
 #include "common/strutil.h"
 #include "storage/hash_object.h"
@@ -36,12 +36,6 @@ constexpr char kEmptyScan[] = "*2\r\n$1\r\n0\r\n*0\r\n";
 // without it `HRANDFIELD key -9223372036854775807` would allocate until the process dies.
 constexpr size_t kMaxRandomReplyBytes = size_t{1} << 30;
 
-std::mt19937_64& Rng() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return rng;
-}
-
-uint64_t RandomBelow(uint64_t n) { return Rng()() % n; }
 
 // ---- lookups ----
 
@@ -327,7 +321,7 @@ void HRandFieldWithCount(CommandContext& ctx, int64_t l, bool with_values) {
       if (h->is_listpack()) {
         h->AsListpack()->PairAtPosition(positions[RandomBelow(size)], &field, &value);
       } else {
-        const Entry* e = h->AsDict()->dict().RandomEntry(Rng()());
+        const Entry* e = h->AsDict()->dict().RandomEntry(Random64());
         field = e->key();
         value = e->str();
       }
@@ -374,7 +368,7 @@ void HRandFieldWithCount(CommandContext& ctx, int64_t l, bool with_values) {
   std::unordered_set<const Entry*> seen;
   seen.reserve(count);
   while (seen.size() < count) {
-    const Entry* e = dict.RandomEntry(Rng()());
+    const Entry* e = dict.RandomEntry(Random64());
     if (seen.insert(e).second) ReplyRandomPair(ctx, with_values, e->key(), e->str());
   }
 }
@@ -404,7 +398,7 @@ void HRandField(CommandContext& ctx) {
     h->AsListpack()->PairAt(RandomBelow(h->size()), &field, &value);
     return ctx.out->Bulk(field);
   }
-  ctx.out->Bulk(h->AsDict()->dict().RandomEntry(Rng()())->key());
+  ctx.out->Bulk(h->AsDict()->dict().RandomEntry(Random64())->key());
 }
 
 // ---- HSCAN ----

@@ -7,11 +7,11 @@
 #include <iterator>
 #include <limits>
 #include <mutex>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "commands/command.h"
+#include "common/random.h"
 #include "common/errors.h"
 #include "common/strutil.h"
 #include "storage/eviction.h"
@@ -55,11 +55,6 @@ bool ParseDbIndexOrReply(CommandContext& ctx, std::string_view arg, size_t* out)
   }
   *out = static_cast<size_t>(v);
   return true;
-}
-
-std::mt19937_64& Rng() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return rng;
 }
 
 // ---- DEL / UNLINK / EXISTS / TOUCH ----
@@ -338,17 +333,17 @@ void RandomKey(CommandContext& ctx) {
       backend_only += db.shard(i).BackendOnly();
     }
     if (ctx.backend != nullptr && !ctx.backend->keys.empty() && backend_only > 0 &&
-        Rng()() % (total + backend_only) >= total) {
+        Random64() % (total + backend_only) >= total) {
       const std::string& key = ctx.backend->keys[0].key;
       KeyRef r = db.Ref(key);
       if (r.shard->OnlyInBackend(r.key, r.hash)) return ctx.out->Bulk(key);
     }
     if (total == 0) return ctx.out->NullBulk();
-    size_t pick = static_cast<size_t>(Rng()() % total);
+    size_t pick = static_cast<size_t>(Random64() % total);
     size_t i = 0;
     while (pick >= db.shard(i).size()) pick -= db.shard(i++).size();
     Shard& shard = db.shard(i);
-    Entry* e = shard.dict().RandomEntry(Rng()());
+    Entry* e = shard.dict().RandomEntry(Random64());
     if (!e->IsExpired(ctx.now_ms)) return ctx.out->Bulk(e->key());
     std::string key(e->key());
     shard.Find(key, storage::HashKey(key), ctx.now_ms);  // deletes it; try another
@@ -359,7 +354,7 @@ bool RandomKeyBackendQuery(const CommandContext& ctx, BackendQuery* q) {
   if (ctx.db().BackendOnly() == 0) return false;
   q->kind = BackendQuery::Kind::kRandom;
   q->db = static_cast<uint32_t>(ctx.client->db_index);
-  q->from = Rng()() >> 2;  // a position in the backend's 62-bit key order
+  q->from = Random64() >> 2;  // a position in the backend's 62-bit key order
   return true;
 }
 

@@ -8,13 +8,13 @@
 #include <algorithm>
 #include <deque>
 #include <limits>
-#include <random>
 #include <string>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "commands/command.h"
+#include "common/random.h"
 #include "common/errors.h"
 #include "common/strutil.h"
 #include "storage/set_object.h"
@@ -35,15 +35,6 @@ using storage::SetObject;
 // reply stops and the connection closes after it (the client sees a cut reply, as with Redis's
 // output limit).
 constexpr size_t kMaxRandomReplyBytes = 512u * 1024 * 1024;
-
-// Random bits for member selection (splitmix64 over a per-thread seed).
-uint64_t Random64() {
-  thread_local uint64_t state = std::random_device{}() * 0x9E3779B97F4A7C15ULL + 1;
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 // ---- lookups (caller holds the key's shard lock) ----
 

@@ -11,7 +11,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
-#include <random>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -20,6 +19,7 @@
 
 #include "commands/command.h"
 #include "commands/zset_ops.h"
+#include "common/random.h"
 #include "common/errors.h"
 #include "common/strutil.h"
 #include "storage/set_object.h"
@@ -88,12 +88,6 @@ constexpr char kEmptyScan[] = "*2\r\n$1\r\n0\r\n*0\r\n";
 // closed after it (the client sees a cut reply, as with Redis's output limit).
 constexpr size_t kMaxRandomReplyBytes = 512u * 1024 * 1024;
 
-std::mt19937_64& Rng() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return rng;
-}
-
-uint64_t RandomBelow(uint64_t n) { return Rng()() % n; }
 
 // ---- argument parsing ----
 

@@ -22,6 +22,7 @@ int luaopen_bit(lua_State* L);
 #include "common/errors.h"
 #include "common/format.h"
 #include "common/log.h"
+#include "common/random.h"
 #include "common/strutil.h"
 #include "server/dispatcher.h"
 #include "server/lua_libs.h"
@@ -1586,7 +1587,7 @@ int LuaEngine::RunOnce(ScriptRun& run, const Callable& what) {
   }
   // Redis 7.0 reseeds from libc's rand() before every script: only math.randomseed makes a
   // sequence repeatable (and then it is redisLrand48's, as here).
-  static_cast<Rand48*>(rand_)->Seed(static_cast<int32_t>(seed_rng_()));
+  static_cast<Rand48*>(rand_)->Seed(static_cast<int32_t>(Random64()));
   current_ = &run;
   lua_sethook(L, LuaApi::AbortHook, LUA_MASKCOUNT, 1000);
   int rc = lua_pcall(L, nargs, 1, 1);

@@ -22,7 +22,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -256,7 +255,6 @@ class LuaEngine {
   int load_api_ref_ = 0;          // the `redis` table a library sees while it loads
   uint64_t fn_generation_ = 0;    // the registry generation loaded into this state
   std::unordered_map<std::string, int> fn_refs_;  // function name -> callback reference
-  std::mt19937 seed_rng_{std::random_device{}()};  // math.random's seed per run
   friend struct LuaApi;
 };
 

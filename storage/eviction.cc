@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/random.h"
 #include "common/memory.h"
 #include "storage/keyspace.h"
 
@@ -27,8 +28,7 @@ namespace {
 std::atomic<int> g_lfu_log_factor{10};
 std::atomic<int> g_lfu_decay_minutes{1};
 
-// splitmix64: a cheap, well-mixed sequence, one per thread (LFU's coin flips) or per call
-// (sampling, from the caller's seed).
+// splitmix64 from a caller's seed: one sequence per sampling call (the seed is Random64()).
 struct Rng {
   uint64_t s;
   uint64_t Next() {
@@ -39,21 +39,6 @@ struct Rng {
   }
 };
 
-thread_local uint64_t tl_rng_state = 0;
-
-uint64_t ThreadRandom() {
-  if (tl_rng_state == 0) {
-    // Seeded once per thread from its id and the time, so threads do not flip the same coins.
-    tl_rng_state = (std::hash<std::thread::id>()(std::this_thread::get_id()) ^
-                    static_cast<uint64_t>(
-                        std::chrono::steady_clock::now().time_since_epoch().count())) |
-                   1;
-  }
-  Rng r{tl_rng_state};
-  uint64_t v = r.Next();
-  tl_rng_state = r.s;
-  return v;
-}
 
 inline uint32_t ClockSeconds() { return internal::g_clock_s.load(std::memory_order_relaxed); }
 inline uint8_t ClockMinutes8() { return static_cast<uint8_t>(ClockSeconds() / 60); }
@@ -77,7 +62,7 @@ inline uint8_t LogIncrement(uint8_t counter) {
   uint64_t d = base * static_cast<uint64_t>(factor < 0 ? 0 : factor) + 1;
   if (d == 1) return counter + 1;
   if (d > 0xffffffffULL) return counter;  // below 2^-32: never, in practice
-  uint64_t r = ThreadRandom() >> 32;
+  uint64_t r = Random64() >> 32;
   return r * d < (1ULL << 32) ? counter + 1 : counter;
 }
 
@@ -293,7 +278,7 @@ size_t Evictor::EvictOne(EvictionPolicy p, size_t samples, const EvictFilter& ev
     Shard& s = ShardAt(idx);
     ShardLock lock(&s);
     hints_[idx].Set(s);
-    Victim c = SampleVictim(s, p, samples, ThreadRandom(), evictable, max_walk);
+    Victim c = SampleVictim(s, p, samples, Random64(), evictable, max_walk);
     walked += c.buckets_walked;
     if (c.entry == nullptr || (have && c.score <= best_score)) return;
     have = true;
@@ -325,7 +310,7 @@ size_t Evictor::EvictOne(EvictionPolicy p, size_t samples, const EvictFilter& ev
       };
       uint64_t total = 0;
       for (uint32_t idx : candidates) total += weight(idx);
-      uint64_t r = total > 0 ? ThreadRandom() % total : 0;
+      uint64_t r = total > 0 ? Random64() % total : 0;
       size_t j = 0;
       while (j + 1 < candidates.size() && r >= weight(candidates[j])) r -= weight(candidates[j++]);
       std::swap(candidates[0], candidates[j]);
@@ -333,7 +318,7 @@ size_t Evictor::EvictOne(EvictionPolicy p, size_t samples, const EvictFilter& ev
     for (size_t v = 0; v < visits; ++v) {
       if (have && walked >= kWalkBuckets) break;  // rare candidates: settle for what we have
       if (!random_policy) {  // partial Fisher-Yates: a distinct random shard per visit
-        size_t j = v + ThreadRandom() % (candidates.size() - v);
+        size_t j = v + Random64() % (candidates.size() - v);
         std::swap(candidates[v], candidates[j]);
       }
       sample(candidates[v], kWalkBuckets);

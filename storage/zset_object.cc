@@ -1,5 +1,6 @@
 // Sorted set encodings: the sorted listpack and the skiplist whose nodes double as hash entries
 // (see zset_object.h for both layouts).
+#include "common/random.h"
 #include "storage/zset_object.h"
 
 #include <malloc.h>
@@ -8,7 +9,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <random>
 
 #include "storage/limits.h"
 
@@ -170,8 +170,7 @@ ZNode* NewNode(int level, double score, std::string_view member) {
 // Level of a new node: 1 + the number of leading "heads" with p = 1/4 (Redis's
 // ZSKIPLIST_P), at most kMaxLevel.
 int RandomLevel() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t r = rng() | (uint64_t{1} << 62);
+  uint64_t r = Random64() | (uint64_t{1} << 62);
   return 1 + __builtin_ctzll(r) / 2;
 }
 
