@@ -135,15 +135,19 @@ void Connection::ProcessInput() {
     }
     size_t consumed = 0;
     protocol::ParseStatus st = parser_.Parse(in_.ReadPtr(), in_.ReadableBytes(), &consumed);
-    if (st == protocol::ParseStatus::kNeedMore) {
-      if (in_.ReadableBytes() >
-          static_cast<size_t>(cfg.client_query_buffer_limit.load(std::memory_order_relaxed))) {
-        Log(LogLevel::kWarning, "Closing client that reached max query buffer length: id=%llu",
-            static_cast<unsigned long long>(id));
-        Close();
-      }
+    // client-query-buffer-limit: an unfinished request holding more than the limit, or a whole
+    // request larger than it (one read can bring all of it: Redis, reading 16 KiB at a time,
+    // would have buffered past the limit first) closes the connection; it never runs.
+    const size_t limit =
+        static_cast<size_t>(cfg.client_query_buffer_limit.load(std::memory_order_relaxed));
+    if ((st == protocol::ParseStatus::kNeedMore && in_.ReadableBytes() > limit) ||
+        (st == protocol::ParseStatus::kOk && consumed > limit)) {
+      Log(LogLevel::kWarning, "Closing client that reached max query buffer length: id=%llu",
+          static_cast<unsigned long long>(id));
+      Close();
       break;
     }
+    if (st == protocol::ParseStatus::kNeedMore) break;
     if (st == protocol::ParseStatus::kError) {
       writer_.Error(parser_.error());
       Bump(worker_->error_replies);
