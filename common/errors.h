@@ -176,7 +176,8 @@ inline constexpr char kScriptShebangOption[] = "ERR Unknown lua shebang option: 
 inline constexpr char kScriptRoWithWriteFlag[] =
     "ERR Can not execute a script with write flag using *_ro command.";
 inline constexpr char kScriptLockConflict[] =  // strata's own: see docs/ARCHITECTURE.md, Scripts
-    "ERR script touched an undeclared key whose shard another script holds; retry the script";
+    "ERR script touched an undeclared key whose shard stayed busy after it had written; retry "
+    "the script";
 inline constexpr char kScriptStackLimitReply[] = "ERR reached lua stack limit";
 inline constexpr char kScriptSetresp[] = "ERR RESP version must be 2 or 3.";
 inline constexpr char kScriptGlobalRead[] =  // printf

@@ -263,6 +263,9 @@ size_t ScriptCache::body_bytes() {
 
 // ---- one script's run ----
 
+// How long a script that has written polls for the shard of a key it did not declare.
+constexpr int kEscalationWaitMs = 20;
+
 // A script's execution: its locks (ctx.held of the EVAL), its client (a copy: a SELECT inside
 // the script does not change the caller's database, as in Redis 7), the commands it runs
 // through the dispatcher, and what it learns about the keys it touches.
@@ -309,14 +312,16 @@ class ScriptRun : public ScriptScope {
       restart = true;
       return false;
     }
-    // It wrote: wait for them. One thread at a time waits while holding shards (every other
-    // locker waits holding nothing), so no cycle of waiters can form.
-    std::unique_lock<std::mutex> e(cache_->escalation, std::try_to_lock);
-    if (!e.owns_lock()) {
-      cover_error = err::kScriptLockConflict;
-      return false;
+    // It wrote, so it cannot start again; and it must not wait for a lower shard while it holds
+    // higher ones (its holder may be waiting for one of ours, in the global order). It polls a
+    // short while, the usual case being a command that finishes within microseconds, then
+    // fails: its next run holds the database from the start (reach learned above).
+    for (storage::Shard* s : busy) {
+      if (!held.TryAddFor(s, kEscalationWaitMs)) {
+        cover_error = err::kScriptLockConflict;
+        return false;
+      }
     }
-    for (storage::Shard* s : busy) held.AddWaiting(s);
     return true;
   }
 

@@ -7,8 +7,8 @@
 // script's first run holds the database). Its redis.call / redis.pcall run through the same
 // dispatcher in Mode::kScript. A key whose shard it does not hold is taken on the spot if no
 // other thread holds it; otherwise a script that has written nothing starts again holding the
-// database, and one that has written waits for the shard under the cache's escalation mutex
-// (only one thread waits while holding shards at any time, so no cycle can form). The writes of
+// database, and one that has written polls for the shard a few milliseconds and then fails
+// (it never waits out of the global lock order, so no cycle of waiters can form). The writes of
 // a script are logged as one WAL record, like a transaction's: replay never runs Lua.
 //
 // Thread: ScriptCache is shared (its own mutex); a LuaEngine belongs to one thread (one per
@@ -83,9 +83,6 @@ class ScriptCache {
   // Bytes every thread's Lua interpreter uses (each engine reports its change after a run).
   void AddLuaBytes(int64_t delta) { lua_bytes_.fetch_add(delta, std::memory_order_relaxed); }
   int64_t lua_bytes() const { return lua_bytes_.load(std::memory_order_relaxed); }
-
-  // Taken (try_lock) by a script that must wait for a shard while it holds others.
-  std::mutex escalation;
 
   static constexpr size_t kMaxEvalScripts = 500;
 

@@ -3,6 +3,8 @@
 #include "storage/keyspace.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "storage/eviction.h"
 #include "storage/tier.h"
@@ -27,26 +29,6 @@ void LockSet::SortUnique() {
   shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
 }
 
-void LockSet::LockAll() {
-  size_t first = 0;  // the shard to wait for
-  for (;;) {
-    LockShard(shards_[first]);
-    size_t busy = shards_.size();
-    for (size_t i = 0; i < shards_.size(); ++i) {
-      if (i != first && !TryLockShard(shards_[i])) {
-        busy = i;
-        break;
-      }
-    }
-    if (busy == shards_.size()) return;
-    // Another thread holds shards_[busy]: release everything, wait for that one next.
-    for (size_t i = 0; i < busy; ++i)
-      if (i != first) UnlockShard(shards_[i]);
-    UnlockShard(shards_[first]);
-    first = busy;
-  }
-}
-
 void LockSet::InsertSorted(Shard* s) {
   auto it = std::lower_bound(shards_.begin(), shards_.end(), s,
                              [](const Shard* a, const Shard* b) { return a->id < b->id; });
@@ -59,9 +41,14 @@ bool LockSet::TryAdd(Shard* s) {
   return true;
 }
 
-void LockSet::AddWaiting(Shard* s) {
-  LockShard(s);
+bool LockSet::TryAddFor(Shard* s, int ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (!TryLockShard(s)) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
   InsertSorted(s);
+  return true;
 }
 
 bool LockSet::HoldsSorted(const Shard* s) const {

@@ -161,14 +161,13 @@ inline bool TryLockShard(Shard* s) {
 }
 
 // The shards one command (or one transaction, or one script) holds. Add what is needed, then
-// Lock() takes them, each once, sorted by Shard::id (database, then shard index); Unlock()
-// releases in reverse (the destructor too). Lock() never waits for a shard while it holds
-// another (std::lock's algorithm: wait for one, try the others, and if one is busy release
-// everything and wait for that one), so lockers cannot deadlock among themselves, and the one
-// kind of locker that must wait while holding shards, a script taking the shard of a key it did
-// not declare (AddWaiting, serialised by the script cache's escalation mutex), cannot be part of
-// a cycle either. Whoever runs under a LockSet and must lock more on the same thread passes it
-// to ShardLock, which skips the shards it holds (std::mutex is not recursive).
+// Lock() takes them in the global order (Shard::id: database, then shard index), each once, so
+// any two lockers wait on each other in the same order and cannot deadlock; Unlock() releases
+// in reverse (the destructor too). A script that must take one more shard while it holds
+// others (a key it did not declare) never waits out of order: TryAdd, or TryAddFor with a short
+// deadline, after which it gives up (server/scripting.cc). Whoever runs under a LockSet and
+// must lock more on the same thread passes it to ShardLock, which skips the shards it holds
+// (std::mutex is not recursive).
 // Thread: one thread, for as long as it holds the shards.
 class LockSet {
  public:
@@ -182,19 +181,15 @@ class LockSet {
   void AddAll(Keyspace& ks);  // every shard
   // Once, after the last Add (or again after Unlock, with more added).
   void Lock() {
-    if (shards_.size() == 1) {
-      LockShard(shards_[0]);
-    } else if (shards_.size() > 1) {
-      SortUnique();
-      LockAll();
-    }
+    if (shards_.size() > 1) SortUnique();
+    for (Shard* s : shards_) LockShard(s);
     locked_ = true;
   }
   // While locked: takes s as well if no other thread holds it (true), without waiting.
   bool TryAdd(Shard* s);
-  // While locked: takes s as well, waiting for it while holding the others. Only for a script's
-  // escalation under the escalation mutex (see the class comment).
-  void AddWaiting(Shard* s);
+  // While locked: takes s as well if it becomes free within `ms` milliseconds (polling, never
+  // blocking: its holder may be waiting for a shard of this set).
+  bool TryAddFor(Shard* s, int ms);
   // Releases what Lock took; Clear() then makes the set reusable.
   void Unlock() {
     if (!locked_) return;
@@ -216,7 +211,6 @@ class LockSet {
 
  private:
   void SortUnique();
-  void LockAll();                 // shards_ sorted, more than one
   void InsertSorted(Shard* s);    // a shard just taken
   bool HoldsSorted(const Shard* s) const;
 

@@ -1,5 +1,5 @@
-// LockSet: shards taken sorted and once, and never waited for while another is held (std::lock's
-// algorithm), which is what lets a script take one more shard while it holds others.
+// LockSet: shards taken sorted and once; a script's extra shard taken without waiting (TryAdd)
+// or by polling until a deadline (TryAddFor), never by blocking out of the global order.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -9,14 +9,6 @@
 #include "storage/keyspace.h"
 
 using namespace strata::storage;
-
-namespace {
-
-void WaitUntil(const std::atomic<bool>& flag) {
-  while (!flag.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-}
-
-}  // namespace
 
 TEST_CASE("LockSet holds each shard once, sorted, and releases them") {
   Keyspace ks(2, 4);
@@ -38,37 +30,7 @@ TEST_CASE("LockSet holds each shard once, sorted, and releases them") {
   a->mu.unlock();
 }
 
-TEST_CASE("LockSet::Lock does not hold a shard while it waits for another") {
-  Keyspace ks(1, 8);
-  Shard* low = &ks.db(0).shard(3);
-  Shard* high = &ks.db(0).shard(5);
-  // Another thread holds `high`.
-  LockSet other;
-  other.Add(high);
-  other.Lock();
-  std::atomic<bool> started{false}, done{false};
-  std::thread waiter([&] {
-    LockSet set;
-    set.Add(low);
-    set.Add(high);
-    started = true;
-    set.Lock();  // waits for `high`
-    done = true;
-  });
-  WaitUntil(started);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  CHECK_FALSE(done.load());
-  // The waiter must not be sitting on `low`: the holder of `high` can take it (a script's
-  // escalation; with ordered waiting this is a deadlock).
-  bool took_low = low->mu.try_lock();
-  CHECK(took_low);
-  if (took_low) low->mu.unlock();
-  other.Unlock();
-  waiter.join();
-  CHECK(done.load());
-}
-
-TEST_CASE("LockSet::TryAdd and AddWaiting add a shard to a held set") {
+TEST_CASE("LockSet::TryAdd and TryAddFor add a shard to a held set") {
   Keyspace ks(1, 8);
   LockSet set;
   set.Add(&ks.db(0).shard(4));
@@ -76,16 +38,21 @@ TEST_CASE("LockSet::TryAdd and AddWaiting add a shard to a held set") {
   CHECK(set.TryAdd(&ks.db(0).shard(1)));
   CHECK(set.Holds(&ks.db(0).shard(1)));
   CHECK(set.Holds(&ks.db(0).shard(4)));
-  // Busy elsewhere: TryAdd fails without waiting; AddWaiting waits until it is free.
+  // Busy elsewhere: TryAdd fails without waiting; TryAddFor gives up at its deadline, and takes
+  // the shard when it is freed before.
   Shard* busy = &ks.db(0).shard(6);
   busy->mu.lock();
   CHECK_FALSE(set.TryAdd(busy));
+  CHECK_FALSE(set.Holds(busy));
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK_FALSE(set.TryAddFor(busy, 30));
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(30));
   CHECK_FALSE(set.Holds(busy));
   std::thread releaser([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     busy->mu.unlock();
   });
-  set.AddWaiting(busy);
+  CHECK(set.TryAddFor(busy, 5000));
   releaser.join();
   CHECK(set.Holds(busy));
   REQUIRE(set.shards().size() == 3);
