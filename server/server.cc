@@ -236,8 +236,12 @@ Server::MemoryVerdict Server::CheckMemory() {
   if (freed > 0) return MemoryVerdict::kOk;  // under the limit, or on the way there
   // Nothing evictable. With a backend and writes not yet checkpointed, a checkpoint will make
   // keys clean: wait for it. Otherwise refuse, as Redis does.
-  if (tiering_ && policy != storage::EvictionPolicy::kNoEviction && persistence_ != nullptr &&
-      persistence_->wal().last_lsn() > tiering_->checkpoint_lsn()) {
+  // A running pass counts too: its copies are memory that goes when it returns (it has already
+  // moved checkpoint_lsn then), so -OOM there would refuse a write for a few milliseconds.
+  if (tiering_ && policy != storage::EvictionPolicy::kNoEviction &&
+      ((persistence_ != nullptr &&
+        persistence_->wal().last_lsn() > tiering_->checkpoint_lsn()) ||
+       tiering_->pass_running())) {
     tiering_->Kick();
     return MemoryVerdict::kWait;
   }

@@ -385,7 +385,15 @@ bool Tiering::Write(const Pass& pass, std::string* error) {
 }
 
 bool Tiering::Checkpoint(bool final) {
+  // A pass holds copies of the values it writes until it returns (after checkpoint_lsn moved):
+  // while it runs, a write over maxmemory with nothing evictable waits rather than gets -OOM
+  // (Server::CheckMemory). Declared before `pass`, so cleared after its memory is freed.
+  struct Running {
+    std::atomic<bool>* flag;
+    ~Running() { flag->store(false, std::memory_order_release); }
+  } running{&pass_running_};
   Pass pass;
+  pass_running_.store(true, std::memory_order_release);
   if (!Instant(&pass)) {
     // Nothing to write: the health check, so INFO shows an outage before writes need it.
     std::string error;

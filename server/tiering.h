@@ -51,6 +51,8 @@ class Tiering {
   // The same with a given backend (tests wrap a real one to make it fail).
   bool Open(std::unique_ptr<backend::Backend> backend, std::string* error);
   uint64_t checkpoint_lsn() const { return checkpoint_lsn_.load(std::memory_order_acquire); }
+  // A checkpoint pass is running: its copies of the values it writes are still allocated.
+  bool pass_running() const { return pass_running_.load(std::memory_order_acquire); }
   // Reads these keys through synchronously: replay (start-up may wait for the backend), and a
   // script that has written and then reads a key only in the backend (it cannot start again).
   // held: shards the caller holds already.
@@ -137,6 +139,7 @@ class Tiering {
   std::atomic<uint64_t> index_loaded_{0};
   std::atomic<uint64_t> memory_waits_{0};  // writes that waited for a checkpoint (maxmemory)
   std::atomic<uint64_t> backlog_keys_{0};  // keys in the running pass
+  std::atomic<bool> pass_running_{false};   // a checkpoint pass (and its copies) is alive
   std::atomic<uint64_t> wal_size_{0};      // sampled by Cron
 };
 
