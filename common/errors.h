@@ -232,6 +232,25 @@ inline constexpr char kPayloadLibrary[] = "ERR Failed loading library payload";
 inline constexpr char kRestorePolicy[] =
     "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.";
 inline constexpr char kRestoreLibraryExists[] = "ERR Library %s already exists";  // printf
+// redis.* API misuse inside scripts (luaPushError adds "ERR ").
+inline constexpr char kScriptCallOutside[] =
+    "redis.call can only be used inside a script";
+inline constexpr char kScriptApiArgs[] =
+    "wrong number of arguments";
+inline constexpr char kScriptApiArgTypes[] =
+    "wrong number or type of arguments";
+inline constexpr char kScriptLogArgs[] =
+    "redis.log() requires two arguments or more.";
+inline constexpr char kScriptLogLevelType[] =
+    "First argument must be a number";
+inline constexpr char kScriptLogLevel[] =
+    "Invalid debug level.";
+inline constexpr char kScriptSetrespArgs[] =
+    "redis.setresp() requires one argument.";
+inline constexpr char kScriptSetReplArgs[] =
+    "redis.set_repl() requires one argument.";
+inline constexpr char kScriptSetReplFlags[] =
+    "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.";
 inline constexpr char kNotBusy[] = "NOTBUSY No scripts in execution right now.";
 inline constexpr char kScriptFlushArg[] = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
 

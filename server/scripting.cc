@@ -906,7 +906,7 @@ struct LuaApi {
     LuaEngine* engine = EngineOf(L);
     ScriptRun* run = engine->current_;
     if (run == nullptr) {
-      PushErrorTable(L, "redis.call can only be used inside a script");
+      PushErrorTable(L, err::kScriptCallOutside);
       return -1;
     }
     if (run->aborting) {
@@ -1035,7 +1035,7 @@ struct LuaApi {
 
   static int Sha1hex(lua_State* L) {
     if (lua_gettop(L) != 1) {
-      PushErrorTable(L, "wrong number of arguments");
+      PushErrorTable(L, err::kScriptApiArgs);
       return lua_error(L);
     }
     size_t len;
@@ -1052,7 +1052,7 @@ struct LuaApi {
   // redis.error_reply / redis.status_reply
   static int ErrorReply(lua_State* L) {
     if (lua_gettop(L) != 1 || lua_type(L, -1) != LUA_TSTRING) {
-      PushErrorTable(L, "wrong number or type of arguments");  // returned, not raised (Redis)
+      PushErrorTable(L, err::kScriptApiArgTypes);  // returned, not raised (Redis)
       return 1;
     }
     size_t len;
@@ -1068,7 +1068,7 @@ struct LuaApi {
   }
   static int StatusReply(lua_State* L) {
     if (lua_gettop(L) != 1 || lua_type(L, -1) != LUA_TSTRING) {
-      PushErrorTable(L, "wrong number or type of arguments");  // returned, not raised (Redis)
+      PushErrorTable(L, err::kScriptApiArgTypes);  // returned, not raised (Redis)
       return 1;
     }
     lua_newtable(L);
@@ -1081,16 +1081,16 @@ struct LuaApi {
   static int LogImpl(lua_State* L) {
     int argc = lua_gettop(L);
     if (argc < 2) {
-      PushErrorTable(L, "redis.log() requires two arguments or more.");
+      PushErrorTable(L, err::kScriptLogArgs);
       return -1;
     }
     if (!lua_isnumber(L, 1)) {
-      PushErrorTable(L, "First argument must be a number");
+      PushErrorTable(L, err::kScriptLogLevelType);
       return -1;
     }
     int level = static_cast<int>(lua_tonumber(L, 1));
     if (level < 0 || level > 3) {
-      PushErrorTable(L, "Invalid debug level.");
+      PushErrorTable(L, err::kScriptLogLevel);
       return -1;
     }
     std::string line;
@@ -1113,7 +1113,7 @@ struct LuaApi {
   static int SetResp(lua_State* L) {
     ScriptRun* run = Current(L);
     if (lua_gettop(L) != 1) {
-      PushErrorTable(L, "redis.setresp() requires one argument.");
+      PushErrorTable(L, err::kScriptSetrespArgs);
       return lua_error(L);
     }
     int resp = static_cast<int>(lua_tonumber(L, 1));
@@ -1127,12 +1127,12 @@ struct LuaApi {
 
   static int SetRepl(lua_State* L) {
     if (lua_gettop(L) != 1) {
-      PushErrorTable(L, "redis.set_repl() requires one argument.");
+      PushErrorTable(L, err::kScriptSetReplArgs);
       return lua_error(L);
     }
     int flags = static_cast<int>(lua_tonumber(L, 1));
     if (flags < 0 || flags > 3) {
-      PushErrorTable(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
+      PushErrorTable(L, err::kScriptSetReplFlags);
       return lua_error(L);
     }
     return 0;  // effects are what is logged, always (Redis 7)
