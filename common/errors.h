@@ -252,6 +252,17 @@ inline constexpr char kScriptSetReplArgs[] =
 inline constexpr char kScriptSetReplFlags[] =
     "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.";
 inline constexpr char kNotBusy[] = "NOTBUSY No scripts in execution right now.";
+// A script past busy-reply-threshold (server/scripting.h, "Time limit").
+inline constexpr char kBusyEval[] =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+inline constexpr char kBusyFunction[] =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+inline constexpr char kUnkillable[] =
+    "UNKILLABLE Sorry the script already executed write commands against the dataset. You can "
+    "either wait the script termination or kill the server in a hard way using the SHUTDOWN "
+    "NOSAVE command.";
+inline constexpr char kScriptKilled[] = "Script killed by user with SCRIPT KILL...";
+inline constexpr char kFunctionLoadTimeout[] = "FUNCTION LOAD timeout";
 inline constexpr char kScriptFlushArg[] = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
 
 }  // namespace strata::err

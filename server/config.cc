@@ -190,6 +190,8 @@ Config::Config() {
       K::kMemory);
   num("hz", &hz, true, 1, 500);
   num("maxmemory", &maxmemory, true, 0, INT64_MAX, K::kMemory);
+  for (const char* n : {"busy-reply-threshold", "lua-time-limit"})  // the old name: an alias
+    num(n, &busy_reply_threshold, true, 0, INT64_MAX);
   // Small-collection encodings; the old "ziplist" names are aliases, as in Redis 7.
   storage::EncodingLimits& lim = storage::Limits();
   for (const char* n : {"hash-max-listpack-entries", "hash-max-ziplist-entries"})

@@ -50,6 +50,8 @@ class Config {
   std::atomic<int64_t> hz{10};
   std::atomic<int64_t> maxmemory{0};
   std::atomic<bool> active_expire{true};  // DEBUG SET-ACTIVE-EXPIRE
+  // A script running longer is busy: -BUSY for what it holds, SCRIPT KILL (milliseconds).
+  std::atomic<int64_t> busy_reply_threshold{5000};
   // WAL (server/persistence.h); the wal-* ones are read at start-up.
   std::atomic<int64_t> auto_aof_rewrite_percentage{100};
   std::atomic<int64_t> auto_aof_rewrite_min_size{64LL << 20};

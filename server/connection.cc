@@ -1,6 +1,8 @@
 // Connection I/O: bytes in, parsing, the dispatcher, ordered replies out; parking and blocking.
 #include "server/connection.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 
 #include "common/errors.h"
@@ -91,6 +93,25 @@ void Connection::OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
   c->ProcessInput();
   c->Flush();
   c->MaybeFinish();
+}
+
+void Connection::ServeWhileBusy() {
+  if (!reading_ || closing_ || blocked_ || close_after_reply_) return;
+  for (;;) {  // what the socket holds now (end of file and errors: the loop sees them later)
+    in_.EnsureWritable(kReadChunk);
+    const size_t room = in_.WritableBytes();
+    ssize_t n = recv(fd, in_.WritePtr(), room, MSG_DONTWAIT);
+    if (n <= 0) break;
+    in_.Commit(static_cast<size_t>(n));
+    Bump(worker_->net_input, static_cast<uint64_t>(n));
+    if (static_cast<size_t>(n) < room) break;
+  }
+  if (in_.ReadableBytes() == 0) return;
+  serving_busy_ = true;
+  ProcessInput();
+  serving_busy_ = false;
+  Flush();
+  MaybeFinish();
 }
 
 void Connection::StartReading() {
@@ -194,7 +215,7 @@ bool Connection::Execute(const std::vector<std::string_view>& args, size_t size)
   }
   Effects fx;
   const uint64_t reply_pos = OutPos();
-  if (!dispatcher.Run(ctx, Mode::kClient, &fx)) {
+  if (!dispatcher.Run(ctx, serving_busy_ ? Mode::kBusy : Mode::kClient, &fx)) {
     parked_size_ = size;  // stays in in_: parsed and run again afterwards
     ParkFor(std::move(fx.park));
     return false;

@@ -65,6 +65,10 @@ class Connection : public cmd::Blocker {
   void BlockTimeout(int64_t deadline_ms);  // from the worker's timer
   bool blocked() const { return blocked_ != nullptr; }
 
+  // Loop thread, from inside a busy script of this thread (Worker::ServeWhileBusy): reads what
+  // the socket holds and runs the complete requests in Mode::kBusy (-BUSY unless allowed).
+  void ServeWhileBusy();
+
   // WAL (server/persistence.h). Loop thread only, called by the worker when the WAL wrote,
   // synced or started failing.
   void OnDurable();      // held replies may be sendable now
@@ -154,6 +158,7 @@ class Connection : public cmd::Blocker {
   bool paused_ = false;  // stopped reading because of output back-pressure
   bool closing_ = false;
   bool close_after_reply_ = false;
+  bool serving_busy_ = false;  // inside ServeWhileBusy: commands run in Mode::kBusy
 };
 
 }  // namespace strata::server

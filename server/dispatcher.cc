@@ -47,6 +47,8 @@ bool IsErrorReply(const cmd::CommandContext& ctx, size_t reply_at) {
 
 }  // namespace
 
+const char* BusyError(bool function) { return function ? err::kBusyFunction : err::kBusyEval; }
+
 Dispatcher::Dispatcher(const DispatchParts& parts, DispatchStats stats)
     : parts_(parts), stats_(stats) {}
 
@@ -143,7 +145,10 @@ bool Dispatcher::BackendQueryFor(const cmd::CommandContext& ctx, cmd::BackendQue
 // ---- the checks a client's command gets ----
 
 void Dispatcher::Reject(cmd::CommandContext& ctx, std::string_view error) {
-  ctx.out->Error(error);
+  if (ctx.conn != nullptr && ctx.spec->name == "exec")
+    AbortExec(ctx, error);  // Redis's rejectCommand: a refused EXEC aborts its transaction
+  else
+    ctx.out->Error(error);
   if (stats_.errors != nullptr) Bump(*stats_.errors);
   if (stats_.per_command != nullptr) Bump((*stats_.per_command)[ctx.spec->id].rejected);
   if (ctx.conn != nullptr && ctx.conn->transaction().active)
@@ -280,7 +285,13 @@ bool Dispatcher::Run(cmd::CommandContext& ctx, Mode mode, Effects* fx) {
   const cmd::CommandSpec& spec = *ctx.spec;
   if (ctx.conn != nullptr) ctx.conn->last_cmd_id.store(spec.id, std::memory_order_relaxed);
   ResolveKeys(ctx);
-  const bool client = mode == Mode::kClient || mode == Mode::kTest;
+  if (mode == Mode::kBusy && (!(spec.flags & cmd::kAllowBusy) || !ctx.keys.empty() ||
+                              (spec.flags & (cmd::kReachDb | cmd::kReachAll)) ||
+                              spec.reach != nullptr)) {
+    Reject(ctx, BusyError(script_watch_.state.load() & ScriptWatch::kFunction));
+    return true;
+  }
+  const bool client = mode == Mode::kClient || mode == Mode::kTest || mode == Mode::kBusy;
   if (client && !RunClientChecks(ctx, mode, fx)) return fx->park.reason == Park::Reason::kNone;
   if (mode == Mode::kScript && !RunScriptChecks(ctx, fx)) return true;
   Server* srv = parts_.server;
@@ -305,11 +316,19 @@ bool Dispatcher::Run(cmd::CommandContext& ctx, Mode mode, Effects* fx) {
   storage::LockSet* own = nullptr;
   if (mode == Mode::kScript) {
     for (const cmd::ResolvedKey& k : ctx.keys) assert(ctx.held->Holds(k.ref.shard));
+  } else if (mode == Mode::kBusy) {
+    ctx.held = &no_locks_;  // it takes none: this thread's script holds locks_
   } else if (mode != Mode::kNested) {
     own = &locks_;
     own->Clear();
     AddLocks(ctx, own);
-    own->Lock();
+    uint8_t why = 0;
+    if (mode == Mode::kServeBlocked) {
+      own->Lock();
+    } else if (!own->LockUnlessBusy(&why)) {  // a busy script holds one of them
+      Reject(ctx, BusyError(why == storage::Shard::kBusyFunction));
+      return true;
+    }
     ctx.held = own;
   } else {  // the execution locked every shard its commands touch
     for (const cmd::ResolvedKey& k : ctx.keys) assert(ctx.held->Holds(k.ref.shard));

@@ -40,6 +40,15 @@
 //   kServeBlocked  BlockingRegistry: a blocked client's command run again on the thread of the
 //                  write that made it runnable; its reply goes to the client's own worker.
 //   kTest          the in-process test runner: like kClient without a connection.
+//   kBusy          Connection, while a script of this thread is busy (past busy-reply-threshold):
+//                  the script's hook serves the thread's other clients (server/scripting.h,
+//                  "Time limit"). Only allow-busy commands that name no key run (SCRIPT KILL,
+//                  FUNCTION KILL, SHUTDOWN NOSAVE, AUTH, MULTI...), locking nothing; the rest
+//                  get -BUSY.
+//
+// A client's command (kClient, kTest, EXEC) that waits for a shard held by a busy script of
+// another thread gives up and gets -BUSY (LockSet::LockUnlessBusy); one that needs nothing the
+// script holds runs as usual.
 //
 // Thread: one Dispatcher per thread (each worker's loop, the main thread for replay, a test):
 // it keeps scratch space that is reused by every command, so it is never shared. Everything it
@@ -49,6 +58,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -67,7 +77,7 @@ class BlockingRegistry;
 struct CommandStats;
 struct WalBatch;
 
-enum class Mode : uint8_t { kClient, kNested, kReplay, kServeBlocked, kTest, kScript };
+enum class Mode : uint8_t { kClient, kNested, kReplay, kServeBlocked, kTest, kScript, kBusy };
 
 // Why a command did not run yet. The caller waits without blocking its loop (the connection
 // parks), has the tier do what it says, and runs the same command again.
@@ -100,6 +110,25 @@ class ScriptScope {
   bool over_memory = false;  // over maxmemory when the script started
   bool wrote = false;        // a command of the script changed something
 };
+
+// The script running on a dispatcher's thread, as other threads see it once it is busy (past
+// busy-reply-threshold): SCRIPT KILL, FUNCTION KILL, FUNCTION STATS and SHUTDOWN NOSAVE act on
+// it. The script's thread publishes kBusy when it crosses the threshold and clears the state
+// when it ends; a killer sets kKilled only while kWrote is not set, and the script sets kWrote
+// (before a write command runs) only while kKilled is not: one compare-and-swap each, so a
+// script is never killed after it wrote.
+struct ScriptWatch {
+  enum : uint8_t { kBusy = 1, kFunction = 2, kWrote = 4, kKilled = 8, kShutdown = 16 };
+  std::atomic<uint8_t> state{0};
+  // FUNCTION STATS' running_script, written when the script became busy (under mu).
+  std::mutex mu;
+  std::string name;
+  std::vector<std::string> command;
+  int64_t started_us = 0;  // monotonic (NowUs)
+};
+
+// The -BUSY error for a busy script of that kind (an EVAL or a function).
+const char* BusyError(bool function);
 
 // What one execution (a client's command, a transaction, a blocked client's command)
 // accumulates across the commands it runs, for its caller once the locks are gone.
@@ -188,6 +217,8 @@ class Dispatcher {
   // each command's time runs from the previous one's end, one clock read per command.
   void StartBatch(int64_t now_us) { clock_us_ = now_us; }
   int64_t clock_us() const { return clock_us_; }
+  // The script running on this thread, for other threads (SCRIPT KILL...).
+  ScriptWatch& script_watch() { return script_watch_; }
 
  private:
   bool RunClientChecks(cmd::CommandContext& ctx, Mode mode, Effects* fx);
@@ -204,9 +235,11 @@ class Dispatcher {
   DispatchParts parts_;
   DispatchStats stats_;
   storage::LockSet locks_;  // the running top-level command's shards (reused)
+  storage::LockSet no_locks_;  // Mode::kBusy's (always empty)
   int64_t clock_us_ = 0;
   wal::PayloadWriter scratch_;  // records too big to encode in place (Persistence::Log)
   std::unique_ptr<LuaEngine> lua_;
+  ScriptWatch script_watch_;
 };
 
 }  // namespace strata::server

@@ -5,6 +5,7 @@
 #include "server/dispatcher.h"
 #include "server/scripting.h"
 #include "server/server.h"
+#include "server/worker.h"
 
 namespace strata::server {
 
@@ -114,7 +115,14 @@ void ScriptFlush(CommandContext& ctx) {
   ctx.out->Ok();
 }
 
-void ScriptKill(CommandContext& ctx) { ctx.out->Error(err::kNotBusy); }
+// SCRIPT KILL / FUNCTION KILL: every busy script of that kind that has not written stops (each
+// worker may run one, on disjoint shards).
+void ScriptKill(CommandContext& ctx) {
+  const bool function = EqualsIgnoreCase(ctx.arg(0), "FUNCTION");
+  const char* refusal;
+  if (ctx.server->KillBusyScripts(!function, function, &refusal) > 0) return ctx.out->Ok();
+  ctx.out->Error(refusal != nullptr ? refusal : err::kNotBusy);
+}
 
 void ScriptDebug(CommandContext& ctx) { ctx.out->Error(err::kScriptDebugUnsupported); }
 
@@ -240,9 +248,30 @@ void FunctionList(CommandContext& ctx) {
 
 void FunctionStats(CommandContext& ctx) {
   FunctionRegistry& reg = ctx.server->functions();
+  // A busy EVAL: -BUSY, as Redis; a busy function: its name, command and duration.
+  ScriptWatch* running = nullptr;
+  for (const auto& w : ctx.server->workers()) {
+    const uint8_t st = w->dispatcher().script_watch().state.load(std::memory_order_acquire);
+    if (!(st & ScriptWatch::kBusy)) continue;
+    if (!(st & ScriptWatch::kFunction)) return ctx.out->Error(err::kBusyEval);
+    if (running == nullptr) running = &w->dispatcher().script_watch();
+  }
   ctx.out->MapHeader(2);
   ctx.out->Bulk("running_script");
-  ctx.out->NullBulk();  // no script runs past its time limit yet: see docs/COMMANDS.md
+  if (running == nullptr) {
+    ctx.out->NullBulk();
+  } else {
+    ScriptWatch& watch = *running;
+    std::lock_guard<std::mutex> lock(watch.mu);
+    ctx.out->MapHeader(3);
+    ctx.out->Bulk("name");
+    ctx.out->Bulk(watch.name);
+    ctx.out->Bulk("command");
+    ctx.out->ArrayHeader(watch.command.size());
+    for (const std::string& a : watch.command) ctx.out->Bulk(a);
+    ctx.out->Bulk("duration_ms");
+    ctx.out->Integer((NowUs() - watch.started_us) / 1000);
+  }
   ctx.out->Bulk("engines");
   ctx.out->MapHeader(1);
   ctx.out->Bulk("LUA");

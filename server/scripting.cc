@@ -24,10 +24,12 @@ int luaopen_bit(lua_State* L);
 #include "common/log.h"
 #include "common/random.h"
 #include "common/strutil.h"
+#include "server/connection.h"
 #include "server/dispatcher.h"
 #include "server/lua_libs.h"
 #include "server/persistence.h"
 #include "server/server.h"
+#include "server/worker.h"
 
 namespace strata::server {
 
@@ -303,11 +305,11 @@ class ScriptRun : public ScriptScope {
       for (size_t i = 0; i < c.keyspace->num_shards(); ++i) need(&db.shard(i));
     }
     for (const cmd::ResolvedKey& k : c.keys) need(k.ref.shard);
-    if (missing.empty()) return true;
-    std::vector<storage::Shard*> busy;
+    if (missing.empty()) return Allow(c);
+    std::vector<storage::Shard*> taken_later;
     for (storage::Shard* s : missing)
-      if (!held.TryAdd(s)) busy.push_back(s);
-    if (busy.empty()) return true;
+      if (!held.TryAdd(s)) taken_later.push_back(s);
+    if (taken_later.empty()) return Took(c);
     if (Restartable()) {  // start again holding what it was seen to need
       restart = true;
       return false;
@@ -316,13 +318,77 @@ class ScriptRun : public ScriptScope {
     // higher ones (its holder may be waiting for one of ours, in the global order). It polls a
     // short while, the usual case being a command that finishes within microseconds, then
     // fails: its next run holds the database from the start (reach learned above).
-    for (storage::Shard* s : busy) {
+    for (storage::Shard* s : taken_later) {
       if (!held.TryAddFor(s, kEscalationWaitMs)) {
         cover_error = err::kScriptLockConflict;
         return false;
       }
     }
+    return Took(c);
+  }
+
+  bool Took(const cmd::CommandContext& c) {  // Cover took more shards
+    if (busy) MarkShards(BusyMark());
+    return Allow(c);
+  }
+  // The command is covered and runs now. A write while busy first claims kWrote (false: the
+  // script was killed just before: it must not write, and unwinds).
+  bool Allow(const cmd::CommandContext& c) {
+    if (!(c.spec->flags & cmd::kWrite)) return true;
+    if (busy && !ClaimWrite()) {
+      killed = true;
+      return false;
+    }
+    called_write = true;  // Redis's SCRIPT_WRITE_DIRTY: set before the command, changed or not
     return true;
+  }
+
+  // ---- the time limit (busy-reply-threshold; scripting.h) ----
+  uint8_t BusyMark() const {
+    return function ? storage::Shard::kBusyFunction : storage::Shard::kBusyEval;
+  }
+  void MarkShards(uint8_t mark) {
+    for (storage::Shard* s : ctx_.held->shards()) s->busy.store(mark, std::memory_order_release);
+  }
+  // Past the threshold: published for SCRIPT KILL and FUNCTION STATS, its shards marked.
+  void BecomeBusy(int64_t now_us) {
+    busy = true;
+    {
+      std::lock_guard<std::mutex> lock(watch->mu);
+      watch->name.assign(name.data(), name.size());
+      watch->command.assign(ctx_.argv, ctx_.argv + ctx_.argc);
+      watch->started_us = start_us;
+    }
+    uint8_t st = ScriptWatch::kBusy;
+    if (function) st |= ScriptWatch::kFunction;
+    if (called_write) st |= ScriptWatch::kWrote;
+    watch->state.store(st, std::memory_order_release);
+    MarkShards(BusyMark());
+    Log(LogLevel::kWarning,
+        "Slow script detected: still in execution after %lld milliseconds. You can try killing "
+        "the script using the %s command. Script name is: %s.",
+        static_cast<long long>((now_us - start_us) / 1000),
+        function ? "FUNCTION KILL" : "SCRIPT KILL", std::string(name).c_str());
+  }
+  void EndBusy() {
+    if (!busy) return;
+    MarkShards(storage::Shard::kNotBusy);
+    watch->state.store(0, std::memory_order_release);
+    busy = false;
+  }
+  bool ClaimWrite() {
+    uint8_t st = watch->state.load(std::memory_order_acquire);
+    while (!(st & ScriptWatch::kWrote)) {
+      if (st & ScriptWatch::kKilled) return false;
+      if (watch->state.compare_exchange_weak(st, st | ScriptWatch::kWrote,
+                                             std::memory_order_acq_rel))
+        return true;
+    }
+    return true;
+  }
+  // This thread's other clients: served (-BUSY, or SCRIPT KILL...) from inside the script.
+  void ServeOthers() {
+    if (ctx_.conn != nullptr) ctx_.conn->worker()->ServeWhileBusy(ctx_.conn);
   }
 
   void Touch(ScriptReach r) {
@@ -353,6 +419,14 @@ class ScriptRun : public ScriptScope {
   bool park = false;
   std::string cover_error;
   bool aborting = false;  // unwinding for restart/park: every pcall re-raises
+  bool called_write = false;  // a write command ran (or was about to)
+  // The time limit.
+  ScriptWatch* watch = nullptr;  // this thread's (the dispatcher's)
+  bool function = false;         // FCALL (else EVAL)
+  std::string_view name;         // the sha or the function's name
+  int64_t start_us = 0, busy_at_us = 0, next_serve_us = 0;
+  bool busy = false;    // past busy-reply-threshold
+  bool killed = false;  // SCRIPT KILL / FUNCTION KILL: unwinding, every pcall re-raises
 };
 
 // ---- the Lua side ----
@@ -362,6 +436,9 @@ namespace {
 constexpr char kProtectedKey[] = "strata.protected";  // registry: read-only proxies (weak)
 constexpr char kEngineKey[] = "strata.engine";
 constexpr char kAbortMsg[] = "strata: script restarting";
+constexpr int kHookEvery = 1000;                // instructions between two calls of the hook
+constexpr int64_t kServeEveryUs = 10 * 1000;    // a busy script serves other clients this often
+constexpr int64_t kLoadTimeoutUs = 500 * 1000;  // a library's code (Redis's LOAD_TIMEOUT_MS)
 
 // Redis's deterministic math.random: the rand48 generator, seeded with 0 before every script.
 struct Rand48 {
@@ -967,6 +1044,11 @@ struct LuaApi {
       lua_pushstring(L, kAbortMsg);
       return -1;
     }
+    if (run->killed) {  // killed just before a write: it unwinds instead
+      lua_sethook(L, Hook, LUA_MASKCOUNT, 1);
+      PushErrorTable(L, err::kScriptKilled);
+      return -1;
+    }
     if (!run->cover_error.empty()) {
       std::string e = std::move(run->cover_error);
       run->cover_error.clear();
@@ -1261,13 +1343,45 @@ struct LuaApi {
     return n;
   }
 
-  // Unwinds a run that must start again: a pcall in the script cannot keep it going.
-  static void AbortHook(lua_State* L, lua_Debug*) {
-    ScriptRun* run = Current(L);
-    if (run != nullptr && run->aborting) {
+  // Every kHookEvery instructions of a script (or of a library while it loads). Unwinds a run
+  // that must start again; keeps the time limit: past busy-reply-threshold the script becomes
+  // busy and serves this thread's other clients every few milliseconds; a killed script
+  // unwinds, the hook then firing at every instruction so that no pcall keeps it going. A
+  // library's code gets kLoadTimeoutUs (Redis's FUNCTION LOAD timeout).
+  static void Hook(lua_State* L, lua_Debug*) {
+    LuaEngine* e = EngineOf(L);
+    ScriptRun* run = e->current_;
+    if (run == nullptr) {
+      if (e->loading_ != nullptr && NowUs() - e->load_start_us_ > kLoadTimeoutUs) {
+        lua_sethook(L, Hook, LUA_MASKCOUNT, 1);
+        PushErrorTable(L, err::kFunctionLoadTimeout);
+        lua_error(L);
+      }
+      return;
+    }
+    if (run->aborting) {
       lua_pushstring(L, kAbortMsg);
       lua_error(L);
     }
+    if (!run->killed) {
+      const int64_t now = NowUs();
+      if (!run->busy) {
+        if (now < run->busy_at_us) return;
+        run->BecomeBusy(now);
+      }
+      if (run->watch->state.load(std::memory_order_acquire) & ScriptWatch::kKilled) {
+        run->killed = true;
+      } else {
+        if (now >= run->next_serve_us) {
+          run->ServeOthers();
+          run->next_serve_us = NowUs() + kServeEveryUs;
+        }
+        return;
+      }
+    }
+    lua_sethook(L, Hook, LUA_MASKCOUNT, 1);
+    PushErrorTable(L, err::kScriptKilled);
+    lua_error(L);
   }
 };
 
@@ -1280,7 +1394,7 @@ int RedisPcall(lua_State* L) {
   lua_insert(L, 1);
   if (lua_pcall(L, argc - 1, LUA_MULTRET, 0) != 0) {
     ScriptRun* run = LuaApi::Current(L);
-    if (run != nullptr && run->aborting) return lua_error(L);
+    if (run != nullptr && (run->aborting || run->killed)) return lua_error(L);
     lua_remove(L, 1);
     if (lua_istable(L, -1)) {
       lua_getfield(L, -1, "err");
@@ -1594,7 +1708,7 @@ int LuaEngine::RunOnce(ScriptRun& run, const Callable& what) {
   // sequence repeatable (and then it is redisLrand48's, as here).
   static_cast<Rand48*>(rand_)->Seed(static_cast<int32_t>(Random64()));
   current_ = &run;
-  lua_sethook(L, LuaApi::AbortHook, LUA_MASKCOUNT, 1000);
+  lua_sethook(L, LuaApi::Hook, LUA_MASKCOUNT, kHookEvery);
   int rc = lua_pcall(L, nargs, 1, 1);
   lua_sethook(L, nullptr, 0, 0);
   current_ = nullptr;
@@ -1645,6 +1759,13 @@ void LuaEngine::RunCallable(cmd::CommandContext& ctx, const Callable& what, size
   Persistence* wal = server_->persistence();
   run.fx.script = &run;
   run.fx.batch = outer.batch != nullptr ? outer.batch : (wal != nullptr ? &run.batch : nullptr);
+  run.watch = &ctx.dispatcher->script_watch();
+  run.function = what.function;
+  run.name = what.name;
+  // The dispatcher's clock at this command's start: no clock read of its own.
+  run.start_us = ctx.dispatcher->clock_us() != 0 ? ctx.dispatcher->clock_us() : NowUs();
+  run.busy_at_us =
+      run.start_us + server_->config().busy_reply_threshold.load(std::memory_order_relaxed) * 1000;
 
   std::atomic<ScriptReach>& reach = *what.reach;
   for (;;) {
@@ -1655,17 +1776,28 @@ void LuaEngine::RunCallable(cmd::CommandContext& ctx, const Callable& what, size
     ScriptReach old = reach.load();
     while (old < r && !reach.compare_exchange_weak(old, r)) {}
     storage::LockSet& held = *ctx.held;
+    if (run.busy) run.MarkShards(storage::Shard::kNotBusy);
     held.Unlock();
     if (r == ScriptReach::kAll)
       held.AddAll(*ctx.keyspace);
     else
       held.AddDb(ctx.keyspace->db(ctx.client->db_index));
-    held.Lock();
-    run.restart = run.aborting = false;
+    uint8_t why = 0;
+    if (!held.LockUnlessBusy(&why)) {  // another thread's busy script holds some of them
+      run.EndBusy();
+      ctx.out->Error(BusyError(why == storage::Shard::kBusyFunction));
+      return;
+    }
+    if (run.busy) {
+      run.MarkShards(run.BusyMark());
+      run.watch->state.fetch_and(static_cast<uint8_t>(~ScriptWatch::kWrote));  // runs afresh
+    }
+    run.restart = run.aborting = run.called_write = false;
     run.touched = ScriptReach::kKeys;
     run.resp = 2;
     run.fx.ready.clear();
   }
+  run.EndBusy();
   if (run.park) {  // a key only in the backend: read it through, then EVAL runs again
     outer.park = std::move(run.fx.park);
     return;
@@ -1710,7 +1842,8 @@ bool LuaEngine::LoadCode(std::string_view code, std::vector<Registered>* out,
   lua_rawgeti(L, LUA_REGISTRYINDEX, load_api_ref_);
   lua_rawset(L, LUA_GLOBALSINDEX);
   loading_ = out;
-  lua_sethook(L, LuaApi::AbortHook, LUA_MASKCOUNT, 1000);
+  load_start_us_ = NowUs();
+  lua_sethook(L, LuaApi::Hook, LUA_MASKCOUNT, kHookEvery);
   int rc = lua_pcall(L, 0, 0, 1);
   lua_sethook(L, nullptr, 0, 0);
   loading_ = nullptr;

@@ -11,6 +11,14 @@
 // (it never waits out of the global lock order, so no cycle of waiters can form). The writes of
 // a script are logged as one WAL record, like a transaction's: replay never runs Lua.
 //
+// Time limit: a script running longer than busy-reply-threshold is busy (its count hook sees
+// it). It marks the shards it holds, so that clients of other threads that need them get -BUSY
+// instead of waiting (LockSet::LockUnlessBusy), publishes itself in its dispatcher's
+// ScriptWatch for SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE, and every few milliseconds
+// serves its own thread's other connections from the hook (Worker::ServeWhileBusy, Mode::kBusy).
+// Killed, it unwinds with Redis's error; after a write it cannot be killed (docs/ARCHITECTURE.md,
+// "Scripts").
+//
 // Thread: ScriptCache is shared (its own mutex); a LuaEngine belongs to one thread (one per
 // dispatcher), as does the lua_State in it.
 #pragma once
@@ -249,6 +257,7 @@ class LuaEngine {
   std::vector<std::string_view> call_argv_;
   std::shared_ptr<Script> last_sha_;  // FindSha's last answer
   std::vector<Registered>* loading_ = nullptr;  // FUNCTION LOAD in progress: its registrations
+  int64_t load_start_us_ = 0;     // ... since when (the load timeout)
   int load_api_ref_ = 0;          // the `redis` table a library sees while it loads
   uint64_t fn_generation_ = 0;    // the registry generation loaded into this state
   std::unordered_map<std::string, int> fn_refs_;  // function name -> callback reference

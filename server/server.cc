@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/errors.h"
 #include "common/format.h"
 #include "common/log.h"
 #include "common/memory.h"
@@ -264,6 +265,48 @@ uint64_t Server::evicted_keys() const {
 }
 
 void Server::RequestShutdown() { uv_async_send(&shutdown_async_); }
+
+uint8_t Server::BusyScript() const {
+  for (const auto& w : workers_) {
+    uint8_t st = w->dispatcher().script_watch().state.load(std::memory_order_acquire);
+    if (st & ScriptWatch::kBusy) return st;
+  }
+  return 0;
+}
+
+int Server::KillBusyScripts(bool evals, bool functions, const char** refusal) {
+  int killed = 0;
+  *refusal = nullptr;
+  for (const auto& w : workers_) {
+    std::atomic<uint8_t>& state = w->dispatcher().script_watch().state;
+    uint8_t st = state.load(std::memory_order_acquire);
+    while ((st & ScriptWatch::kBusy) && !(st & ScriptWatch::kKilled)) {
+      const bool function = st & ScriptWatch::kFunction;
+      const char* why = nullptr;
+      if (st & ScriptWatch::kWrote)
+        why = err::kUnkillable;
+      else if (function ? !functions : !evals)
+        why = BusyError(function);  // FUNCTION KILL of an EVAL, SCRIPT KILL of a function
+      if (why != nullptr) {
+        if (*refusal == nullptr) *refusal = why;
+        break;
+      }
+      if (state.compare_exchange_weak(st, st | ScriptWatch::kKilled, std::memory_order_acq_rel)) {
+        ++killed;
+        break;
+      }
+    }
+  }
+  return killed;
+}
+
+void Server::ExitNow() {
+  Log(LogLevel::kWarning,
+      "SHUTDOWN NOSAVE while a script that wrote runs: exiting now without its writes");
+  if (persistence_) persistence_->wal().Stop();  // what is queued: written and synced
+  Log(LogLevel::kNotice, "strata is now ready to exit, bye bye...");
+  _exit(0);
+}
 
 void Server::OnSignal(uv_signal_t* h, int signum) {
   Log(LogLevel::kWarning, "Received %s scheduling shutdown...",

@@ -65,6 +65,17 @@ class Server {
   // Thread-safe: asks the main loop to stop the server.
   void RequestShutdown();
 
+  // Scripts past busy-reply-threshold, one per worker at most (server/scripting.h, "Time
+  // limit"). Any thread. The state (ScriptWatch bits) of the first busy one, 0 if none.
+  uint8_t BusyScript() const;
+  // Kills every busy script of an allowed kind that has not written; returns how many. When
+  // none was: *refusal is why the first busy one could not be (Redis's error), or null.
+  int KillBusyScripts(bool evals, bool functions, const char** refusal);
+  // SHUTDOWN NOSAVE while a busy script that wrote runs: the script cannot be stopped half-way
+  // nor finished, so the process ends now, after the WAL synced what it holds (the script's
+  // writes are not in it: a script is logged when it ends). Nothing is checkpointed.
+  [[noreturn]] void ExitNow();
+
   Config& config() { return *config_; }
   storage::Keyspace& keyspace() { return *keyspace_; }
   const cmd::CommandRegistry& registry() const { return registry_; }

@@ -383,6 +383,17 @@ void Shutdown(CommandContext& ctx) {
         !EqualsIgnoreCase(a, "NOW") && !EqualsIgnoreCase(a, "FORCE"))
       return ctx.out->Error(err::kSyntax);
   }
+  // A busy script (past busy-reply-threshold) must be given up: only NOSAVE may, as in Redis.
+  // One that has not written is killed and the server stops as usual; one that has cannot be
+  // stopped half-way (Server::ExitNow).
+  bool nosave = false;
+  for (size_t i = 1; i < ctx.argc; ++i) nosave |= EqualsIgnoreCase(ctx.arg(i), "NOSAVE");
+  if (const uint8_t busy = ctx.server->BusyScript(); busy != 0) {
+    if (!nosave) return ctx.out->Error(BusyError(busy & ScriptWatch::kFunction));
+    const char* refusal;
+    ctx.server->KillBusyScripts(true, true, &refusal);
+    if (refusal == err::kUnkillable) ctx.server->ExitNow();
+  }
   // Like Redis: no reply on success; the connection closes when the server stops.
   ctx.server->RequestShutdown();
 }

@@ -85,11 +85,16 @@ void Discard(CommandContext& ctx) {
   if (!tx.watch.keys.empty()) ctx.server->watches().UnwatchAll(&tx.watch);
 }
 
-// Redis's execCommandAbort: every refusal of EXEC discards the transaction.
-void AbortExec(CommandContext& ctx, std::string_view why) {
-  ctx.out->Error(Format(err::kExecAbortBecause, std::string(why).c_str()));
+
+}  // namespace
+
+void AbortExec(cmd::CommandContext& ctx, std::string_view why) {
+  std::string_view reason = why.substr(why.empty() || why[0] != '-' ? 0 : 1);
+  ctx.out->Error(Format(err::kExecAbortBecause, std::string(reason).c_str()));
   Discard(ctx);
 }
+
+namespace {
 
 void Multi(CommandContext& ctx) {
   Transaction& tx = ctx.conn->transaction();
@@ -174,7 +179,9 @@ void Exec(CommandContext& ctx) {
   storage::LockSet locks;
   for (Prepared& p : prepared) dispatcher.AddLocks(p.ctx, &locks);
   for (const WatchState::Key& w : tx.watch.keys) locks.Add(ctx.keyspace->db(w.db).Ref(w.key).shard);
-  locks.Lock();
+  uint8_t why = 0;
+  if (!locks.LockUnlessBusy(&why))  // a busy script holds one of them
+    return AbortExec(ctx, BusyError(why == storage::Shard::kBusyFunction));
 
   // Keys only in the backend are read through before any command runs; EXEC then starts again.
   std::vector<storage::TierMiss> misses;

@@ -89,6 +89,10 @@ struct Transaction {
   }
 };
 
+// Redis's execCommandAbort: EXEC refused (by the dispatcher or by EXEC itself) answers
+// -EXECABORT with the reason, in MULTI or not, and the transaction and its WATCHes are gone.
+void AbortExec(cmd::CommandContext& ctx, std::string_view why);
+
 // MULTI EXEC DISCARD WATCH UNWATCH RESET (server/transaction.cc).
 void RegisterTransactionFamily(cmd::CommandRegistry& r);
 

@@ -294,6 +294,12 @@ void Worker::OnConnection(uv_stream_t* listener, int status) {
              [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
     return;
   }
+  w->Admit(c);
+}
+
+void Worker::Admit(Connection* c) {
+  Worker* w = this;
+  Server* srv = server_;
   // maxclients: answer like Redis, then hang up.
   if (srv->connected_clients().load() >= srv->config().maxclients.load()) {
     static const std::string kMsg = std::string("-") + err::kMaxClients + "\r\n";
@@ -312,6 +318,33 @@ void Worker::OnConnection(uv_stream_t* listener, int status) {
     w->clients_by_id[c->id] = c;
   }
   c->Start();
+}
+
+void Worker::ServeWhileBusy(Connection* running) {
+  for (uv_tcp_t* t : listeners_) {
+    uv_os_fd_t lfd;
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(t), &lfd) != 0) continue;
+    for (int n = 0; n < 64; ++n) {  // libuv's own accept then finds the queue emptied: fine
+      int fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) break;
+      auto* c = new Connection(this, server_->NextClientId());
+      uv_tcp_init(&loop_, c->handle());
+      if (uv_tcp_open(c->handle(), fd) != 0) {
+        close(fd);
+        uv_close(reinterpret_cast<uv_handle_t*>(c->handle()),
+                 [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
+        continue;
+      }
+      Admit(c);
+    }
+  }
+  std::vector<Connection*> conns;
+  {
+    std::lock_guard<std::mutex> lock(clients_mu);
+    conns = clients;
+  }
+  for (Connection* c : conns)
+    if (c != running) c->ServeWhileBusy();  // closing ones leave the list, not memory, here
 }
 
 void Worker::RemoveClient(Connection* c) {
@@ -349,11 +382,10 @@ void Worker::ActiveExpire(int64_t now_ms) {
       if (pair % nworkers != static_cast<size_t>(index_)) continue;
       storage::Shard& shard = db.shard(s);
       while (true) {
-        std::pair<size_t, size_t> r;
-        {
-          std::lock_guard<std::mutex> lock(shard.mu);
-          r = shard.ExpireStep(now_ms, 20, 1024);
-        }
+        // A shard in use (a long script's, say) is skipped this tick: the loop never waits.
+        if (!storage::TryLockShard(&shard)) break;
+        std::pair<size_t, size_t> r = shard.ExpireStep(now_ms, 20, 1024);
+        storage::UnlockShard(&shard);
         if (r.first == 0 || r.second * 4 <= r.first) break;
         if (NowUs() > deadline_us) return;
       }

@@ -42,6 +42,12 @@ class Worker {
   // Loop thread only: the live connection with this client id, or nullptr.
   Connection* FindClient(uint64_t id) const;
 
+  // Loop thread, from inside a busy script of this thread (server/scripting.h, time limit):
+  // accepts waiting connections and serves every connection but `running` (the script's) in
+  // Mode::kBusy. libuv is not re-entered (uv_run is not reentrant): sockets are accepted and
+  // read directly; replies leave as usual.
+  void ServeWhileBusy(Connection* running);
+
   Server* server() { return server_; }
   uv_loop_t* loop() { return &loop_; }
   // This loop's dispatcher: every command run on this thread goes through it (loop thread).
@@ -77,6 +83,7 @@ class Worker {
   static void OnWalAsync(uv_async_t* h);
   static void OnLoopCheck(uv_check_t* h);
   void ArmBlockTimer();
+  void Admit(Connection* c);  // a connection just accepted: maxclients, listed, started
   void Run(int cpu);
   void ActiveExpire(int64_t now_ms);
   void CloseIdleAndKilled(int64_t now_ms);

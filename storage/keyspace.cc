@@ -35,6 +35,28 @@ void LockSet::InsertSorted(Shard* s) {
   shards_.insert(it, s);
 }
 
+bool LockSet::LockUnlessBusySlow(uint8_t* why) {
+  if (shards_.size() > 1) SortUnique();
+  for (size_t i = 0; i < shards_.size(); ++i) {
+    Shard* s = shards_[i];
+    if (TryLockShard(s)) continue;
+    for (;;) {  // contended: wait in slices, looking at the holder's busy mark between them
+      const uint8_t b = s->busy.load(std::memory_order_acquire);
+      if (b != Shard::kNotBusy) {
+        while (i > 0) UnlockShard(shards_[--i]);
+        *why = b;
+        return false;
+      }
+      if (s->mu.try_lock_for(std::chrono::milliseconds(10))) {
+        AfterLockShard(s);
+        break;
+      }
+    }
+  }
+  locked_ = true;
+  return true;
+}
+
 bool LockSet::TryAdd(Shard* s) {
   if (!TryLockShard(s)) return false;
   InsertSorted(s);

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <atomic>
 #include <mutex>
 #include <string_view>
 #include <vector>
@@ -32,7 +33,12 @@ struct KeyspaceStats {
 
 class Shard {
  public:
-  std::mutex mu;
+  // Timed: a command waiting for a shard that a busy script holds gives up (LockUnlessBusy).
+  std::timed_mutex mu;
+  // Set while a script past busy-reply-threshold holds this shard: why waiters give up
+  // (server/scripting.h, "Time limit"). Written by the holder, read by waiters.
+  enum Busy : uint8_t { kNotBusy = 0, kBusyEval = 1, kBusyFunction = 2 };
+  std::atomic<uint8_t> busy{kNotBusy};
   // Position in the keyspace: database * shards + index (set by Keyspace).
   size_t id = 0;
   // Backing tier state (storage/tier.h); null without a backend. Owned by the Keyspace.
@@ -149,14 +155,17 @@ class Keyspace {
 // passed and it is not captured yet (copy-on-write at shard granularity, storage/tier.h).
 void CaptureShard(Shard* s);  // storage/tier.h
 bool CapturePending(const Shard* s);
+inline void AfterLockShard(Shard* s) {  // a checkpoint capture waiting for this shard
+  if (s->tier != nullptr && CapturePending(s)) CaptureShard(s);
+}
 inline void LockShard(Shard* s) {
   s->mu.lock();
-  if (s->tier != nullptr && CapturePending(s)) CaptureShard(s);
+  AfterLockShard(s);
 }
 inline void UnlockShard(Shard* s) { s->mu.unlock(); }
 inline bool TryLockShard(Shard* s) {
   if (!s->mu.try_lock()) return false;
-  if (s->tier != nullptr && CapturePending(s)) CaptureShard(s);
+  AfterLockShard(s);
   return true;
 }
 
@@ -185,6 +194,16 @@ class LockSet {
     for (Shard* s : shards_) LockShard(s);
     locked_ = true;
   }
+  // Lock(), except that it gives up, taking nothing, where the shard it waits for is held by a
+  // busy script (Shard::busy): false, *why = that script's kind. Commands of a client use it,
+  // so they answer -BUSY instead of waiting for a script that may never end.
+  bool LockUnlessBusy(uint8_t* why) {
+    if (shards_.size() == 1 && TryLockShard(shards_[0])) {  // most commands: one free shard
+      locked_ = true;
+      return true;
+    }
+    return LockUnlessBusySlow(why);
+  }
   // While locked: takes s as well if no other thread holds it (true), without waiting.
   bool TryAdd(Shard* s);
   // While locked: takes s as well if it becomes free within `ms` milliseconds (polling, never
@@ -211,6 +230,7 @@ class LockSet {
 
  private:
   void SortUnique();
+  bool LockUnlessBusySlow(uint8_t* why);
   void InsertSorted(Shard* s);    // a shard just taken
   bool HoldsSorted(const Shard* s) const;
 

@@ -231,6 +231,9 @@ class AuthTest(ServerTestCase):
         self.assertEqual(c.call("PING")[0], NOAUTH)
         self.assertEqual(c.call("SET", "k", "v")[0], NOAUTH)
         self.assertEqual(c.call("CLIENT", "SETNAME", "x")[0], NOAUTH)
+        # A refused EXEC answers EXECABORT with the reason, in MULTI or not (execCommandAbort).
+        self.assertEqual(c.call("EXEC")[0],
+                         b"-EXECABORT Transaction discarded because of: " + NOAUTH[1:])
         self.assertEqual(c.call("AUTH", "wrong")[0], WRONGPASS)
         self.assertEqual(c.call("AUTH", "default", "wrong")[0], WRONGPASS)
         self.assertEqual(c.call("AUTH", "bob", "secret")[0], WRONGPASS)

@@ -63,6 +63,52 @@ TEST_CASE("LockSet::TryAdd and TryAddFor add a shard to a held set") {
   busy->mu.unlock();
 }
 
+TEST_CASE("LockSet::LockUnlessBusy waits for a holder, gives up on a busy script's shard") {
+  Keyspace ks(1, 8);
+  Shard* low = &ks.db(0).shard(1);
+  Shard* held = &ks.db(0).shard(5);
+  // Held, not busy: it waits (in slices) until the holder lets go.
+  std::atomic<bool> locked{false};
+  std::thread holder([&] {
+    held->mu.lock();
+    locked = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    held->mu.unlock();
+  });
+  while (!locked) std::this_thread::yield();
+  LockSet set;
+  set.Add(held);
+  set.Add(low);
+  uint8_t why = Shard::kNotBusy;
+  CHECK(set.LockUnlessBusy(&why));
+  holder.join();
+  CHECK(set.Holds(held));
+  CHECK(set.Holds(low));
+  set.Unlock();
+  // Held by a script that becomes busy while this set waits: it gives up, holding nothing.
+  locked = false;
+  std::atomic<bool> release{false};
+  std::thread script([&] {
+    held->mu.lock();
+    locked = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    held->busy = Shard::kBusyFunction;
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    held->busy = Shard::kNotBusy;
+    held->mu.unlock();
+  });
+  while (!locked) std::this_thread::yield();
+  CHECK_FALSE(set.LockUnlessBusy(&why));
+  CHECK(why == Shard::kBusyFunction);
+  CHECK_FALSE(set.locked());
+  CHECK(low->mu.try_lock());  // the lower shard taken first was given back
+  low->mu.unlock();
+  release = true;
+  script.join();
+  CHECK(set.LockUnlessBusy(&why));  // free again
+  set.Unlock();
+}
+
 TEST_CASE("LockSets of many overlapping shards never deadlock") {
   Keyspace ks(1, 6);
   std::atomic<int> rounds{0};

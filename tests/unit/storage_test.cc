@@ -197,7 +197,7 @@ TEST_CASE("db flush and size") {
   for (int i = 0; i < 100; ++i) {
     std::string key = "k" + std::to_string(i);
     KeyRef k = db.Ref(key);
-    std::lock_guard<std::mutex> lock(k.shard->mu);
+    std::lock_guard<std::timed_mutex> lock(k.shard->mu);
     k.shard->Put(Str(key, "v", i % 2 ? 99999 : kNoExpire), k.hash);
   }
   CHECK(db.Size() == 100);
