@@ -12,9 +12,10 @@ OPT      ?= -O2
 CXXFLAGS ?= $(OPT) -g
 CXXFLAGS += -std=c++17 -Wall -Wextra -pthread -I. -MMD -MP
 LDLIBS   += -luv -ljemalloc -lxxhash -lpthread -ldl -lrt
-# The backing tier: SQLite, the MySQL C API (libmariadb) and abseil's flat_hash_set (key index).
+# The backing tier: SQLite, the MySQL C API (libmariadb) and abseil's flat_hash_set (key index);
+# abseil's btree_map holds a stream's nodes (storage/stream_object.h).
 # Evaluated once per make run; `make`/`make test` build in a sub-make, after deps installed them.
-BACKEND_PKGS   := sqlite3 libmariadb absl_flat_hash_set
+BACKEND_PKGS   := sqlite3 libmariadb absl_flat_hash_set absl_btree
 BACKEND_CFLAGS := $(shell pkg-config --cflags $(BACKEND_PKGS) 2>/dev/null)
 BACKEND_LIBS   := $(shell pkg-config --libs $(BACKEND_PKGS) 2>/dev/null)
 CXXFLAGS += $(BACKEND_CFLAGS)

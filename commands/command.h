@@ -155,8 +155,10 @@ enum class TimeoutReply { kNullArray, kNullBulk };
 class Blocker {
  public:
   virtual ~Blocker() = default;
+  // args: the command to run again, when not ctx's own (XREAD's "$" as the ID it meant).
   virtual void Block(CommandContext& ctx, const std::vector<std::string_view>& keys,
-                     int64_t timeout_ms /* 0 = forever */, TimeoutReply on_timeout) = 0;
+                     int64_t timeout_ms /* 0 = forever */, TimeoutReply on_timeout,
+                     const std::vector<std::string>* args = nullptr) = 0;
 };
 
 // One key of the running command, resolved by the dispatcher before the handler runs: its
@@ -274,6 +276,7 @@ struct CommandContext {
   // commands never block.
   Blocker* blocker = nullptr;
   bool nested = false;
+  bool in_script = false;  // a script's redis.call (XREAD BLOCK is an error there, as Redis)
   // Set when the command runs again for a blocked client. A handler that still finds nothing
   // (or finds a key of another type) sets not_served and writes no reply: the client stays
   // blocked.
@@ -397,6 +400,7 @@ void RegisterKeyFamily(CommandRegistry& r);
 void RegisterListFamily(CommandRegistry& r);
 void RegisterHashFamily(CommandRegistry& r);
 void RegisterSetFamily(CommandRegistry& r);
+void RegisterStreamFamily(CommandRegistry& r);
 void RegisterZSetFamily(CommandRegistry& r);
 void RegisterBlockingCommands(CommandRegistry& r);  // BLPOP, BZPOPMIN & co (blocking_family.cc)
 void RegisterIntrospection(CommandRegistry& r);  // COMMAND and its subcommands

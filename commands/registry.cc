@@ -325,6 +325,7 @@ void RegisterDataFamilies(CommandRegistry& r) {
   RegisterHashFamily(r);
   RegisterSetFamily(r);
   RegisterZSetFamily(r);
+  RegisterStreamFamily(r);
   RegisterBlockingCommands(r);
   RegisterIntrospection(r);
 }

@@ -252,6 +252,43 @@ inline constexpr char kScriptSetReplArgs[] =
 inline constexpr char kScriptSetReplFlags[] =
     "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.";
 inline constexpr char kNotBusy[] = "NOTBUSY No scripts in execution right now.";
+// Streams (commands/stream_family.cc), Redis 7.0.15's words.
+inline constexpr char kStreamInvalidId[] =
+    "ERR Invalid stream ID specified as stream command argument";
+inline constexpr char kStreamMaxlenAndMinid[] =
+    "ERR syntax error, MAXLEN and MINID options at the same time are not compatible";
+inline constexpr char kStreamMaxlenNegative[] = "ERR The MAXLEN argument must be >= 0.";
+inline constexpr char kStreamLimitNegative[] = "ERR The LIMIT argument must be >= 0.";
+inline constexpr char kStreamLimitWithoutStrategy[] =
+    "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy";
+inline constexpr char kStreamXtrimWithoutStrategy[] =
+    "ERR syntax error, XTRIM must be called with a trimming strategy";
+inline constexpr char kStreamLimitWithoutApprox[] =
+    "ERR syntax error, LIMIT cannot be used without the special ~ option";
+inline constexpr char kStreamIdZero[] = "ERR The ID specified in XADD must be greater than 0-0";
+inline constexpr char kStreamTooLarge[] = "ERR Elements are too large to be stored";
+inline constexpr char kStreamExhausted[] =
+    "ERR The stream has exhausted the last possible ID, unable to add more items";
+inline constexpr char kStreamIdTooSmall[] =
+    "ERR The ID specified in XADD is equal or smaller than the target stream top item";
+inline constexpr char kStreamUnbalanced[] =
+    "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
+inline constexpr char kStreamGtOnlyGroup[] =
+    "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> "
+    "<consumer> option.";
+inline constexpr char kBlockInScript[] =  // printf: the command's name as sent
+    "ERR %s command is not allowed with BLOCK option from scripts";
+inline constexpr char kTimeoutNotInteger[] = "ERR timeout is not an integer or out of range";
+inline constexpr char kStreamInvalidStart[] = "ERR invalid start ID for the interval";
+inline constexpr char kStreamInvalidEnd[] = "ERR invalid end ID for the interval";
+inline constexpr char kStreamEntriesAddedNegative[] = "ERR entries_added must be positive";
+inline constexpr char kStreamSetIdBelowGivenMaxDeleted[] =
+    "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id";
+inline constexpr char kStreamSetIdTooSmall[] =
+    "ERR The ID specified in XSETID is smaller than the target stream top item";
+inline constexpr char kStreamEntriesAddedTooSmall[] =
+    "ERR The entries_added specified in XSETID is smaller than the target stream length";
+
 // A script past busy-reply-threshold (server/scripting.h, "Time limit").
 inline constexpr char kBusyEval[] =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";

@@ -58,14 +58,13 @@ void BlockingRegistry::ServeKey(Dispatcher* dispatcher, size_t db, const std::st
                                 int depth) {
   Server* server = dispatcher->parts().server;
   std::vector<ReadyKey> chained;  // keys the served commands wrote to (BLMOVE's target)
-  while (true) {
-    std::shared_ptr<BlockedClient> bc;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = map_.find(MapKey(db, key));
-      if (it == map_.end() || it->second.empty()) break;
-      bc = it->second.front();
-    }
+  std::vector<std::shared_ptr<BlockedClient>> waiters;  // in arrival order
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.find(MapKey(db, key));
+    if (it != map_.end()) waiters.assign(it->second.begin(), it->second.end());
+  }
+  for (const std::shared_ptr<BlockedClient>& bc : waiters) {
     std::lock_guard<std::mutex> claim(bc->mu);
     if (bc->done) continue;  // finished by another thread a moment ago; it is leaving the queue
     // Run the blocked command again, as the blocked client, into a reply of its own.
@@ -100,7 +99,12 @@ void BlockingRegistry::ServeKey(Dispatcher* dispatcher, size_t db, const std::st
       });
       break;
     }
-    if (ctx.not_served) break;  // the data is gone again (or of another type): all wait on
+    if (ctx.not_served) {
+      // A pop found the data gone again (or of another type): everyone behind waits on. A
+      // reader (XREAD) consumes nothing: the next waiter may still be served (its ID is older).
+      if (bc->spec->flags & cmd::kReadOnly) continue;
+      break;
+    }
     bc->done = true;
     Remove(*bc);
     for (ReadyKey& k : fx.ready)

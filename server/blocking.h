@@ -56,8 +56,9 @@ class BlockingRegistry {
   bool empty() const { return blocked_.load(std::memory_order_relaxed) == 0; }
   size_t blocked_clients() const { return blocked_.load(std::memory_order_relaxed); }
 
-  // Serves the clients blocked on (db, key) in arrival order until one cannot be served.
-  // Runs on the writer's thread, through its dispatcher, with no shard lock held.
+  // Serves the clients blocked on (db, key) in arrival order until a pop cannot be served
+  // (readers that cannot be served, XREAD with a later ID, are passed over). Runs on the
+  // writer's thread, through its dispatcher, with no shard lock held.
   void ServeKey(Dispatcher* dispatcher, size_t db, const std::string& key, int depth = 0);
 
  private:

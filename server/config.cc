@@ -206,6 +206,8 @@ Config::Config() {
   for (const char* n : {"list-max-listpack-size", "list-max-ziplist-size"})
     num(n, &lim.list_max_listpack_size, true, INT32_MIN, INT32_MAX);
   num("list-compress-depth", &lim.list_compress_depth, true, 0, INT32_MAX);
+  num("stream-node-max-bytes", &lim.stream_node_max_bytes, true, 0, INT64_MAX, K::kMemory);
+  num("stream-node-max-entries", &lim.stream_node_max_entries, true, 0, INT64_MAX);
   str("requirepass", &requirepass_, true);
   str("server-cpus", &server_cpus_, false, [](const std::string& v, std::string* e) {
     std::vector<int> cpus;

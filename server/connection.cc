@@ -321,14 +321,18 @@ void Connection::OnParkDone(bool ok, const std::string& error) {
 // ---- blocking ----
 
 void Connection::Block(cmd::CommandContext& ctx, const std::vector<std::string_view>& keys,
-                       int64_t timeout_ms, cmd::TimeoutReply on_timeout) {
+                       int64_t timeout_ms, cmd::TimeoutReply on_timeout,
+                       const std::vector<std::string>* args) {
   auto bc = std::make_shared<BlockedClient>();
   bc->worker = worker_;
   bc->client_id = id;
   bc->db = client_.db_index;
   bc->resp = client_.resp;
   bc->spec = ctx.spec;
-  bc->args.assign(ctx.argv, ctx.argv + ctx.argc);
+  if (args != nullptr)
+    bc->args = *args;
+  else
+    bc->args.assign(ctx.argv, ctx.argv + ctx.argc);
   bc->keys.assign(keys.begin(), keys.end());
   bc->deadline_ms = timeout_ms > 0 ? ctx.now_ms + timeout_ms : 0;
   bc->on_timeout = on_timeout;

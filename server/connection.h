@@ -59,7 +59,8 @@ class Connection : public cmd::Blocker {
 
   // Blocking commands (server/blocking.h). Loop thread only.
   void Block(cmd::CommandContext& ctx, const std::vector<std::string_view>& keys,
-             int64_t timeout_ms, cmd::TimeoutReply on_timeout) override;
+             int64_t timeout_ms, cmd::TimeoutReply on_timeout,
+             const std::vector<std::string>* args) override;
   // Served by another command: send (once wait_lsn is durable, under appendfsync always), resume.
   void Unblock(const std::string& reply, uint64_t wait_lsn);
   void BlockTimeout(int64_t deadline_ms);  // from the worker's timer

@@ -20,6 +20,7 @@
 #include "storage/hash_object.h"
 #include "storage/list_object.h"
 #include "storage/set_object.h"
+#include "storage/stream_object.h"
 #include "storage/zset_object.h"
 #include "wal/crc32c.h"
 #include "wal/record.h"
@@ -331,6 +332,39 @@ void Persistence::Capture(size_t index, std::string* out) {
           std::string score = ScoreString(it.score());
           element({score, it.member()});
         }
+        break;
+      }
+      case storage::ObjType::kStream: {
+        // One XADD per entry with its ID, then XSETID for what entries do not say (an empty
+        // stream is made by an XADD that trims itself away, as Redis's AOF rewrite does).
+        auto* st = static_cast<storage::StreamObject*>(e->obj());
+        st->Range({}, storage::StreamID::Max(), false, 0,
+                  [&](storage::StreamID id, const storage::StreamFields& f) {
+                    start("XADD", key);
+                    argv.emplace_back(id.ToString());
+                    for (size_t i = 0; i < f.size(); ++i) {
+                      argv.emplace_back(f.fields[i]);
+                      argv.emplace_back(f.values[i]);
+                    }
+                    emit();
+                    return true;
+                  });
+        if (st->length() == 0) {
+          storage::StreamID id = st->last_id().IsZero() ? storage::StreamID{0, 1} : st->last_id();
+          start("XADD", key);
+          for (const char* a : {"MAXLEN", "0"}) argv.emplace_back(a);
+          argv.emplace_back(id.ToString());
+          for (const char* a : {"x", "y"}) argv.emplace_back(a);
+          emit();
+        }
+        start("XSETID", key);
+        argv.emplace_back(st->last_id().ToString());
+        argv.emplace_back("ENTRIESADDED");
+        argv.emplace_back(std::to_string(st->entries_added()));
+        argv.emplace_back("MAXDELETEDID");
+        argv.emplace_back(st->max_deleted_id().ToString());
+        emit();
+        argv.clear();
         break;
       }
     }

@@ -1038,6 +1038,7 @@ struct LuaApi {
     c.max_string_len = run->ctx_.max_string_len;
     c.held = run->ctx_.held;
     c.nested = true;  // blocking commands answer as on timeout
+    c.in_script = true;
     if (!run->ctx_.dispatcher->Run(c, Mode::kScript, &run->fx)) run->park = true;
     if (run->park || run->restart) {
       run->aborting = true;

@@ -13,6 +13,7 @@
 #include "storage/hash_object.h"
 #include "storage/list_object.h"
 #include "storage/set_object.h"
+#include "storage/stream_object.h"
 #include "storage/zset_object.h"
 
 namespace strata::storage {
@@ -44,6 +45,12 @@ inline void PutScore(std::string* out, double d) {
   out->append(b, 8);
 }
 
+inline void PutU64(std::string* out, uint64_t v) {
+  char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));
+  out->append(b, 8);
+}
+
 inline void PutHeader(std::string* out, size_t n, size_t estimate) {
   out->clear();
   out->reserve(kHeaderSize + estimate);
@@ -57,6 +64,13 @@ inline uint32_t GetU32(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
   return static_cast<uint32_t>(u[0]) | static_cast<uint32_t>(u[1]) << 8 |
          static_cast<uint32_t>(u[2]) << 16 | static_cast<uint32_t>(u[3]) << 24;
+}
+
+inline uint64_t GetU64(const char* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = v << 8 | u[i];
+  return v;
 }
 
 inline double GetScore(const char* p) {
@@ -225,6 +239,81 @@ Object* BuildZSet(Reader r, uint32_t n, std::string* error) {
   return z.release();
 }
 
+constexpr size_t kStreamHeaderSize = kHeaderSize + 5 * 8;  // + last, max deleted, added
+constexpr size_t kStreamMinEntry = 2 * 8 + kLenSize + 2 * kLenSize;  // id, count, one pair
+
+// A stream value (codec.h): validated whole, then built by appending its entries in order.
+Entry* DecodeStream(std::string_view key, std::string_view value, int64_t expire_ms,
+                    std::string* error) {
+  if (value.size() < kStreamHeaderSize) {
+    *error = "truncated stream header";
+    return nullptr;
+  }
+  const char* p = value.data() + kHeaderSize;
+  const uint32_t n = GetU32(value.data() + 1);
+  const StreamID last{GetU64(p), GetU64(p + 8)};
+  const StreamID max_deleted{GetU64(p + 16), GetU64(p + 24)};
+  const uint64_t added = GetU64(p + 32);
+  p = value.data() + kStreamHeaderSize;
+  const char* end = value.data() + value.size();
+  if (n > static_cast<size_t>(end - p) / kStreamMinEntry) {
+    *error = "entry count " + std::to_string(n) + " does not fit";
+    return nullptr;
+  }
+  if (added < n) {
+    *error = "entries-added below the entry count";
+    return nullptr;
+  }
+  // Validate: IDs ascending and not above the last ID, each entry's pairs within the value.
+  StreamID prev;
+  std::vector<std::pair<StreamID, std::vector<std::string_view>>> entries(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    const std::string item = "(entry " + std::to_string(i) + ")";
+    if (static_cast<size_t>(end - p) < 2 * 8 + kLenSize) {
+      *error = "truncated stream " + item;
+      return nullptr;
+    }
+    StreamID id{GetU64(p), GetU64(p + 8)};
+    const uint32_t pairs = GetU32(p + 16);
+    p += 2 * 8 + kLenSize;
+    if (id.IsZero() || (i > 0 && id <= prev) || id > last) {
+      *error = "stream IDs out of order " + item;
+      return nullptr;
+    }
+    if (pairs == 0 || pairs > static_cast<size_t>(end - p) / (2 * kLenSize)) {
+      *error = "bad field count " + item;
+      return nullptr;
+    }
+    std::vector<std::string_view>& flat = entries[i].second;
+    flat.reserve(2 * pairs);
+    for (uint32_t j = 0; j < 2 * pairs; ++j) {
+      if (static_cast<size_t>(end - p) < kLenSize) {
+        *error = "truncated stream " + item;
+        return nullptr;
+      }
+      const size_t len = GetU32(p);
+      p += kLenSize;
+      if (static_cast<size_t>(end - p) < len || len > kMaxStringLen) {
+        *error = "truncated stream " + item;
+        return nullptr;
+      }
+      flat.emplace_back(p, len);
+      p += len;
+    }
+    entries[i].first = prev = id;
+  }
+  if (p != end) {
+    *error = std::to_string(end - p) + " trailing bytes after the last entry";
+    return nullptr;
+  }
+  auto* s = new StreamObject();
+  for (const auto& [id, flat] : entries) s->Append(id, flat.data(), flat.size());
+  s->SetLastId(last);
+  s->SetMaxDeletedId(max_deleted);
+  s->SetEntriesAdded(added);
+  return Entry::NewObject(key, ObjType::kStream, s, expire_ms);
+}
+
 }  // namespace
 
 void EncodeValue(const Entry& e, std::string* out) {
@@ -270,6 +359,26 @@ void EncodeValue(const Entry& e, std::string* out) {
       }
       return;
     }
+    case ObjType::kStream: {
+      const auto* st = static_cast<const StreamObject*>(e.obj());
+      PutHeader(out, st->length(), 40 + st->ApproxBytes() + 24 * st->length());
+      PutU64(out, st->last_id().ms);
+      PutU64(out, st->last_id().seq);
+      PutU64(out, st->max_deleted_id().ms);
+      PutU64(out, st->max_deleted_id().seq);
+      PutU64(out, st->entries_added());
+      st->Range(StreamID{}, StreamID::Max(), false, 0, [&](StreamID id, const StreamFields& f) {
+        PutU64(out, id.ms);
+        PutU64(out, id.seq);
+        PutU32(out, static_cast<uint32_t>(f.size()));
+        for (size_t i = 0; i < f.size(); ++i) {
+          PutBytes(out, f.fields[i]);
+          PutBytes(out, f.values[i]);
+        }
+        return true;
+      });
+      return;
+    }
   }
 }
 
@@ -300,6 +409,12 @@ Entry* DecodeEntry(std::string_view key, ObjType type, std::string_view value, i
     case ObjType::kZSet:
       score = true;
       break;
+    case ObjType::kStream:
+      if (value.empty() || static_cast<uint8_t>(value[0]) != kCodecVersion) {
+        *error = "unknown encoding version";
+        return nullptr;
+      }
+      return DecodeStream(key, value, expire_ms, error);
     default:
       *error = "unknown type " + std::to_string(static_cast<unsigned>(type));
       return nullptr;
@@ -344,6 +459,7 @@ Entry* DecodeEntry(std::string_view key, ObjType type, std::string_view value, i
       obj = BuildZSet(r, n, error);
       break;
     case ObjType::kString:
+    case ObjType::kStream:
       break;
   }
   if (obj == nullptr) return nullptr;

@@ -19,6 +19,12 @@
 //                     64 bits as a u64 LE), items ascending by score then member (ZRANGE 0 -1
 //                     order: members of equal score by memcmp, a prefix first)
 //
+// Streams (type 5) use the same version byte and count (n: the entries, possibly 0: a stream
+// may be empty), then a stream header and n entries, ascending by ID:
+//
+//   header  = last ID | max deleted ID | entries added (u64 LE)      an ID = ms | seq (u64 LE each)
+//   entry   = ID | pairs (u32 LE, at least 1) | pairs x (byte string field | byte string value)
+//
 // Example: the list ["a", ""] is 01 02000000 01000000 61 00000000 (14 bytes); the zset
 // {x: 1.5} is 01 01000000 01000000 78 000000000000F83F.
 //

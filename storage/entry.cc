@@ -16,6 +16,7 @@ const char* TypeName(ObjType t) {
     case ObjType::kHash: return "hash";
     case ObjType::kSet: return "set";
     case ObjType::kZSet: return "zset";
+    case ObjType::kStream: return "stream";
   }
   return "none";
 }

@@ -17,7 +17,7 @@
 
 namespace strata::storage {
 
-enum class ObjType : uint8_t { kString = 0, kList, kHash, kSet, kZSet };
+enum class ObjType : uint8_t { kString = 0, kList, kHash, kSet, kZSet, kStream };
 const char* TypeName(ObjType t);  // "string", "list", ... as TYPE replies
 
 constexpr int64_t kNoExpire = -1;

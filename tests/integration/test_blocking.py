@@ -86,6 +86,65 @@ class BlockingTest(ServerTestCase):
         raw, _ = c.call("EXEC")
         self.assertEqual(raw, b"*2\r\n*-1\r\n*-1\r\n")
 
+    def test_xread_woken_by_xadd_from_other_connections(self):
+        # Several pairs so that reader and writer land on different workers at least once; "$"
+        # means the last ID when the reader blocked: an entry added before is not returned.
+        for i in range(6):
+            key = "xs%d" % i
+            self.conn.cmd("XADD", key, "1-0", "old", "x")
+            c = self.blocked("XREAD", "BLOCK", "0", "STREAMS", key, "$")
+            self.wait_blocked(1)
+            self.assert_no_reply(c, 0.05)
+            writer = self.new_conn()
+            self.assertEqual(writer.cmd("XADD", key, "2-0", "f", str(i)), b"2-0")
+            self.assertEqual(c.read_reply()[1], [[key.encode(), [[b"2-0", [b"f", str(i).encode()]]]]])
+            self.wait_blocked(0)
+
+    def test_xread_waiters_all_get_the_entry(self):
+        # Unlike a pop, reading consumes nothing: every reader blocked on the stream is served.
+        readers = []
+        for i in range(3):
+            readers.append(self.blocked("XREAD", "COUNT", "1", "BLOCK", "0", "STREAMS", "xall", "other", "$", "$"))
+            self.wait_blocked(i + 1)
+        self.conn.cmd("XDEL", "xall", "1-0")  # changes nothing there: nobody is served
+        self.conn.cmd("SET", "unrelated", "v")
+        self.assert_no_reply(readers[0], 0.05)
+        self.conn.cmd("XADD", "other", "5-1", "a", "b")
+        for r in readers:
+            self.assertEqual(r.read_reply()[1], [[b"other", [[b"5-1", [b"a", b"b"]]]]])
+        self.wait_blocked(0)
+
+    def test_xread_waiter_with_a_later_id_does_not_hold_back_others(self):
+        ahead = self.blocked("XREAD", "BLOCK", "0", "STREAMS", "xid", "100-0")
+        self.wait_blocked(1)
+        behind = self.blocked("XREAD", "BLOCK", "0", "STREAMS", "xid", "$")
+        self.wait_blocked(2)
+        self.conn.cmd("XADD", "xid", "7-0", "a", "1")
+        self.assertEqual(behind.read_reply()[1], [[b"xid", [[b"7-0", [b"a", b"1"]]]]])
+        self.assert_no_reply(ahead, 0.05)
+        self.conn.cmd("XADD", "xid", "100-1", "a", "2")
+        self.assertEqual(ahead.read_reply()[1], [[b"xid", [[b"100-1", [b"a", b"2"]]]]])
+
+    def test_xread_timeout_multi_and_script(self):
+        c = self.new_conn()
+        t0 = time.monotonic()
+        raw, _ = c.call("XREAD", "BLOCK", "100", "STREAMS", "xt", "$")
+        self.assertEqual(raw, b"*-1\r\n")
+        self.assertGreaterEqual(time.monotonic() - t0, 0.09)
+        c.cmd("MULTI")
+        c.cmd("XREAD", "BLOCK", "0", "STREAMS", "xt", "$")
+        self.assertEqual(c.call("EXEC")[0], b"*1\r\n*-1\r\n")
+        raw, _ = c.call("EVAL", "return redis.call('XREAD', 'BLOCK', '0', 'STREAMS', 'xt', '$')", "0")
+        self.assertTrue(raw.startswith(b"-ERR XREAD command is not allowed with BLOCK option from scripts"), raw)
+        # A key that becomes another type does not serve the waiter; a stream again does.
+        w = self.blocked("XREAD", "BLOCK", "0", "STREAMS", "xt", "0-0")
+        self.wait_blocked(1)
+        self.conn.cmd("SET", "xt", "now a string")
+        self.assert_no_reply(w, 0.05)
+        self.conn.cmd("DEL", "xt")
+        self.conn.cmd("XADD", "xt", "3-0", "k", "v")
+        self.assertEqual(w.read_reply()[1], [[b"xt", [[b"3-0", [b"k", b"v"]]]]])
+
     def test_blmove_and_brpoplpush(self):
         c = self.blocked("BLMOVE", "src", "dst", "RIGHT", "LEFT", "0")
         self.wait_blocked(1)

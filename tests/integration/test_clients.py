@@ -4,6 +4,7 @@ import inspect
 import re
 import subprocess
 import threading
+import time
 import unittest
 
 import redis
@@ -102,6 +103,29 @@ class RedisPyTest(ServerTestCase):
         self.assertIsNone(r0.get("only-in-1"))
         self.assertEqual(r1.get("only-in-1"), b"x")
         r1.flushall()
+
+    def test_streams_api(self):
+        # redis-py's stream helpers: xadd with maxlen, xrange/xrevrange, xread (blocking in a
+        # thread until an xadd from this one), xdel, xtrim, xlen.
+        r = self.client()
+        ids = [r.xadd("events", {"type": "click", "n": i}) for i in range(5)]
+        self.assertEqual(r.xlen("events"), 5)
+        self.assertEqual([e[0] for e in r.xrange("events")], ids)
+        self.assertEqual(r.xrevrange("events", count=1)[0], (ids[-1], {b"type": b"click", b"n": b"4"}))
+        self.assertEqual(r.xread({"events": ids[2]}, count=1), [[b"events", [(ids[3], {b"type": b"click", b"n": b"3"})]]])
+        got = []
+        reader = threading.Thread(target=lambda: got.append(self.client().xread({"events": "$"}, block=5000)))
+        reader.start()
+        deadline = time.monotonic() + 5
+        while r.info("clients")["blocked_clients"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        new_id = r.xadd("events", {"type": "late"}, maxlen=3, approximate=False)
+        reader.join(10)
+        self.assertEqual(got, [[[b"events", [(new_id, {b"type": b"late"})]]]])
+        self.assertEqual(r.xlen("events"), 3)
+        self.assertEqual(r.xdel("events", new_id), 1)
+        self.assertEqual(r.xtrim("events", maxlen=1, approximate=False), 1)
+        self.assertEqual(r.xrange("events"), [(ids[4], {b"type": b"click", b"n": b"4"})])
 
     @unittest.skipUnless(redis_py_supports_resp3(),
                          "redis-py %s has no protocol=3 (RESP3 needs redis-py >= 5.0)"

@@ -57,7 +57,7 @@ def key_specs_of(info):
 def generate_invocation(name, arity, specs, extra_limit=12):
     """An argv for `name` ("object|encoding" -> OBJECT ENCODING ...) that fits its arity and
     names at least one key through each index spec: two keys for ranges that run to the end and
-    for keynum specs. None when no layout fits (a keyword spec, which strata has none of)."""
+    for keynum specs; a keyword spec gets its keyword at its startfrom. None when no layout fits."""
     parts = [p.upper() for p in name.split("|")]
     lo = abs(arity)
     for argc in range(max(lo, len(parts) + 1), lo + extra_limit):
@@ -66,12 +66,22 @@ def generate_invocation(name, arity, specs, extra_limit=12):
         slots = {i: p for i, p in enumerate(parts)}
         ok, keys, variadic_short = True, 0, False
         for spec in specs:
-            if spec["bs"] != "index":
+            if spec["bs"] == "index":
+                first = spec["bs_spec"]["index"]
+            elif spec["bs"] == "keyword" and spec["bs_spec"]["startfrom"] > 0:
+                at = spec["bs_spec"]["startfrom"]  # XREAD ... STREAMS k1 k2 id id
+                if at in slots:
+                    ok = False
+                    break
+                slots[at] = spec["bs_spec"]["keyword"].decode()
+                first = at + 1
+            else:
                 return None
-            first = spec["bs_spec"]["index"]
             fs = spec["fk_spec"]
             if spec["fk"] == "range":
                 last = first + fs["lastkey"] if fs["lastkey"] >= 0 else argc + fs["lastkey"]
+                if fs["lastkey"] < 0 and fs.get("limit", 0) > 1:  # keys: 1/limit of the rest
+                    last = first + (last - first + 1) // fs["limit"] - 1
                 positions = list(range(first, last + 1, fs["keystep"]))
                 if fs["lastkey"] < 0 and len(positions) < 2:
                     variadic_short = True

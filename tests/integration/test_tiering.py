@@ -49,7 +49,7 @@ SCALE = max(0.01, env_float("STRATA_TIERING_SCALE", 1.0))
 VALUE_BYTES = max(16, int(env_float("STRATA_TIERING_VALUE_BYTES", 16384)))
 APPENDDIR = "appendonlydir"
 SEGMENT_RE = re.compile(r"^appendonly\.aof\.(\d{20})\.log$")
-TYPE_CODES = {"string": 0, "list": 1, "hash": 2, "set": 3, "zset": 4}
+TYPE_CODES = {"string": 0, "list": 1, "hash": 2, "set": 3, "zset": 4, "stream": 5}
 TTL_SLACK_MS = 100
 
 
@@ -114,6 +114,16 @@ def decode_value(type_code, v):
         pos += ln
         return s
 
+    if type_code == 5:  # stream: last ID, max deleted ID, entries added, then the entries
+        pos += 40
+        entries = []
+        for _ in range(n):
+            ms, seq, pairs = struct.unpack_from("<QQI", v, pos)
+            pos += 20
+            entries.append((b"%d-%d" % (ms, seq), [bstr() for _ in range(2 * pairs)]))
+        if pos != len(v):
+            raise ValueError("%d bytes after the last entry" % (len(v) - pos))
+        return entries
     items = []
     for _ in range(n):
         if type_code in (1, 3):
@@ -151,6 +161,8 @@ def read_value(c, key):
     if t == "zset":
         flat = c.cmd("ZRANGE", key, 0, -1, "WITHSCORES")
         return t, {m: float(s) for m, s in zip(flat[0::2], flat[1::2])}
+    if t == "stream":
+        return t, [(e[0], e[1]) for e in c.cmd("XRANGE", key, "-", "+")]
     return t, None
 
 
@@ -386,6 +398,10 @@ def dataset():
     d[(1, b"l:small")] = ("list", [b"db1"], 600000)
     d[(1, b"z:only1")] = ("zset", {b"x": float("inf")}, None)
     d[(1, b"h:small")] = ("hash", {b"k": b"\x00"}, None)
+    d[(0, b"x:small")] = ("stream", [(b"1-1", [b"f", b"\x00v"]), (b"2-0", [b"f", b"", b"g", b"h"])],
+                          None)
+    d[(0, b"x:big")] = ("stream", [(b"%d-0" % i, [b"f", b"v%d" % i]) for i in range(1, 400)],
+                        700000)
     return d
 
 
@@ -406,6 +422,9 @@ def write_dataset(tc, c, data):
             c.cmd("HSET", key, *[x for kv in val.items() for x in kv])
         elif t == "set":
             c.cmd("SADD", key, *val)
+        elif t == "stream":
+            for entry_id, pairs in val:
+                c.cmd("XADD", key, entry_id, *pairs)
         else:
             args = []
             for m, s in val.items():

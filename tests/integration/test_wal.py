@@ -89,6 +89,8 @@ def snapshot(conn, exclude=()):
                 val = sorted(conn.cmd("SMEMBERS", key))
             elif t == "zset":
                 val = conn.cmd("ZRANGE", key, 0, -1, "WITHSCORES")
+            elif t == "stream":
+                val = (conn.cmd("XLEN", key), conn.cmd("XRANGE", key, "-", "+"))
             else:
                 val = ("unexpected type", t)
             t0 = time.monotonic()
@@ -404,6 +406,17 @@ class WalRoundTripTest(WalTestBase):
         c.cmd("ZPOPMAX", "x:zr", 2)
         c.cmd("ZMPOP", 1, "x:zr", "MIN", "COUNT", 2)
         c.cmd("PEXPIRE", "x:zi", 720000)
+        # Streams: "*" IDs (the log holds the concrete ones), deletions, an approximate trim (the
+        # log holds the exact effect), an empty stream that remembers its last ID.
+        c.cmd("XADD", "x:st", "1-1", "a", "1")
+        for i in range(300):
+            c.cmd("XADD", "x:st", "*", "f", i)
+        c.cmd("XDEL", "x:st", "1-1")
+        c.cmd("XTRIM", "x:st", "MAXLEN", "~", 150)
+        c.cmd("XADD", "x:st", "MAXLEN", "=", 120, "*", "g", "h")
+        c.cmd("XADD", "x:st2", "5-5", "a", "b")
+        c.cmd("XDEL", "x:st2", "5-5")
+        c.cmd("XSETID", "x:st2", "9-9", "ENTRIESADDED", 7, "MAXDELETEDID", "5-5")
         # A blocked BZPOPMIN served by a ZADD
         b = self.conn(srv)
         b.send("BZPOPMIN", "x:bz", 10)
@@ -433,6 +446,7 @@ class WalRoundTripTest(WalTestBase):
             c.cmd("ZINCRBY", "x:z", 3, "z500")
             c.cmd("DEL", "x:big")
             c.cmd("EXPIRE", "s:plain", 999)
+            c.cmd("XADD", "x:st", "*", "after", "base")
         # A key that expires 2 s after it was written, whatever the restart does.
         t0 = time.monotonic()
         c.cmd("SET", "s:ex2", "short", "EX", 2)
@@ -486,8 +500,13 @@ class WalRoundTripTest(WalTestBase):
         c2.close()
         self.assertEqual(srv2.sigterm(), 0)
         srv3 = self.start(["--appendfsync", policy])
-        after2 = snapshot(self.conn(srv3), exclude={b"s:ex2"})
+        c3 = self.conn(srv3)
+        after2 = snapshot(c3, exclude={b"s:ex2"})
         assert_same_state(self, before, after2, "[%s/%s, second restart] " % (policy, stop_how))
+        # The empty stream kept its last ID through the log (and the rewrite's XSETID).
+        raw, _ = c3.call("XADD", "x:st2", "9-9", "a", "b")
+        self.assertTrue(raw.startswith(b"-ERR The ID specified in XADD is equal or smaller"), raw)
+        self.assertEqual(c3.cmd("XADD", "x:st2", "9-10", "a", "b"), b"9-10")
 
     def test_round_trip_always(self):
         self.round_trip("always", "shutdown")
