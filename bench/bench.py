@@ -4,6 +4,7 @@ driven by stock redis-benchmark. Run with Debian's /usr/bin/python3 (psutil, mat
 
   bench.py quick   SET/GET at -P 1 and -P 16, one table of ratios (under two minutes)
   bench.py script  EVALSHA of a 1-call and a 10-call script, the same table (quick's runner)
+  bench.py stream  XADD and XRANGE of 10 entries, the same table (quick's runner)
   bench.py cpu     threads x clients x pipeline x commands (SET GET INCR LPUSH HSET ZADD)
   bench.py disk    appendonly no / everysec / always (x backing tier for strata)
   bench.py mem     bytes per key: strings and collections at 100k and 1M
@@ -46,6 +47,8 @@ MODE_DEFAULTS = {
                   requests=100000, requests_pipelined=500000, reps=3, latency_source="csv"),
     "script": dict(tests="evalsha_incr,evalsha_10", pipelines="1,16", clients="50", threads="1",
                    requests=100000, requests_pipelined=500000, reps=3, latency_source="csv"),
+    "stream": dict(tests="xadd,xrange_10", pipelines="1,16", clients="50", threads="1",
+                   requests=100000, requests_pipelined=500000, reps=3, latency_source="csv"),
     "cpu": dict(tests=ALL_TESTS, pipelines="1,16,64", clients="50", threads=None,
                 requests=200000, requests_pipelined=1000000, reps=1, latency_source="text"),
     "disk": dict(tests="set", pipelines="1,16", clients="50", threads="1",
@@ -63,6 +66,8 @@ HELP = {
     "quick": "SET/GET at -P 1 and -P 16 on both servers, one ratio table (make bench-quick)",
     "script": "EVALSHA of a 1-call and a 10-call script at -P 1 and -P 16, one ratio table "
               "(make bench-script)",
+    "stream": "XADD and XRANGE of 10 entries at -P 1 and -P 16, one ratio table "
+              "(make bench-stream)",
     "cpu": "CPU sweep: threads x clients x pipeline x commands (make bench-cpu)",
     "disk": "persistence sweep: appendonly no/everysec/always, backing tiers (make bench-disk)",
     "mem": "memory sweep: RSS bytes per key/element, strings and collections (make bench-mem)",
@@ -179,7 +184,7 @@ def build_parser():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="mode", required=True)
-    for mode in ("quick", "script", "cpu", "disk", "mem", "instr", "tier"):
+    for mode in ("quick", "script", "stream", "cpu", "disk", "mem", "instr", "tier"):
         p = sub.add_parser(mode, help=HELP[mode], description=HELP[mode])
         add_common(p, mode)
         if mode == "disk":
@@ -197,7 +202,7 @@ def build_parser():
         if mode == "mem":
             p.add_argument("--sizes", default="100000,1000000",
                            help="elements loaded per point (default: %(default)s)")
-            p.add_argument("--types", default="string,list,hash,set,zset",
+            p.add_argument("--types", default="string,list,hash,set,zset,stream",
                            help="value types (default: %(default)s)")
             p.add_argument("--elements-per-key", type=int, default=100,
                            help="collection size: elements per key (default: %(default)s)")

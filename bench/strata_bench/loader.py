@@ -8,17 +8,22 @@ Shapes (n = elements):
   hash    ... E fields:                 HSET k f1 v1 .. fE vE
   set     ... E members:                SADD k m1 .. mE
   zset    ... E members, score = index: ZADD k 1 m1 .. E mE
+  stream  ... E entries of two fields:  XADD k <j>-1 f1 mj f2 mj  (one command per entry; the
+          reply is a bulk string: two lines)
 Keys are "k" + zero-padded number (key_size bytes), values/members likewise with "v"/"m"/"f".
 """
 import time
 
-COMMANDS = {"string": "SET", "list": "RPUSH", "hash": "HSET", "set": "SADD", "zset": "ZADD"}
+COMMANDS = {"string": "SET", "list": "RPUSH", "hash": "HSET", "set": "SADD", "zset": "ZADD",
+            "stream": "XADD"}
+REPLY_LINES = {"stream": 2}  # lines per reply where it is not one
 PROBES = {
     "string": ("SET", "__bench_probe_mem", "x"),
     "list": ("RPUSH", "__bench_probe_mem", "x"),
     "hash": ("HSET", "__bench_probe_mem", "f", "x"),
     "set": ("SADD", "__bench_probe_mem", "x"),
     "zset": ("ZADD", "__bench_probe_mem", "1", "x"),
+    "stream": ("XADD", "__bench_probe_mem", "1-1", "f", "x"),
 }
 MAX_ARGS_PER_COMMAND = 2000  # collection elements per command; larger collections take several
 
@@ -44,6 +49,14 @@ def commands(vtype, n, per_key, key_size, value_size):
         return
     cmd = COMMANDS[vtype].encode()
     keys = max(1, n // per_key)
+    if vtype == "stream":
+        for k in range(keys):
+            key = _bulk(fixed(b"k", k, key_size))
+            for j in range(per_key):
+                m = _bulk(fixed(b"m", j, value_size))
+                yield (b"*7\r\n$4\r\nXADD\r\n" + key + _bulk(b"%d-1" % (j + 1)) + _bulk(b"f1") + m
+                       + _bulk(b"f2") + m), 1
+        return
     for k in range(keys):
         key = _bulk(fixed(b"k", k, key_size))
         for start in range(0, per_key, MAX_ARGS_PER_COMMAND):
@@ -88,9 +101,10 @@ def load(client, vtype, n, per_key, key_size, value_size, batch_bytes=1 << 20):
                 errors.extend(l.decode(errors="replace") for l in lines if l.startswith(b"-"))
         buf, count, size = [], 0, 0
 
+    lines = REPLY_LINES.get(vtype, 1)
     for payload, k in commands(vtype, n, per_key, key_size, value_size):
         buf.append(payload)
-        count += 1
+        count += lines
         elements += k
         size += len(payload)
         if size >= batch_bytes:

@@ -60,6 +60,19 @@ for _name, (_body, _nkeys) in SCRIPTS.items():
     TEST_PROBES[_name] = ("SCRIPT", "LOAD", _body)
 
 
+# Stream tests (make bench-stream): XADD is redis-benchmark's own `-t xadd` (XADD with "*" to
+# one growing stream); xrange_10 sends this command to a stream its probe filled.
+COMMANDS = {"xrange_10": ["XRANGE", "bench:stream", "-", "+", "COUNT", "10"]}
+TEST_COMMANDS["xrange_10"] = "xrange"
+TEST_PROBES["xrange_10"] = ("EVAL", "for i = 1, 100 do redis.call('XADD', KEYS[1], '*', 'f', 'v') "
+                                    "end", "1", "bench:stream")
+
+
+def custom(test):
+    """True for tests that are a command line of their own, not a redis-benchmark -t name."""
+    return test in SCRIPTS or test in COMMANDS
+
+
 def script_command(test):
     """The EVALSHA arguments redis-benchmark sends for a script test (keys __rand_int__-keyed)."""
     body, nkeys = SCRIPTS[test]
@@ -83,7 +96,7 @@ def command_line(port, test, requests, clients, pipeline, keyspace=None, data_si
     """The redis-benchmark argv (without taskset) for one test."""
     argv = ["redis-benchmark", "-h", host, "-p", str(port), "-n", str(requests),
             "-c", str(clients), "-P", str(pipeline)]
-    if test not in SCRIPTS:
+    if not custom(test):
         argv[5:5] = ["-t", test]
     if keyspace:
         argv += ["-r", str(keyspace)]
@@ -96,6 +109,8 @@ def command_line(port, test, requests, clients, pipeline, keyspace=None, data_si
     argv += list(extra)
     if test in SCRIPTS:
         argv += script_command(test)
+    elif test in COMMANDS:
+        argv += COMMANDS[test]
     return argv
 
 

@@ -116,6 +116,14 @@ class MiscTest(unittest.TestCase):
         self.assertNotIn("-r", argv)
         self.assertEqual(argv[-4:], ["-d", "16", "--threads", "4"])
 
+    def test_stream_command_line(self):
+        argv = rbench.command_line(7000, "xrange_10", 1000, 50, 16)
+        self.assertNotIn("-t", argv)
+        self.assertEqual(argv[-6:], ["XRANGE", "bench:stream", "-", "+", "COUNT", "10"])
+        self.assertEqual(rbench.test_command("xrange_10"), "xrange")
+        self.assertEqual(rbench.TEST_PROBES["xrange_10"][0], "EVAL")
+        self.assertIn("-t", rbench.command_line(7000, "xadd", 1000, 50, 16))
+
     def test_script_command_line(self):
         # Script tests send EVALSHA of the body's SHA1 (no -t), with __rand_int__ keys.
         argv = rbench.command_line(7000, "evalsha_incr", 1000, 50, 16, 100000, None, None, True)

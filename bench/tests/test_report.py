@@ -68,7 +68,7 @@ class LoaderTest(unittest.TestCase):
             loader.fixed(b"k", 12345, 4)
 
     def test_commands_are_valid_resp(self):
-        for vtype in ("string", "list", "hash", "set", "zset"):
+        for vtype in ("string", "list", "hash", "set", "zset", "stream"):
             cmds = list(loader.commands(vtype, 200, 100, 16, 16))
             total = sum(k for _, k in cmds)
             self.assertEqual(total, 200, vtype)

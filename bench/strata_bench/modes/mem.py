@@ -26,7 +26,7 @@ def run(ctx):
     types = [t.strip() for t in a.types.split(",") if t.strip()]
     for t in types:
         if t not in loader.COMMANDS:
-            raise SystemExit("unknown type %r (string, list, hash, set, zset)" % t)
+            raise SystemExit("unknown type %r (%s)" % (t, ", ".join(loader.COMMANDS)))
     plan = [(n, t, s) for n in sizes for t in types for s in a.servers]
     prog = Progress([n for n, _, _ in plan])
     log("mem: %d points; servers on cpus %s; results in %s"

@@ -1,0 +1,4 @@
+"""Stream mode (make bench-stream): XADD (redis-benchmark's own test) and XRANGE of 10 entries
+(rbench.COMMANDS) at -P 1 and -P 16, this server against redis-server: quick mode's interleaved
+runner and ratio table with other tests."""
+from .quick import run  # noqa: F401
