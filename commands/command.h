@@ -62,6 +62,8 @@ enum CommandFlag : uint32_t {
   kNoMandatoryKeys = 1u << 22,  // Redis's no_mandatory_keys (EVAL may name no keys)
   kMayReplicate = 1u << 23,     // Redis's may_replicate (PUBLISH): refused in read-only scripts
                                 // like a write (not reported, as 7.0 does not)
+  kServedEach = 1u << 24,  // blocked waiters of a key are served each on its own (XREAD,
+                           // XREADGROUP): one that gets nothing does not hold back the next
 };
 
 // Redis 7 key-spec flags (COMMAND INFO and COMMAND GETKEYSANDFLAGS report them by these names:

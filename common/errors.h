@@ -279,6 +279,35 @@ inline constexpr char kStreamGtOnlyGroup[] =
 inline constexpr char kBlockInScript[] =  // printf: the command's name as sent
     "ERR %s command is not allowed with BLOCK option from scripts";
 inline constexpr char kTimeoutNotInteger[] = "ERR timeout is not an integer or out of range";
+inline constexpr char kStreamEntriesReadNegative[] =
+    "ERR value for ENTRIESREAD must be positive or -1";
+inline constexpr char kStreamXgroupNoKey[] =
+    "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to "
+    "use the MKSTREAM option to create an empty stream automatically.";
+inline constexpr char kStreamBusyGroup[] = "BUSYGROUP Consumer Group name already exists";
+inline constexpr char kStreamNoGroup[] =  // printf: group, key
+    "NOGROUP No such consumer group '%s' for key name '%s'";
+inline constexpr char kStreamUnbalancedGroup[] =
+    "ERR Unbalanced XREADGROUP list of streams: for each stream key an ID or '>' must be "
+    "specified.";
+inline constexpr char kStreamMissingGroup[] = "ERR Missing GROUP option for XREADGROUP";
+inline constexpr char kStreamNoKeyOrGroupRead[] =  // printf: key, group
+    "NOGROUP No such key '%s' or consumer group '%s' in XREADGROUP with GROUP option";
+inline constexpr char kStreamNoKeyOrGroup[] =  // printf: key, group
+    "NOGROUP No such key '%s' or consumer group '%s'";
+inline constexpr char kStreamGroupGone[] =
+    "NOGROUP the consumer group this client was blocked on no longer exists";
+inline constexpr char kStreamDollarInGroup[] =
+    "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of "
+    "this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would "
+    "just return an empty result set.";
+inline constexpr char kXclaimMinIdle[] = "ERR Invalid min-idle-time argument for XCLAIM";
+inline constexpr char kXclaimIdle[] = "ERR Invalid IDLE option argument for XCLAIM";
+inline constexpr char kXclaimTime[] = "ERR Invalid TIME option argument for XCLAIM";
+inline constexpr char kXclaimRetryCount[] = "ERR Invalid RETRYCOUNT option argument for XCLAIM";
+inline constexpr char kXclaimUnknownOption[] = "ERR Unrecognized XCLAIM option '%s'";  // printf
+inline constexpr char kXautoclaimMinIdle[] = "ERR Invalid min-idle-time argument for XAUTOCLAIM";
+inline constexpr char kXautoclaimCount[] = "ERR COUNT must be > 0";
 inline constexpr char kStreamInvalidStart[] = "ERR invalid start ID for the interval";
 inline constexpr char kStreamInvalidEnd[] = "ERR invalid end ID for the interval";
 inline constexpr char kStreamEntriesAddedNegative[] = "ERR entries_added must be positive";

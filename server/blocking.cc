@@ -101,8 +101,8 @@ void BlockingRegistry::ServeKey(Dispatcher* dispatcher, size_t db, const std::st
     }
     if (ctx.not_served) {
       // A pop found the data gone again (or of another type): everyone behind waits on. A
-      // reader (XREAD) consumes nothing: the next waiter may still be served (its ID is older).
-      if (bc->spec->flags & cmd::kReadOnly) continue;
+      // stream reader only had nothing after its own ID or group: the next may still be served.
+      if (bc->spec->flags & cmd::kServedEach) continue;
       break;
     }
     bc->done = true;

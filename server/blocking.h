@@ -57,7 +57,7 @@ class BlockingRegistry {
   size_t blocked_clients() const { return blocked_.load(std::memory_order_relaxed); }
 
   // Serves the clients blocked on (db, key) in arrival order until a pop cannot be served
-  // (readers that cannot be served, XREAD with a later ID, are passed over). Runs on the
+  // (stream readers that cannot be served, cmd::kServedEach, are passed over). Runs on the
   // writer's thread, through its dispatcher, with no shard lock held.
   void ServeKey(Dispatcher* dispatcher, size_t db, const std::string& key, int depth = 0);
 

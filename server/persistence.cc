@@ -364,6 +364,22 @@ void Persistence::Capture(size_t index, std::string* out) {
         argv.emplace_back("MAXDELETEDID");
         argv.emplace_back(st->max_deleted_id().ToString());
         emit();
+        // Consumer groups: the group, its consumers, its pending entries as forced claims.
+        for (const auto& [name, g] : st->groups()) {
+          argv = {"XGROUP", "CREATE", std::string(key), name, g.last_id.ToString(), "ENTRIESREAD",
+                  std::to_string(g.entries_read)};
+          emit();
+          for (const auto& [cname, c] : g.consumers) {
+            argv = {"XGROUP", "CREATECONSUMER", std::string(key), name, cname};
+            emit();
+          }
+          for (const auto& [id, n] : g.pel) {
+            argv = {"XCLAIM", std::string(key), name, n.consumer, "0", id.ToString(), "TIME",
+                    std::to_string(n.delivery_time), "RETRYCOUNT",
+                    std::to_string(n.delivery_count), "FORCE", "JUSTID"};
+            emit();
+          }
+        }
         argv.clear();
         break;
       }

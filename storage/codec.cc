@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -302,6 +303,58 @@ Entry* DecodeStream(std::string_view key, std::string_view value, int64_t expire
     }
     entries[i].first = prev = id;
   }
+  // Consumer groups.
+  std::map<std::string, StreamGroup> groups;
+  auto need = [&](size_t n) { return static_cast<size_t>(end - p) >= n; };
+  auto bytes = [&](std::string* out) {
+    if (!need(kLenSize)) return false;
+    const size_t len = GetU32(p);
+    p += kLenSize;
+    if (!need(len)) return false;
+    out->assign(p, len);
+    p += len;
+    return true;
+  };
+  {
+    const std::string bad = "malformed consumer groups";
+    if (!need(kLenSize)) return *error = "truncated stream (no group count)", nullptr;
+    const uint32_t ngroups = GetU32(p);
+    p += kLenSize;
+    for (uint32_t gi = 0; gi < ngroups; ++gi) {
+      std::string name;
+      if (!bytes(&name) || !need(3 * 8 + kLenSize)) return *error = bad, nullptr;
+      StreamGroup& g = groups[name];
+      g.last_id = {GetU64(p), GetU64(p + 8)};
+      g.entries_read = static_cast<int64_t>(GetU64(p + 16));
+      const uint32_t nconsumers = GetU32(p + 24);
+      p += 3 * 8 + kLenSize;
+      for (uint32_t ci = 0; ci < nconsumers; ++ci) {
+        std::string cname;
+        if (!bytes(&cname) || !need(8)) return *error = bad, nullptr;
+        g.consumers[cname].seen_time = static_cast<int64_t>(GetU64(p));
+        p += 8;
+      }
+      if (!need(kLenSize)) return *error = bad, nullptr;
+      const uint32_t npending = GetU32(p);
+      p += kLenSize;
+      for (uint32_t ni = 0; ni < npending; ++ni) {
+        if (!need(4 * 8)) return *error = bad, nullptr;
+        StreamID id{GetU64(p), GetU64(p + 8)};
+        StreamNack n;
+        n.delivery_time = static_cast<int64_t>(GetU64(p + 16));
+        n.delivery_count = GetU64(p + 24);
+        p += 4 * 8;
+        if (!bytes(&n.consumer)) return *error = bad, nullptr;
+        auto c = g.consumers.find(n.consumer);
+        if (c == g.consumers.end() || !c->second.pending.insert(id).second) {
+          *error = "a pending entry of an unknown consumer";
+          return nullptr;
+        }
+        g.pel.emplace(id, std::move(n));
+      }
+    }
+    if (groups.size() != ngroups) return *error = "duplicate consumer group", nullptr;
+  }
   if (p != end) {
     *error = std::to_string(end - p) + " trailing bytes after the last entry";
     return nullptr;
@@ -311,6 +364,7 @@ Entry* DecodeStream(std::string_view key, std::string_view value, int64_t expire
   s->SetLastId(last);
   s->SetMaxDeletedId(max_deleted);
   s->SetEntriesAdded(added);
+  s->groups() = std::move(groups);
   return Entry::NewObject(key, ObjType::kStream, s, expire_ms);
 }
 
@@ -377,6 +431,26 @@ void EncodeValue(const Entry& e, std::string* out) {
         }
         return true;
       });
+      PutU32(out, static_cast<uint32_t>(st->groups().size()));
+      for (const auto& [name, g] : st->groups()) {
+        PutBytes(out, name);
+        PutU64(out, g.last_id.ms);
+        PutU64(out, g.last_id.seq);
+        PutU64(out, static_cast<uint64_t>(g.entries_read));
+        PutU32(out, static_cast<uint32_t>(g.consumers.size()));
+        for (const auto& [cname, c] : g.consumers) {
+          PutBytes(out, cname);
+          PutU64(out, static_cast<uint64_t>(c.seen_time));
+        }
+        PutU32(out, static_cast<uint32_t>(g.pel.size()));
+        for (const auto& [id, n] : g.pel) {
+          PutU64(out, id.ms);
+          PutU64(out, id.seq);
+          PutU64(out, static_cast<uint64_t>(n.delivery_time));
+          PutU64(out, n.delivery_count);
+          PutBytes(out, n.consumer);
+        }
+      }
       return;
     }
   }

@@ -24,6 +24,11 @@
 //
 //   header  = last ID | max deleted ID | entries added (u64 LE)      an ID = ms | seq (u64 LE each)
 //   entry   = ID | pairs (u32 LE, at least 1) | pairs x (byte string field | byte string value)
+//   then its consumer groups:
+//   groups  = count (u32 LE, 0 for none) | per group: byte string name | last delivered ID | entries read
+//             (i64 LE, -1 unknown) | consumers (u32 LE) x (byte string name | seen time ms u64)
+//             | pending (u32 LE) x (ID | delivery time ms u64 | delivery count u64 | byte string
+//             consumer: one of the group's consumers)
 //
 // Example: the list ["a", ""] is 01 02000000 01000000 61 00000000 (14 bytes); the zset
 // {x: 1.5} is 01 01000000 01000000 78 000000000000F83F.

@@ -336,6 +336,34 @@ uint64_t StreamObject::TrimMinId(StreamID minid, bool approx, uint64_t limit) {
   return removed;
 }
 
+StreamID StreamObject::last_live_id() const {
+  StreamID last;
+  Range(StreamID{}, StreamID::Max(), true, 1, [&](StreamID id, const StreamFields&) {
+    last = id;
+    return false;
+  });
+  return last;
+}
+
+int64_t StreamObject::EstimateEntriesRead(StreamID id) const {
+  if (entries_added_ == 0) return 0;  // a stream never written to
+  if (length_ == 0 && id <= last_id_) return static_cast<int64_t>(entries_added_);
+  if (id == last_id_) return static_cast<int64_t>(entries_added_);
+  if (id > last_id_) return -1;  // a future ID
+  const StreamID first = first_id();
+  if (max_deleted_id_.IsZero() || max_deleted_id_ < first) {  // no deletion ahead of it
+    if (id < first) return static_cast<int64_t>(entries_added_ - length_);
+    if (id == first) return static_cast<int64_t>(entries_added_ - length_ + 1);
+  }
+  return -1;
+}
+
+bool StreamObject::RangeHasTombstones(StreamID start, StreamID end) const {
+  if (length_ == 0 || max_deleted_id_.IsZero()) return false;
+  if (first_id() > max_deleted_id_) return false;  // the last deletion is before the first entry
+  return start <= max_deleted_id_ && max_deleted_id_ <= end;
+}
+
 Object* StreamObject::Clone() const { return new StreamObject(*this); }
 
 size_t StreamObject::ApproxBytes() const {

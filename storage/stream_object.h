@@ -25,11 +25,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <absl/container/btree_map.h>
+#include <absl/container/btree_set.h>
 
 #include "storage/entry.h"
 
@@ -64,6 +66,25 @@ struct StreamID {
 struct StreamFields {
   std::vector<std::string_view> fields, values;
   size_t size() const { return values.size(); }
+};
+
+// Consumer groups (XGROUP, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM): what a group has
+// delivered, and the deliveries waiting for XACK (its pending entries list, PEL), each owned by
+// one consumer. Plain values (a consumer is named, not pointed to), so a stream copies whole.
+struct StreamNack {
+  int64_t delivery_time = 0;  // ms, the last delivery
+  uint64_t delivery_count = 0;
+  std::string consumer;
+};
+struct StreamConsumer {
+  int64_t seen_time = 0;              // ms: its last read or claim
+  absl::btree_set<StreamID> pending;  // its part of the group's PEL
+};
+struct StreamGroup {
+  StreamID last_id;           // the last entry delivered
+  int64_t entries_read = -1;  // Redis 7's logical read counter; -1: unknown
+  absl::btree_map<StreamID, StreamNack> pel;
+  std::map<std::string, StreamConsumer> consumers;  // by name, as Redis lists them
 };
 
 class StreamObject final : public Object {
@@ -103,6 +124,24 @@ class StreamObject final : public Object {
   // Heap bytes held (node buffers by length): tests and bytes-per-entry figures.
   size_t ApproxBytes() const;
 
+  std::map<std::string, StreamGroup>& groups() { return groups_; }
+  const std::map<std::string, StreamGroup>& groups() const { return groups_; }
+  // Redis's streamEstimateDistanceFromFirstEverEntry: the logical read counter of id, or -1
+  // when it cannot be known (deletions ahead of it).
+  int64_t EstimateEntriesRead(StreamID id) const;
+  // Redis's streamRangeHasTombstones: a deleted entry may lie within [start, end].
+  bool RangeHasTombstones(StreamID start, StreamID end) const;
+  // The last live entry's ID (0-0 when empty).
+  StreamID last_live_id() const;
+  // The entry with this ID, if live: fn(const StreamFields&) is called. False if none.
+  template <typename Fn>
+  bool Lookup(StreamID id, Fn&& fn) const {
+    return Range(id, id, false, 1, [&](StreamID, const StreamFields& f) {
+             fn(f);
+             return false;
+           }) == 1;
+  }
+
  private:
   enum : uint8_t { kDeleted = 1, kSameFields = 2 };
   struct Node {
@@ -130,6 +169,7 @@ class StreamObject final : public Object {
   void MarkDeleted(Node& node, const Cursor& c);
 
   Nodes nodes_;
+  std::map<std::string, StreamGroup> groups_;  // by name
   uint64_t length_ = 0;
   StreamID last_id_, max_deleted_id_;
   uint64_t entries_added_ = 0;

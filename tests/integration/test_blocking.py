@@ -125,6 +125,30 @@ class BlockingTest(ServerTestCase):
         self.conn.cmd("XADD", "xid", "100-1", "a", "2")
         self.assertEqual(ahead.read_reply()[1], [[b"xid", [[b"100-1", [b"a", b"2"]]]]])
 
+    def test_xreadgroup_blocks_for_new_entries(self):
+        self.conn.cmd("XGROUP", "CREATE", "xg", "grp", "$", "MKSTREAM")
+        self.conn.cmd("XGROUP", "CREATE", "xg", "other", "$")
+        first = self.blocked("XREADGROUP", "GROUP", "grp", "c1", "BLOCK", "0", "STREAMS", "xg", ">")
+        self.wait_blocked(1)
+        second = self.blocked("XREADGROUP", "GROUP", "grp", "c2", "BLOCK", "0", "STREAMS", "xg", ">")
+        self.wait_blocked(2)
+        reader = self.blocked("XREADGROUP", "GROUP", "other", "c3", "BLOCK", "0", "STREAMS", "xg", ">")
+        self.wait_blocked(3)
+        self.conn.cmd("XADD", "xg", "1-1", "job", "a")
+        # One consumer of a group gets a new entry; the other group's consumer gets it as well.
+        self.assertEqual(first.read_reply()[1], [[b"xg", [[b"1-1", [b"job", b"a"]]]]])
+        self.assertEqual(reader.read_reply()[1], [[b"xg", [[b"1-1", [b"job", b"a"]]]]])
+        self.assert_no_reply(second, 0.05)
+        self.assertEqual(self.conn.cmd("XPENDING", "xg", "grp")[0], 1)
+        self.conn.cmd("XADD", "xg", "1-2", "job", "b")
+        self.assertEqual(second.read_reply()[1], [[b"xg", [[b"1-2", [b"job", b"b"]]]]])
+        # A group destroyed under a waiter answers it with NOGROUP.
+        gone = self.blocked("XREADGROUP", "GROUP", "grp", "c1", "BLOCK", "0", "STREAMS", "xg", ">")
+        self.wait_blocked(1)
+        self.assertEqual(self.conn.cmd("XGROUP", "DESTROY", "xg", "grp"), 1)
+        raw, _ = gone.read_reply()
+        self.assertTrue(raw.startswith(b"-NOGROUP"), raw)
+
     def test_xread_timeout_multi_and_script(self):
         c = self.new_conn()
         t0 = time.monotonic()

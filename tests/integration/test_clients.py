@@ -127,6 +127,31 @@ class RedisPyTest(ServerTestCase):
         self.assertEqual(r.xtrim("events", maxlen=1, approximate=False), 1)
         self.assertEqual(r.xrange("events"), [(ids[4], {b"type": b"click", b"n": b"4"})])
 
+    def test_stream_consumer_groups_api(self):
+        # A work queue the redis-py way: a group, two workers reading, acks, a stuck job taken
+        # over with xautoclaim, and the group's state through xpending / xinfo.
+        r = self.client()
+        for i in range(6):
+            r.xadd("jobs", {"job": i}, id="%d-0" % (i + 1))
+        self.assertTrue(r.xgroup_create("jobs", "workers", id="0"))
+        got1 = r.xreadgroup("workers", "w1", {"jobs": ">"}, count=3)
+        got2 = r.xreadgroup("workers", "w2", {"jobs": ">"}, count=3)
+        self.assertEqual([e[0] for e in got1[0][1]], [b"1-0", b"2-0", b"3-0"])
+        self.assertEqual([e[0] for e in got2[0][1]], [b"4-0", b"5-0", b"6-0"])
+        self.assertEqual(r.xack("jobs", "workers", b"1-0", b"2-0", b"3-0"), 3)
+        summary = r.xpending("jobs", "workers")
+        self.assertEqual(summary["pending"], 3)
+        self.assertEqual(summary["consumers"], [{"name": b"w2", "pending": 3}])
+        claimed = r.xautoclaim("jobs", "workers", "w1", min_idle_time=0, start_id="0-0", count=2)
+        self.assertEqual([e[0] for e in claimed[1]], [b"4-0", b"5-0"])
+        groups = r.xinfo_groups("jobs")
+        self.assertEqual(groups[0]["name"], b"workers")
+        self.assertEqual(groups[0]["pending"], 3)
+        self.assertEqual(groups[0]["last-delivered-id"], b"6-0")
+        self.assertEqual(groups[0]["lag"], 0)
+        consumers = {c["name"]: c["pending"] for c in r.xinfo_consumers("jobs", "workers")}
+        self.assertEqual(consumers, {b"w1": 2, b"w2": 1})
+
     @unittest.skipUnless(redis_py_supports_resp3(),
                          "redis-py %s has no protocol=3 (RESP3 needs redis-py >= 5.0)"
                          % redis.__version__)

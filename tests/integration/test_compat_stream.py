@@ -26,6 +26,42 @@ def xadds(key, first, n, *fields):
     return [X("XADD", key, "%d-0" % (first + i), *(fields or ("f", str(i)))) for i in range(n)]
 
 
+def pending_rows(ref, ours):
+    """XPENDING's extended form: the same rows but for the idle time (milliseconds since the
+    delivery, which differs by the time between the two servers' calls)."""
+    def strip(v):
+        return [[r[0], r[1], r[3]] for r in v] if isinstance(v, list) else v
+    if not isinstance(ours, list) or strip(ref) != strip(ours):
+        return "expected %r (idle times aside), got %r" % (ref, ours)
+    if any(not (0 <= r[2] < 5000) for r in ours):
+        return "idle times out of range: %r" % (ours,)
+
+
+def _blank_volatile(v, after_key=None):
+    """A decoded XINFO reply with what depends on the clock or on Redis's radix tree blanked:
+    radix-tree-nodes, seen-time, idle, and the delivery times in pending rows."""
+    if isinstance(v, tc.RespMap):  # RESP3: (key, value) pairs
+        return [_blank_volatile(list(kv)) for kv in v]
+    if isinstance(v, list):
+        out = []
+        for i, x in enumerate(v):
+            key = v[i - 1] if i % 2 == 1 and isinstance(v[i - 1], bytes) else None
+            if key in (b"radix-tree-nodes", b"seen-time", b"idle"):
+                out.append("*")
+            elif key == b"pending" and isinstance(x, list):
+                out.append([[r[0], r[1], "*", r[3]] if len(r) == 4 else [r[0], "*", r[2]]
+                            for r in x])
+            else:
+                out.append(_blank_volatile(x))
+        return out
+    return v
+
+
+def xinfo_same(ref, ours):
+    if _blank_volatile(ref) != _blank_volatile(ours):
+        return "XINFO differs (clock and tree internals aside):\n  redis %r\n  ours  %r" % (ref, ours)
+
+
 GROUPS = {
     "xadd_ids_and_errors": [
         X("XADD", "s", "1-1", "a", "1"), X("XADD", "s", "1-2", "a", "2", "b", "3"),
@@ -158,6 +194,103 @@ GROUPS = {
         X("EVAL", "return redis.call('XREAD', 'STREAMS', KEYS[1], '4')", "1", "s"),
         Shape(tc.hello_shape, "HELLO", "3"), X("XREAD", "STREAMS", "s", "t", "0", "0"), X("XREAD", "STREAMS", "s", "$"),
         X("XRANGE", "s", "-", "+", "COUNT", "1"), X("XRANGE", "s", "-", "+", "COUNT", "0"),
+    ],
+    "consumer_groups_create_and_read": xadds("s", 1, 6) + [
+        X("XGROUP", "CREATE", "s", "g", "0"), X("XGROUP", "CREATE", "s", "g", "0"),
+        X("XGROUP", "CREATE", "s", "g2", "$"), X("XGROUP", "CREATE", "s", "g3", "3-0", "ENTRIESREAD", "3"),
+        X("XGROUP", "CREATE", "s", "g4", "x"), X("XGROUP", "CREATE", "s", "g5", "0", "ENTRIESREAD", "-2"),
+        X("XGROUP", "CREATE", "s", "g6", "0", "FOO"), X("XGROUP", "CREATE", "missing", "g", "$"),
+        X("XGROUP", "CREATE", "mk", "g", "$", "MKSTREAM"), X("XLEN", "mk"), X("TYPE", "mk"),
+        X("XGROUP", "CREATE", "mk2", "g", "x", "MKSTREAM"), X("EXISTS", "mk2"),
+        X("SET", "str", "v"), X("XGROUP", "CREATE", "str", "g", "$"),
+        X("XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">"),
+        X("XREADGROUP", "GROUP", "g", "bob", "COUNT", "1", "STREAMS", "s", ">"),
+        X("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"),
+        X("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "1-0"),
+        X("XREADGROUP", "GROUP", "g", "carol", "STREAMS", "s", "0"),
+        X("XPENDING", "s", "g"), Shape(pending_rows, "XPENDING", "s", "g", "-", "+", "10"),
+        Shape(pending_rows, "XPENDING", "s", "g", "-", "+", "10", "alice"),
+        X("XPENDING", "s", "g", "-", "+", "10", "nobody"), X("XPENDING", "s", "g2"),
+        X("XPENDING", "s", "nogroup"), X("XPENDING", "missing", "g"), X("XPENDING", "s", "g", "-"),
+        X("XPENDING", "s", "g", "-", "+", "x"), X("XPENDING", "s", "g", "IDLE", "x", "-", "+", "10"),
+        X("XPENDING", "s", "g", "IDLE", "10", "-", "+"),
+        X("XACK", "s", "g", "1-0", "9-9", "1-0"), X("XACK", "s", "g", "x"), X("XACK", "s", "nog", "1-0"),
+        X("XACK", "missing", "g", "1-0"), X("XPENDING", "s", "g"),
+        X("XREADGROUP", "GROUP", "g", "alice", "NOACK", "STREAMS", "s", ">"), X("XPENDING", "s", "g"),
+        X("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">"),
+        X("XREADGROUP", "GROUP", "nog", "alice", "STREAMS", "s", ">"),
+        X("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "missing", ">"),
+        X("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "$"),
+        X("XREADGROUP", "STREAMS", "s", ">"), X("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s"),
+        X("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "str", ">", ">"),
+        X("XREADGROUP", "GROUP", "g"), X("XREADGROUP", "GROUP", "g", "a", "FOO", "STREAMS", "s", ">"),
+        X("XREADGROUP", "GROUP", "g", "alice", "BLOCK", "10", "STREAMS", "s", ">"),
+        X("XADD", "s", "7-0", "f", "7"), X("XDEL", "s", "3-0"),
+        X("XREADGROUP", "GROUP", "g3", "dan", "STREAMS", "s", ">"),
+        X("XREADGROUP", "GROUP", "g3", "dan", "STREAMS", "s", "0"),
+        X("MULTI"), X("XREADGROUP", "GROUP", "g2", "x", "BLOCK", "0", "STREAMS", "s", ">"), X("EXEC"),
+        Shape(tc.hello_shape, "HELLO", "3"), X("XREADGROUP", "GROUP", "g2", "y", "STREAMS", "s", "0"),
+        X("XPENDING", "s", "g3"),
+    ],
+    "consumer_groups_claim_and_manage": xadds("s", 1, 8) + [
+        X("XGROUP", "CREATE", "s", "g", "0"),
+        X("XREADGROUP", "GROUP", "g", "a", "COUNT", "5", "STREAMS", "s", ">"),
+        X("XCLAIM", "s", "g", "b", "0", "1-0", "2-0"), X("XCLAIM", "s", "g", "b", "0", "3-0", "JUSTID"),
+        X("XCLAIM", "s", "g", "b", "0", "8-0"), X("XCLAIM", "s", "g", "b", "0", "8-0", "FORCE", "JUSTID"),
+        X("XCLAIM", "s", "g", "c", "0", "4-0", "RETRYCOUNT", "7", "JUSTID"),
+        X("XCLAIM", "s", "g", "c", "0", "5-0", "IDLE", "5", "TIME", "0", "JUSTID", "LASTID", "6-0"),
+        X("XCLAIM", "s", "g", "c", "0", "99-0", "FORCE"), X("XCLAIM", "s", "g", "c", "x", "1-0"),
+        X("XCLAIM", "s", "g", "c", "0", "1-0", "BOGUS"), X("XCLAIM", "s", "g", "c", "0", "1-0", "IDLE", "x"),
+        X("XCLAIM", "s", "g", "c", "0", "1-0", "TIME", "x"), X("XCLAIM", "s", "g", "c", "0", "1-0", "RETRYCOUNT", "x"),
+        X("XCLAIM", "s", "g", "c", "0", "1-0", "LASTID", "x"), X("XCLAIM", "s", "nog", "c", "0", "1-0"),
+        X("XCLAIM", "missing", "g", "c", "0", "1-0"), X("XCLAIM", "s", "g", "c", "100000", "1-0"),
+        X("XPENDING", "s", "g"), X("XDEL", "s", "2-0"),
+        X("XCLAIM", "s", "g", "c", "0", "2-0", "1-0"), X("XPENDING", "s", "g"),
+        X("XAUTOCLAIM", "s", "g", "d", "0", "0", "COUNT", "2"),
+        X("XAUTOCLAIM", "s", "g", "d", "0", "0", "COUNT", "2", "JUSTID"),
+        X("XAUTOCLAIM", "s", "g", "d", "0", "(3-0"), X("XAUTOCLAIM", "s", "g", "d", "100000", "0"),
+        X("XDEL", "s", "4-0", "5-0"), X("XAUTOCLAIM", "s", "g", "e", "0", "0", "COUNT", "1"),
+        X("XAUTOCLAIM", "s", "g", "e", "0", "0"), X("XAUTOCLAIM", "s", "g", "e", "x", "0"),
+        X("XAUTOCLAIM", "s", "g", "e", "0", "x"), X("XAUTOCLAIM", "s", "g", "e", "0", "0", "COUNT", "0"),
+        X("XAUTOCLAIM", "s", "g", "e", "0", "0", "COUNT", "x"), X("XAUTOCLAIM", "s", "g", "e", "0", "0", "FOO"),
+        X("XAUTOCLAIM", "s", "nog", "e", "0", "0"), X("XPENDING", "s", "g"),
+        X("XGROUP", "CREATECONSUMER", "s", "g", "zed"), X("XGROUP", "CREATECONSUMER", "s", "g", "zed"),
+        X("XGROUP", "CREATECONSUMER", "s", "nog", "zed"), X("XGROUP", "DELCONSUMER", "s", "g", "e"),
+        X("XGROUP", "DELCONSUMER", "s", "g", "nobody"), X("XPENDING", "s", "g"),
+        X("XGROUP", "SETID", "s", "g", "0"), X("XGROUP", "SETID", "s", "g", "$", "ENTRIESREAD", "3"),
+        X("XGROUP", "SETID", "s", "g", "x"), X("XGROUP", "SETID", "s", "g", "1", "FOO", "1"),
+        X("XGROUP", "SETID", "s", "g", "1", "ENTRIESREAD", "-5"), X("XGROUP", "SETID", "s", "nog", "0"),
+        X("XGROUP", "SETID", "s", "g", "0", "ENTRIESREAD"), X("XGROUP", "SETID", "missing", "g", "0"),
+        X("XGROUP", "SETID", "s", "g", "0", "ENTRIESREAD", "x"),
+        X("XREADGROUP", "GROUP", "g", "zed", "COUNT", "1", "STREAMS", "s", ">"),
+        X("XGROUP", "DESTROY", "s", "g"), X("XGROUP", "DESTROY", "s", "g"), X("XGROUP", "DESTROY", "missing", "g"),
+        X("XGROUP", "HELP"), X("XGROUP", "FOO"), X("XGROUP", "CREATE", "s"), X("XGROUP"),
+        X("XPENDING", "s", "g"),
+        X("COPY", "s", "copy"), X("XGROUP", "CREATE", "s", "h", "0"), X("COPY", "s", "copy2"),
+        X("XREADGROUP", "GROUP", "h", "q", "STREAMS", "copy2", ">"),
+    ],
+    "xinfo": xadds("s", 1, 250) + [
+        Shape(xinfo_same, "XINFO", "STREAM", "s"), X("XINFO", "GROUPS", "s"),
+        X("XGROUP", "CREATE", "s", "g", "0"), X("XGROUP", "CREATE", "s", "h", "$"),
+        X("XGROUP", "CREATE", "s", "i", "100-0", "ENTRIESREAD", "100"), X("XINFO", "GROUPS", "s"),
+        X("XREADGROUP", "GROUP", "g", "a", "COUNT", "3", "STREAMS", "s", ">"),
+        X("XREADGROUP", "GROUP", "g", "b", "COUNT", "2", "STREAMS", "s", ">"), X("XINFO", "GROUPS", "s"),
+        X("XDEL", "s", "100-0"), X("XINFO", "GROUPS", "s"), X("XDEL", "s", "3-0"), X("XINFO", "GROUPS", "s"),
+        X("XREADGROUP", "GROUP", "i", "a", "COUNT", "1", "STREAMS", "s", ">"), X("XINFO", "GROUPS", "s"),
+        X("XTRIM", "s", "MAXLEN", "200"), X("XINFO", "GROUPS", "s"),
+        Shape(xinfo_same, "XINFO", "CONSUMERS", "s", "g"), X("XINFO", "CONSUMERS", "s", "nog"),
+        Shape(xinfo_same, "XINFO", "STREAM", "s"), Shape(xinfo_same, "XINFO", "STREAM", "s", "FULL"),
+        Shape(xinfo_same, "XINFO", "STREAM", "s", "FULL", "COUNT", "2"),
+        Shape(xinfo_same, "XINFO", "STREAM", "s", "FULL", "COUNT", "0"),
+        X("XINFO", "STREAM", "s", "FULL", "COUNT", "x"), X("XINFO", "STREAM", "s", "FULL", "LIMIT", "2"),
+        X("XINFO", "STREAM", "s", "FOO"), X("XINFO", "STREAM", "s", "FULL", "COUNT"),
+        X("XINFO", "STREAM", "missing"), X("XINFO", "GROUPS", "missing"), X("SET", "str", "v"),
+        X("XINFO", "STREAM", "str"), X("XINFO", "HELP"), X("XINFO", "FOO", "s"), X("XINFO"),
+        X("XADD", "e", "1-1", "a", "b"), X("XDEL", "e", "1-1"), Shape(xinfo_same, "XINFO", "STREAM", "e"),
+        X("XGROUP", "CREATE", "fresh", "g", "$", "MKSTREAM"), X("XINFO", "GROUPS", "fresh"),
+        Shape(xinfo_same, "XINFO", "STREAM", "fresh", "FULL"),
+        Shape(tc.hello_shape, "HELLO", "3"), X("XINFO", "GROUPS", "s"),
+        Shape(xinfo_same, "XINFO", "STREAM", "s"),
     ],
     "stream_keyspace": xadds("s", 1, 5) + [
         X("TYPE", "s"), X("SCAN", "0", "TYPE", "stream"), X("SCAN", "0", "TYPE", "string"),

@@ -67,6 +67,21 @@ def wal_files(data_dir):
 # Whole-keyspace snapshots
 
 
+STREAM_GROUPS = ("workers", "audit", "g")  # the groups the round trip creates
+
+
+def stream_groups(conn, key):
+    """What XPENDING says of the round trip's groups on key (idle times aside: they move)."""
+    out = {}
+    for g in STREAM_GROUPS:
+        raw, summary = conn.call("XPENDING", key, g)
+        if raw.startswith(b"-NOGROUP"):
+            continue
+        rows = conn.cmd("XPENDING", key, g, "-", "+", 100000)
+        out[g] = (summary, [(r[0], r[1], r[3]) for r in rows])
+    return out
+
+
 def snapshot(conn, exclude=()):
     """{(db, key): (type, contents, pttl, t_before, t_after)} over every database, where the
     t_* bracket the PTTL query (time.monotonic()). Leaves the connection on db 0."""
@@ -90,7 +105,7 @@ def snapshot(conn, exclude=()):
             elif t == "zset":
                 val = conn.cmd("ZRANGE", key, 0, -1, "WITHSCORES")
             elif t == "stream":
-                val = (conn.cmd("XLEN", key), conn.cmd("XRANGE", key, "-", "+"))
+                val = (conn.cmd("XLEN", key), conn.cmd("XRANGE", key, "-", "+"), stream_groups(conn, key))
             else:
                 val = ("unexpected type", t)
             t0 = time.monotonic()
@@ -417,6 +432,21 @@ class WalRoundTripTest(WalTestBase):
         c.cmd("XADD", "x:st2", "5-5", "a", "b")
         c.cmd("XDEL", "x:st2", "5-5")
         c.cmd("XSETID", "x:st2", "9-9", "ENTRIESADDED", 7, "MAXDELETEDID", "5-5")
+        # Consumer groups: deliveries (the log holds them as XCLAIMs), acks, claims, a consumer
+        # created without deliveries, one deleted, a NOACK read.
+        c.cmd("XGROUP", "CREATE", "x:st", "workers", "0")
+        c.cmd("XGROUP", "CREATE", "x:st", "audit", "$")
+        c.cmd("XREADGROUP", "GROUP", "workers", "w1", "COUNT", 20, "STREAMS", "x:st", ">")
+        c.cmd("XREADGROUP", "GROUP", "workers", "w2", "COUNT", 10, "STREAMS", "x:st", ">")
+        c.cmd("XREADGROUP", "GROUP", "workers", "w3", "COUNT", 5, "NOACK", "STREAMS", "x:st", ">")
+        c.cmd("XREADGROUP", "GROUP", "workers", "w1", "STREAMS", "x:st", "0")  # history: counts
+        pend = c.cmd("XPENDING", "x:st", "workers", "-", "+", 100)
+        c.cmd("XACK", "x:st", "workers", *[p[0] for p in pend[:7]])
+        c.cmd("XCLAIM", "x:st", "workers", "w4", 0, pend[8][0], pend[9][0])
+        c.cmd("XAUTOCLAIM", "x:st", "workers", "w5", 0, pend[20][0], "COUNT", 3)
+        c.cmd("XGROUP", "CREATECONSUMER", "x:st", "workers", "idle")
+        c.cmd("XGROUP", "DELCONSUMER", "x:st", "workers", "w2")
+        c.cmd("XGROUP", "CREATE", "x:st2", "g", "$")
         # A blocked BZPOPMIN served by a ZADD
         b = self.conn(srv)
         b.send("BZPOPMIN", "x:bz", 10)
@@ -447,6 +477,7 @@ class WalRoundTripTest(WalTestBase):
             c.cmd("DEL", "x:big")
             c.cmd("EXPIRE", "s:plain", 999)
             c.cmd("XADD", "x:st", "*", "after", "base")
+            c.cmd("XREADGROUP", "GROUP", "workers", "w9", "COUNT", 2, "STREAMS", "x:st", ">")
         # A key that expires 2 s after it was written, whatever the restart does.
         t0 = time.monotonic()
         c.cmd("SET", "s:ex2", "short", "EX", 2)

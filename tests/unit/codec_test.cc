@@ -126,6 +126,16 @@ std::vector<std::string> Contents(const Entry& e) {
         out.push_back(line);
         return true;
       });
+      for (const auto& [name, g] : st->groups()) {  // consumer groups, whole
+        out.push_back("group " + name + " " + g.last_id.ToString() + " " +
+                      std::to_string(g.entries_read));
+        for (const auto& [cname, c] : g.consumers)
+          out.push_back("consumer " + cname + " " + std::to_string(c.seen_time) + " " +
+                        std::to_string(c.pending.size()));
+        for (const auto& [id, n] : g.pel)
+          out.push_back("pending " + id.ToString() + " " + n.consumer + " " +
+                        std::to_string(n.delivery_time) + " " + std::to_string(n.delivery_count));
+      }
       break;
     }
   }
@@ -469,6 +479,13 @@ TEST_CASE("codec: streams round-trip with deletions, IDs, the header and empty s
   r.Run({"XSETID", "s", "1000-5", "ENTRIESADDED", "900", "MAXDELETEDID", "999-1"});
   r.Run({"XADD", "e", "5-5", "a", "b"});
   r.Run({"XDEL", "e", "5-5"});  // empty, but it exists and remembers its last ID
+  // Consumer groups with pending entries, an idle consumer and a NOACK reader's progress.
+  r.Run({"XGROUP", "CREATE", "s", "g1", "0"});
+  r.Run({"XGROUP", "CREATE", "s", "g2", "$", "ENTRIESREAD", "7"});
+  r.Run({"XREADGROUP", "GROUP", "g1", "alice", "COUNT", "10", "STREAMS", "s", ">"});
+  r.Run({"XREADGROUP", "GROUP", "g1", "bob", "COUNT", "3", "NOACK", "STREAMS", "s", ">"});
+  r.Run({"XGROUP", "CREATECONSUMER", "s", "g2", "idle"});
+  r.Run({"XGROUP", "CREATE", "e", "empty", "$"});
   for (const char* key : {"s", "e"}) {
     CAPTURE(key);
     std::string enc = RoundTrip(r, key);
@@ -494,13 +511,22 @@ TEST_CASE("codec: streams round-trip with deletions, IDs, the header and empty s
     return e;
   };
   std::string error;
-  CHECK(Decode("k", ObjType::kStream, head(2, 9) + entry(1, 1) + entry(2, 1), kNoExpire, &error) != nullptr);
-  CHECK(Decode("k", ObjType::kStream, head(2, 9) + entry(2, 1) + entry(1, 1), kNoExpire, &error) == nullptr);
+  const std::string none = U32(0);  // no consumer groups
+  CHECK(Decode("k", ObjType::kStream, head(2, 9) + entry(1, 1) + entry(2, 1) + none, kNoExpire, &error) != nullptr);
+  CHECK(Decode("k", ObjType::kStream, head(2, 9) + entry(2, 1) + entry(1, 1) + none, kNoExpire, &error) == nullptr);
   CHECK(error.find("order") != std::string::npos);
-  CHECK(Decode("k", ObjType::kStream, head(1, 1) + entry(2, 1), kNoExpire, &error) == nullptr);
+  CHECK(Decode("k", ObjType::kStream, head(1, 1) + entry(2, 1) + none, kNoExpire, &error) == nullptr);
   CHECK(Decode("k", ObjType::kStream, head(1, 9) + entry(1, 0) + std::string(8, 0), kNoExpire,
                &error) == nullptr);
   CHECK(error.find("field count") != std::string::npos);
+  // A pending entry must belong to one of its group's consumers.
+  std::string group = U32(1) + Str("g") + u64(1) + u64(0) + u64(1) + U32(1) + Str("alice") + u64(5) +
+                      U32(1) + u64(1) + u64(0) + u64(5) + u64(1);
+  CHECK(Decode("k", ObjType::kStream, head(1, 9) + entry(1, 1) + group + Str("alice"), kNoExpire,
+               &error) != nullptr);
+  CHECK(Decode("k", ObjType::kStream, head(1, 9) + entry(1, 1) + group + Str("mallory"), kNoExpire,
+               &error) == nullptr);
+  CHECK(error.find("unknown consumer") != std::string::npos);
 }
 
 TEST_CASE("codec: a zset in any order decodes to the same set as in ZRANGE order") {
