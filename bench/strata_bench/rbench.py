@@ -62,10 +62,20 @@ for _name, (_body, _nkeys) in SCRIPTS.items():
 
 # Stream tests (make bench-stream): XADD is redis-benchmark's own `-t xadd` (XADD with "*" to
 # one growing stream); xrange_10 sends this command to a stream its probe filled.
-COMMANDS = {"xrange_10": ["XRANGE", "bench:stream", "-", "+", "COUNT", "10"]}
+# xreadgroup reads one new entry per call for one consumer of a group (each joins its PEL), from
+# a stream its probe fills with 1M entries and gives the group.
+COMMANDS = {"xrange_10": ["XRANGE", "bench:stream", "-", "+", "COUNT", "10"],
+            "xreadgroup": ["XREADGROUP", "GROUP", "bench", "c1", "COUNT", "1", "STREAMS",
+                           "bench:groupstream", ">"]}
 TEST_COMMANDS["xrange_10"] = "xrange"
 TEST_PROBES["xrange_10"] = ("EVAL", "for i = 1, 100 do redis.call('XADD', KEYS[1], '*', 'f', 'v') "
                                     "end", "1", "bench:stream")
+TEST_COMMANDS["xreadgroup"] = "xreadgroup"
+TEST_PROBES["xreadgroup"] = ("EVAL", "redis.call('DEL', KEYS[1]) "
+                                     "for i = 1, 1000000 do redis.call('XADD', KEYS[1], i .. '-1', "
+                                     "'f', 'v') end "
+                                     "redis.call('XGROUP', 'CREATE', KEYS[1], 'bench', '0')",
+                             "1", "bench:groupstream")
 
 
 def custom(test):

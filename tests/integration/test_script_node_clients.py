@@ -16,16 +16,16 @@ NPM_DIR = os.path.join(REPO, "build", "npm")
 PACKAGES = ("ioredis@5", "redis@4")
 
 
-def node_modules():
-    """The node_modules folder with the clients, installing them if needed; None + reason."""
+def node_modules(packages=PACKAGES):
+    """The node_modules folder with the packages, installing them if needed; None + reason."""
     if not shutil.which("node") or not shutil.which("npm"):
         return None, "node/npm not installed"
     mods = os.path.join(NPM_DIR, "node_modules")
-    if all(os.path.isdir(os.path.join(mods, p.split("@")[0])) for p in PACKAGES):
+    if all(os.path.isdir(os.path.join(mods, p.rsplit("@", 1)[0])) for p in packages):
         return mods, None
     os.makedirs(NPM_DIR, exist_ok=True)
     r = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent",
-                        "--prefix", NPM_DIR] + list(PACKAGES),
+                        "--prefix", NPM_DIR] + list(packages),
                        capture_output=True, text=True, timeout=240)
     if r.returncode != 0:
         return None, "npm install failed: " + (r.stderr or r.stdout)[-300:]
