@@ -4,7 +4,7 @@ driven by stock redis-benchmark. Run with Debian's /usr/bin/python3 (psutil, mat
 
   bench.py quick   SET/GET at -P 1 and -P 16, one table of ratios (under two minutes)
   bench.py script  EVALSHA of a 1-call and a 10-call script, the same table (quick's runner)
-  bench.py stream  XADD, XRANGE of 10 entries, XREADGROUP: the same table (quick's runner)
+  bench.py stream  XADD, XRANGE of 10 entries, XREADGROUP, XACK: the same table (quick's runner)
   bench.py cpu     threads x clients x pipeline x commands (SET GET INCR LPUSH HSET ZADD)
   bench.py disk    appendonly no / everysec / always (x backing tier for strata)
   bench.py mem     bytes per key: strings and collections at 100k and 1M
@@ -47,7 +47,7 @@ MODE_DEFAULTS = {
                   requests=100000, requests_pipelined=500000, reps=3, latency_source="csv"),
     "script": dict(tests="evalsha_incr,evalsha_10", pipelines="1,16", clients="50", threads="1",
                    requests=100000, requests_pipelined=500000, reps=3, latency_source="csv"),
-    "stream": dict(tests="xadd,xrange_10,xreadgroup", pipelines="1,16", clients="50", threads="1",
+    "stream": dict(tests="xadd,xrange_10,xreadgroup,xack", pipelines="1,16", clients="50", threads="1",
                    requests=100000, requests_pipelined=500000, reps=3, latency_source="csv"),
     "cpu": dict(tests=ALL_TESTS, pipelines="1,16,64", clients="50", threads=None,
                 requests=200000, requests_pipelined=1000000, reps=1, latency_source="text"),
@@ -66,7 +66,8 @@ HELP = {
     "quick": "SET/GET at -P 1 and -P 16 on both servers, one ratio table (make bench-quick)",
     "script": "EVALSHA of a 1-call and a 10-call script at -P 1 and -P 16, one ratio table "
               "(make bench-script)",
-    "stream": "XADD, XRANGE of 10 entries and XREADGROUP at -P 1 and -P 16, one ratio table "
+    "stream": "XADD, XRANGE of 10 entries, XREADGROUP and XACK at -P 1 and -P 16, one ratio "
+              "table "
               "(make bench-stream)",
     "cpu": "CPU sweep: threads x clients x pipeline x commands (make bench-cpu)",
     "disk": "persistence sweep: appendonly no/everysec/always, backing tiers (make bench-disk)",

@@ -88,6 +88,34 @@ void ReplyId(CommandContext& ctx, StreamID id) {
   ctx.out->Bulk(std::string_view(buf, id.Format(buf)));
 }
 
+// An entry's pairs as one list (field, value, field, value...), as replies carry them.
+std::vector<std::string_view> Flatten(const StreamFields& f) {
+  std::vector<std::string_view> flat;
+  flat.reserve(2 * f.size());
+  for (size_t i = 0; i < f.size(); ++i) {
+    flat.push_back(f.fields[i]);
+    flat.push_back(f.values[i]);
+  }
+  return flat;
+}
+
+// Entries as views: (ID, flattened pairs).
+using Rows = std::vector<std::pair<StreamID, std::vector<std::string_view>>>;
+
+void ReplyRows(CommandContext& ctx, const Rows& rows) {
+  ctx.out->ArrayHeader(rows.size());
+  for (const auto& [id, flat] : rows) {
+    ctx.out->ArrayHeader(2);
+    ReplyId(ctx, id);
+    if (flat.empty()) {  // a pending entry no longer in the stream (XREADGROUP history)
+      ctx.out->NullArray();
+      continue;
+    }
+    ctx.out->ArrayHeader(flat.size());
+    for (std::string_view v : flat) ctx.out->Bulk(v);
+  }
+}
+
 // ---- lookups (caller holds the key's shard lock) ----
 
 // The stream at k, or nullptr (missing, or another type: *wrong_type, replied).
@@ -255,25 +283,13 @@ void RangeGeneric(CommandContext& ctx, bool reverse) {
   if (wrong_type) return;
   if (s == nullptr) return ctx.out->ArrayHeader(0);
   if (count == 0) return ctx.out->NullArray();  // Redis 7.0's answer to COUNT 0
-  std::vector<std::pair<StreamID, std::vector<std::string_view>>> rows;
+  Rows rows;
   s->Range(start, end, reverse, count < 0 ? 0 : static_cast<size_t>(count),
            [&](StreamID id, const StreamFields& f) {
-             std::vector<std::string_view> flat;
-             flat.reserve(2 * f.size());
-             for (size_t i = 0; i < f.size(); ++i) {
-               flat.push_back(f.fields[i]);
-               flat.push_back(f.values[i]);
-             }
-             rows.emplace_back(id, std::move(flat));
+             rows.emplace_back(id, Flatten(f));
              return true;
            });
-  ctx.out->ArrayHeader(rows.size());
-  for (const auto& [id, flat] : rows) {
-    ctx.out->ArrayHeader(2);
-    ReplyId(ctx, id);
-    ctx.out->ArrayHeader(flat.size());
-    for (std::string_view v : flat) ctx.out->Bulk(v);
-  }
+  ReplyRows(ctx, rows);
 }
 
 void XRange(CommandContext& ctx) { RangeGeneric(ctx, false); }
@@ -286,11 +302,18 @@ void XLen(CommandContext& ctx) {
   ctx.out->Integer(s == nullptr ? 0 : static_cast<int64_t>(s->length()));
 }
 
-// XDEL key id [id ...]: every ID is checked before anything is deleted.
+// The strict IDs from argument `from` on, all checked before anything changes (XDEL, XACK).
+bool ParseIds(CommandContext& ctx, size_t from, std::vector<StreamID>* ids) {
+  ids->resize(ctx.argc - from);
+  for (size_t i = from; i < ctx.argc; ++i)
+    if (!ParseId(ctx, ctx.arg(i), &(*ids)[i - from], 0, true)) return false;
+  return true;
+}
+
+// XDEL key id [id ...]
 void XDel(CommandContext& ctx) {
-  std::vector<StreamID> ids(ctx.argc - 2);
-  for (size_t i = 2; i < ctx.argc; ++i)
-    if (!ParseId(ctx, ctx.arg(i), &ids[i - 2], 0, true)) return;
+  std::vector<StreamID> ids;
+  if (!ParseIds(ctx, 2, &ids)) return;
   bool wrong_type;
   StreamObject* s = LookupStream(ctx, ctx.KeyAt(1), &wrong_type);
   if (wrong_type) return;
@@ -416,36 +439,16 @@ std::vector<std::string> SetIdEffect(std::string_view key, std::string_view grou
 }
 
 // The entries of s after `after`, at most count (0: all), as views.
-using Rows = std::vector<std::pair<StreamID, std::vector<std::string_view>>>;
 Rows EntriesAfter(const StreamObject& s, StreamID after, size_t count) {
   Rows rows;
   if (!after.Increment()) return rows;
   s.Range(after, StreamID::Max(), false, count, [&](StreamID id, const StreamFields& f) {
-    std::vector<std::string_view> flat;
-    flat.reserve(2 * f.size());
-    for (size_t j = 0; j < f.size(); ++j) {
-      flat.push_back(f.fields[j]);
-      flat.push_back(f.values[j]);
-    }
-    rows.emplace_back(id, std::move(flat));
+    rows.emplace_back(id, Flatten(f));
     return true;
   });
   return rows;
 }
 
-void ReplyRows(CommandContext& ctx, const Rows& rows) {
-  ctx.out->ArrayHeader(rows.size());
-  for (const auto& [id, flat] : rows) {
-    ctx.out->ArrayHeader(2);
-    ReplyId(ctx, id);
-    if (flat.empty()) {  // a pending entry no longer in the stream (XREADGROUP history)
-      ctx.out->NullArray();
-      continue;
-    }
-    ctx.out->ArrayHeader(flat.size());
-    for (std::string_view v : flat) ctx.out->Bulk(v);
-  }
-}
 
 // XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
 // XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key ... id ...
@@ -556,12 +559,7 @@ void ReadGeneric(CommandContext& ctx, bool xreadgroup) {
            it != c.pending.end() && (count == 0 || sv.rows.size() < static_cast<size_t>(count));
            ++it) {
         std::vector<std::string_view> flat;
-        const bool live = s->Lookup(*it, [&](const StreamFields& f) {
-          for (size_t j = 0; j < f.size(); ++j) {
-            flat.push_back(f.fields[j]);
-            flat.push_back(f.values[j]);
-          }
-        });
+        const bool live = s->Lookup(*it, [&](const StreamFields& f) { flat = Flatten(f); });
         if (live) {
           StreamNack& nack = g.pel[*it];
           nack.delivery_time = ctx.now_ms;
@@ -767,9 +765,8 @@ void XGroupHelp(CommandContext& ctx) {
 
 // XACK key group id [id ...]
 void XAck(CommandContext& ctx) {
-  std::vector<StreamID> ids(ctx.argc - 3);
-  for (size_t i = 3; i < ctx.argc; ++i)
-    if (!ParseId(ctx, ctx.arg(i), &ids[i - 3], 0, true)) return;
+  std::vector<StreamID> ids;
+  if (!ParseIds(ctx, 3, &ids)) return;
   bool wrong_type;
   StreamObject* s = LookupStream(ctx, ctx.KeyAt(1), &wrong_type);
   if (wrong_type) return;
@@ -897,6 +894,13 @@ void XPending(CommandContext& ctx) {
   }
 }
 
+// XCLAIM's and XAUTOCLAIM's list of what was claimed: the entries, or only their IDs (JUSTID).
+void ReplyClaimed(CommandContext& ctx, const Rows& claimed, bool justid) {
+  if (!justid) return ReplyRows(ctx, claimed);
+  ctx.out->ArrayHeader(claimed.size());
+  for (const auto& row : claimed) ReplyId(ctx, row.first);
+}
+
 // Drops a pending entry whose stream entry is gone (XCLAIM, XAUTOCLAIM).
 void DropNack(StreamGroup& g, StreamID id) {
   auto it = g.pel.find(id);
@@ -959,16 +963,11 @@ void XClaim(CommandContext& ctx) {
     changed = true;
   }
   if (delivery_time == -1 || delivery_time < 0 || delivery_time > now) delivery_time = now;
-  std::vector<std::pair<StreamID, std::vector<std::string_view>>> claimed;
+  Rows claimed;
   for (StreamID id : ids) {
     auto it = g->pel.find(id);
     std::vector<std::string_view> flat;
-    const bool live = s->Lookup(id, [&](const StreamFields& f) {
-      for (size_t i = 0; i < f.size(); ++i) {
-        flat.push_back(f.fields[i]);
-        flat.push_back(f.values[i]);
-      }
-    });
+    const bool live = s->Lookup(id, [&](const StreamFields& f) { flat = Flatten(f); });
     if (!live) {  // gone from the stream: gone from the PEL too
       if (it != g->pel.end()) {
         ctx.log_as.push_back(ClaimEffect(key, group, it->second.consumer, id, it->second, g->last_id));
@@ -995,17 +994,7 @@ void XClaim(CommandContext& ctx) {
     ctx.log_as.push_back(SetIdEffect(key, group, *g));
     ++ctx.dirty;
   }
-  ctx.out->ArrayHeader(claimed.size());
-  for (const auto& [id, flat] : claimed) {
-    if (justid) {
-      ReplyId(ctx, id);
-      continue;
-    }
-    ctx.out->ArrayHeader(2);
-    ReplyId(ctx, id);
-    ctx.out->ArrayHeader(flat.size());
-    for (std::string_view v : flat) ctx.out->Bulk(v);
-  }
+  ReplyClaimed(ctx, claimed, justid);
 }
 
 // XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
@@ -1036,18 +1025,13 @@ void XAutoClaim(CommandContext& ctx) {
   const std::string key(ctx.arg(1)), group(ctx.arg(2)), consumer(ctx.arg(3));
   const int64_t now = ctx.now_ms;
   int64_t attempts = count * 10;
-  std::vector<std::pair<StreamID, std::vector<std::string_view>>> claimed;
+  Rows claimed;
   std::vector<StreamID> deleted;
   auto it = g->pel.lower_bound(start);
   while (attempts-- > 0 && count > 0 && it != g->pel.end()) {
     const StreamID id = it->first;
     std::vector<std::string_view> flat;
-    const bool live = s->Lookup(id, [&](const StreamFields& f) {
-      for (size_t i = 0; i < f.size(); ++i) {
-        flat.push_back(f.fields[i]);
-        flat.push_back(f.values[i]);
-      }
-    });
+    const bool live = s->Lookup(id, [&](const StreamFields& f) { flat = Flatten(f); });
     if (!live) {
       ctx.log_as.push_back(ClaimEffect(key, group, it->second.consumer, id, it->second, g->last_id));
       DropNack(*g, id);  // erasing invalidates the iterator: find the next one again
@@ -1074,17 +1058,7 @@ void XAutoClaim(CommandContext& ctx) {
   const StreamID cursor = it != g->pel.end() ? it->first : StreamID{};
   ctx.out->ArrayHeader(3);
   ReplyId(ctx, cursor);
-  ctx.out->ArrayHeader(claimed.size());
-  for (const auto& [id, flat] : claimed) {
-    if (justid) {
-      ReplyId(ctx, id);
-      continue;
-    }
-    ctx.out->ArrayHeader(2);
-    ReplyId(ctx, id);
-    ctx.out->ArrayHeader(flat.size());
-    for (std::string_view v : flat) ctx.out->Bulk(v);
-  }
+  ReplyClaimed(ctx, claimed, justid);
   ctx.out->ArrayHeader(deleted.size());
   for (StreamID id : deleted) ReplyId(ctx, id);
 }
@@ -1104,12 +1078,7 @@ StreamObject* XInfoStreamOf(CommandContext& ctx) {
 void ReplyEdgeEntry(CommandContext& ctx, const StreamObject& s, bool last) {
   Rows rows;
   s.Range(StreamID{}, StreamID::Max(), last, 1, [&](StreamID id, const StreamFields& f) {
-    std::vector<std::string_view> flat;
-    for (size_t j = 0; j < f.size(); ++j) {
-      flat.push_back(f.fields[j]);
-      flat.push_back(f.values[j]);
-    }
-    rows.emplace_back(id, std::move(flat));
+    rows.emplace_back(id, Flatten(f));
     return false;
   });
   if (rows.empty()) return ctx.out->NullBulk();
@@ -1184,12 +1153,7 @@ void XInfoStream(CommandContext& ctx) {
   ctx.out->Bulk("entries");
   Rows rows;
   s->Range(StreamID{}, StreamID::Max(), false, limit, [&](StreamID id, const StreamFields& f) {
-    std::vector<std::string_view> flat;
-    for (size_t j = 0; j < f.size(); ++j) {
-      flat.push_back(f.fields[j]);
-      flat.push_back(f.values[j]);
-    }
-    rows.emplace_back(id, std::move(flat));
+    rows.emplace_back(id, Flatten(f));
     return true;
   });
   ReplyRows(ctx, rows);

@@ -258,13 +258,13 @@ bool StreamObject::Delete(StreamID id) {
   return false;
 }
 
-StreamID StreamObject::first_id() const {
-  StreamID first;
-  Range(StreamID{}, StreamID::Max(), false, 1, [&](StreamID id, const StreamFields&) {
-    first = id;
+StreamID StreamObject::EdgeId(bool last) const {
+  StreamID edge;
+  Range(StreamID{}, StreamID::Max(), last, 1, [&](StreamID id, const StreamFields&) {
+    edge = id;
     return false;
   });
-  return first;
+  return edge;
 }
 
 uint64_t StreamObject::TrimMaxLen(uint64_t maxlen, bool approx, uint64_t limit) {
@@ -334,15 +334,6 @@ uint64_t StreamObject::TrimMinId(StreamID minid, bool approx, uint64_t limit) {
     break;
   }
   return removed;
-}
-
-StreamID StreamObject::last_live_id() const {
-  StreamID last;
-  Range(StreamID{}, StreamID::Max(), true, 1, [&](StreamID id, const StreamFields&) {
-    last = id;
-    return false;
-  });
-  return last;
 }
 
 int64_t StreamObject::EstimateEntriesRead(StreamID id) const {

@@ -98,7 +98,7 @@ class StreamObject final : public Object {
   StreamID max_deleted_id() const { return max_deleted_id_; }
   uint64_t entries_added() const { return entries_added_; }
   // The first live entry's ID (0-0 when empty): XINFO's recorded-first-entry-id.
-  StreamID first_id() const;
+  StreamID first_id() const { return EdgeId(false); }
   size_t num_nodes() const { return nodes_.size(); }
 
   // Appends an entry; id must be above last_id() (the caller checks). pairs: field, value,
@@ -132,7 +132,7 @@ class StreamObject final : public Object {
   // Redis's streamRangeHasTombstones: a deleted entry may lie within [start, end].
   bool RangeHasTombstones(StreamID start, StreamID end) const;
   // The last live entry's ID (0-0 when empty).
-  StreamID last_live_id() const;
+  StreamID last_live_id() const { return EdgeId(true); }
   // The entry with this ID, if live: fn(const StreamFields&) is called. False if none.
   template <typename Fn>
   bool Lookup(StreamID id, Fn&& fn) const {
@@ -165,6 +165,7 @@ class StreamObject final : public Object {
   static void Decode(const Node& node, StreamID master, const std::vector<std::string_view>& mf,
                      Cursor* c, StreamFields* f);
   static uint64_t NodeLpBytes(const Node& n);
+  StreamID EdgeId(bool last) const;  // the first (last) live entry's ID, 0-0 if none
   // Marks the entry at c deleted (it is live).
   void MarkDeleted(Node& node, const Cursor& c);
 

@@ -66,7 +66,8 @@ for _name, (_body, _nkeys) in SCRIPTS.items():
 # a stream its probe fills with 1M entries and gives the group.
 COMMANDS = {"xrange_10": ["XRANGE", "bench:stream", "-", "+", "COUNT", "10"],
             "xreadgroup": ["XREADGROUP", "GROUP", "bench", "c1", "COUNT", "1", "STREAMS",
-                           "bench:groupstream", ">"]}
+                           "bench:groupstream", ">"],
+            "xack": ["XACK", "bench:ackstream", "bench", "__rand_int__-1"]}
 TEST_COMMANDS["xrange_10"] = "xrange"
 TEST_PROBES["xrange_10"] = ("EVAL", "for i = 1, 100 do redis.call('XADD', KEYS[1], '*', 'f', 'v') "
                                     "end", "1", "bench:stream")
@@ -76,6 +77,15 @@ TEST_PROBES["xreadgroup"] = ("EVAL", "redis.call('DEL', KEYS[1]) "
                                      "'f', 'v') end "
                                      "redis.call('XGROUP', 'CREATE', KEYS[1], 'bench', '0')",
                              "1", "bench:groupstream")
+# xack acknowledges random IDs of a stream whose 100k entries (IDs <i>-1, as -r 100000 draws
+# them) its probe delivered to the group: the first ack of an ID removes it from the PEL.
+TEST_COMMANDS["xack"] = "xack"
+TEST_PROBES["xack"] = ("EVAL", "redis.call('DEL', KEYS[1]) "
+                               "for i = 0, 99999 do redis.call('XADD', KEYS[1], i .. '-1', 'f', 'v') end "
+                               "redis.call('XGROUP', 'CREATE', KEYS[1], 'bench', '0') "
+                               "for i = 1, 10 do redis.call('XREADGROUP', 'GROUP', 'bench', 'c1', "
+                               "'COUNT', 10000, 'STREAMS', KEYS[1], '>') end",
+                       "1", "bench:ackstream")
 
 
 def custom(test):

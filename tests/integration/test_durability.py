@@ -34,7 +34,13 @@ SEEDS = {
     "set": lambda k: [("SADD", k, "a", "b", "c")],
     "sorted-set": lambda k: [("ZADD", k, "1", "a", "2", "b")],
     "generic": lambda k: [("SET", k, "1"), ("PEXPIRE", k, "100000000")],
+    # Two entries, both pending for consumer "a" of group "a" (the generated arguments' names).
+    "stream": lambda k: [("XADD", k, "1-1", "f", "1"), ("XADD", k, "2-1", "f", "2"),
+                         ("XGROUP", "CREATE", k, "a", "0"),
+                         ("XREADGROUP", "GROUP", "a", "a", "STREAMS", k, ">")],
 }
+# Stream arguments that must name what the seed made, to write something.
+STRING_VALUES = {"id": "1-1", "start": "0", "last-id": "9-9", "threshold": "1"}
 
 
 def norm(v):
@@ -61,7 +67,7 @@ def value_for(arg):
         return "4102444800"
     if t == "pattern":
         return "*"
-    return "a"
+    return STRING_VALUES.get(arg["name"], "a")
 
 
 def build(args, keys):
@@ -92,11 +98,13 @@ def write_commands(c):
     c.cmd("HELLO", "3")
     names = norm(c.cmd("COMMAND", "LIST"))
     out = []
+    seen = set()  # COMMAND LIST names subcommands too: each once (XGROUP CREATE...)
     for entry in norm(c.cmd("COMMAND", "INFO", *names)):
         for e in [entry] + (entry[9] or []):
             name, flags, specs = e[0], e[2], e[8]
-            if "write" not in flags or not specs:
+            if "write" not in flags or not specs or name in seen:
                 continue
+            seen.add(name)
             docs = norm(c.cmd("COMMAND", "DOCS", *name.split("|")))
             doc = docs[name.split("|")[0]]
             if "|" in name:
