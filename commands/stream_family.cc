@@ -1305,13 +1305,13 @@ void RegisterStreamFamily(CommandRegistry& r) {
           "Return never seen elements in multiple streams, with IDs greater than the ones "
           "reported by the caller for each stream. Can block.",
           "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]"),
-      Cmd("xreadgroup", -7, kWrite | kBlocking | kServedEach,
+      Cmd("xreadgroup", -7, kWrite | kBlocking | kServedEach | kNoWatch,
           {KeyAfter("STREAMS", 4, -1, 1, 2, kKeyRO | kKeyAccess)}, XReadGroup, "5.0.0",
           "Return new entries from a stream using a consumer group, or access the history of "
           "the pending entries for a given consumer. Can block.",
           "GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] "
           "id [id ...]"),
-      Cmd("xack", -4, kWrite | kFast, {Key(1, kKeyRW | kKeyUpdate)}, XAck, "5.0.0",
+      Cmd("xack", -4, kWrite | kFast | kNoWatch, {Key(1, kKeyRW | kKeyUpdate)}, XAck, "5.0.0",
           "Marks a pending message as correctly processed, effectively removing it from the "
           "pending entries list of the consumer group. Return value of the command is the number "
           "of messages successfully acknowledged, that is, the IDs we were actually able to "
@@ -1321,18 +1321,18 @@ void RegisterStreamFamily(CommandRegistry& r) {
           "Return information and entries from a stream consumer group pending entries list, "
           "that are messages fetched but never acknowledged.",
           "key group [[IDLE min-idle-time] start end count [consumer]]"),
-      Cmd("xclaim", -6, kWrite | kFast | kRandom, {Key(1, kKeyRW | kKeyUpdate)}, XClaim,
+      Cmd("xclaim", -6, kWrite | kFast | kRandom | kNoWatch, {Key(1, kKeyRW | kKeyUpdate)}, XClaim,
           "5.0.0",
           "Changes (or acquires) ownership of a message in a consumer group, as if the message "
           "was delivered to the specified consumer.",
           "key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds] "
           "[RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid]"),
-      Cmd("xautoclaim", -6, kWrite | kFast | kRandom, {Key(1, kKeyRW | kKeyDelete)}, XAutoClaim,
+      Cmd("xautoclaim", -6, kWrite | kFast | kRandom | kNoWatch, {Key(1, kKeyRW | kKeyDelete)}, XAutoClaim,
           "6.2.0",
           "Changes (or acquires) ownership of messages in a consumer group, as if the messages "
           "were delivered to the specified consumer.",
           "key group consumer min-idle-time start [COUNT count] [JUSTID]"),
-      Cmd("xsetid", -3, kWrite | kDenyOom | kFast, {Key(1, kKeyRW | kKeyUpdate)}, XSetId, "5.0.0",
+      Cmd("xsetid", -3, kWrite | kDenyOom | kFast | kNoWatch, {Key(1, kKeyRW | kKeyUpdate)}, XSetId, "5.0.0",
           "An internal command for replicating stream values",
           "key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]"),
   };
@@ -1341,18 +1341,18 @@ void RegisterStreamFamily(CommandRegistry& r) {
   CommandSpec xgroup = Cmd("xgroup", -2, 0, {}, nullptr, "5.0.0",
                            "A container for consumer groups commands", "");
   xgroup.subcommands = {
-      Cmd("xgroup|create", -5, kWrite | kDenyOom, {Key(2, kKeyRW | kKeyInsert)}, XGroupCreate,
+      Cmd("xgroup|create", -5, kWrite | kDenyOom | kNoWatch, {Key(2, kKeyRW | kKeyInsert)}, XGroupCreate,
           "5.0.0", "Create a consumer group.",
           "key group <id | $> [MKSTREAM] [ENTRIESREAD entries-read]"),
-      Cmd("xgroup|setid", -5, kWrite, {Key(2, kKeyRW | kKeyUpdate)}, XGroupSetId, "5.0.0",
+      Cmd("xgroup|setid", -5, kWrite | kNoWatch, {Key(2, kKeyRW | kKeyUpdate)}, XGroupSetId, "5.0.0",
           "Set a consumer group to an arbitrary last delivered ID value.",
           "key group <id | $> [ENTRIESREAD entries-read]"),
-      Cmd("xgroup|destroy", 4, kWrite, {Key(2, kKeyRW | kKeyDelete)}, XGroupDestroy, "5.0.0",
+      Cmd("xgroup|destroy", 4, kWrite | kNoWatch, {Key(2, kKeyRW | kKeyDelete)}, XGroupDestroy, "5.0.0",
           "Destroy a consumer group.", "key group"),
-      Cmd("xgroup|createconsumer", 5, kWrite | kDenyOom, {Key(2, kKeyRW | kKeyInsert)},
+      Cmd("xgroup|createconsumer", 5, kWrite | kDenyOom | kNoWatch, {Key(2, kKeyRW | kKeyInsert)},
           XGroupCreateConsumer, "6.2.0", "Create a consumer in a consumer group.",
           "key group consumer"),
-      Cmd("xgroup|delconsumer", 5, kWrite, {Key(2, kKeyRW | kKeyDelete)}, XGroupDelConsumer,
+      Cmd("xgroup|delconsumer", 5, kWrite | kNoWatch, {Key(2, kKeyRW | kKeyDelete)}, XGroupDelConsumer,
           "5.0.0", "Delete a consumer from a consumer group.", "key group consumer"),
       Cmd("xgroup|help", 2, kLoading | kStale, {}, XGroupHelp, "5.0.0",
           "Show helpful text about the different subcommands", ""),

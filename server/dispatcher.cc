@@ -428,8 +428,9 @@ void Dispatcher::AfterWrite(cmd::CommandContext& ctx, Mode mode, Effects* fx) {
                                ? parts_.watches : nullptr;
   BlockingRegistry* blocking = signal && parts_.blocking != nullptr && !parts_.blocking->empty()
                                    ? parts_.blocking : nullptr;
+  const bool no_watch = spec.flags & cmd::kNoWatch;  // a stream's groups changed (XACK...)
   for (const cmd::ResolvedKey& k : ctx.keys) {
-    if (!(k.flags & kWrittenKey)) continue;  // only read
+    if (!(k.flags & kWrittenKey) && !no_watch) continue;  // only read
     const storage::KeyRef& r = k.ref;
     if (wal != nullptr) {
       if (fx->batch != nullptr)
@@ -438,7 +439,7 @@ void Dispatcher::AfterWrite(cmd::CommandContext& ctx, Mode mode, Effects* fx) {
         wal->NoteWrite(r.shard, r.hash, lsn);
     }
     r.shard->MarkWritten(r.key, r.hash);  // dirty for the checkpointer (with a backend)
-    if (watches != nullptr) watches->Touch(k.db, r.key);
+    if (watches != nullptr && !no_watch) watches->Touch(k.db, r.key);
     if (blocking != nullptr && blocking->HasWaiters(k.db, r.key))
       fx->ready.push_back({k.db, std::string(r.key)});
   }

@@ -9,6 +9,7 @@ import re
 import unittest
 
 import test_compat as tc
+from harness import RespConnection
 
 
 X, Shape = tc.X, tc.Shape
@@ -307,6 +308,34 @@ GROUPS = {
 
 class StreamCompatTest(tc.DifferentialTestCase):
     """The stream groups and a random walk against redis-server (reference) and our server."""
+
+    def test_watch_sees_only_what_redis_signals(self):
+        # Redis 7.0 invalidates WATCH for XADD, XDEL and XTRIM but not for group work (XACK,
+        # XCLAIM, XAUTOCLAIM, XGROUP, XREADGROUP) nor XSETID: EXEC's answer shows which.
+        cases = [("XACK", "ws", "g", "1-1"), ("XCLAIM", "ws", "g", "d", "0", "2-1"),
+                 ("XAUTOCLAIM", "ws", "g", "e", "0", "0"), ("XGROUP", "CREATECONSUMER", "ws", "g", "n"),
+                 ("XGROUP", "DELCONSUMER", "ws", "g", "c"), ("XGROUP", "SETID", "ws", "g", "0"),
+                 ("XGROUP", "CREATE", "ws", "g2", "0"), ("XGROUP", "DESTROY", "ws", "g"),
+                 ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "ws", "0"), ("XSETID", "ws", "9-9"),
+                 ("XDEL", "ws", "1-1"), ("XTRIM", "ws", "MAXLEN", "0"), ("XADD", "ws", "10-1", "f", "v")]
+        outcomes = []
+        for srv in (self.ref, self.sut):
+            a, b = RespConnection(tc.HOST, srv.port), RespConnection(tc.HOST, srv.port)
+            self.addCleanup(a.close)
+            self.addCleanup(b.close)
+            got = []
+            for case in cases:
+                for setup in (("DEL", "ws"), ("XADD", "ws", "1-1", "f", "v"), ("XADD", "ws", "2-1", "f", "v"),
+                              ("XGROUP", "CREATE", "ws", "g", "0"),
+                              ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "ws", ">")):
+                    a.call(*setup)
+                a.call("WATCH", "ws")
+                reply = b.call(*case)[0]
+                a.call("MULTI")
+                a.call("PING")
+                got.append((case[:2], reply[:1], a.call("EXEC")[0]))
+            outcomes.append(got)
+        self.assertEqual(outcomes[0], outcomes[1])
 
     def test_random_walk(self):
         ref, sut = self._connect()
