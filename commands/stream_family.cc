@@ -7,8 +7,7 @@
 //
 // WAL: XADD logs its effect (the ID it chose, the trim it did as an exact MAXLEN), so replay
 // never depends on the clock or on node boundaries; the others replay as they are.
-#include <cerrno>
-#include <cstdlib>
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -41,13 +40,22 @@ bool ParseU64Redis(std::string_view s, uint64_t* out) {
     *out = static_cast<uint64_t>(ll);
     return true;
   }
-  if (s.empty() || s.size() > 127) return false;
-  std::string z(s);
-  errno = 0;
-  char* end = nullptr;
-  unsigned long long v = strtoull(z.c_str(), &end, 10);
-  if (errno == EINVAL || errno == ERANGE || *end != '\0') return false;
-  *out = v;
+  // strtoull's grammar, whole and without an allocation (zero-padded IDs come this way: a
+  // redis-benchmark __rand_int__): spaces, a sign ('-' negates modulo 2^64), decimal digits.
+  size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  bool negative = false;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
+  if (i == s.size()) return false;
+  uint64_t v = 0;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c < '0' || c > '9') return false;
+    const auto d = static_cast<uint64_t>(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;  // ERANGE
+    v = v * 10 + d;
+  }
+  *out = negative ? 0 - v : v;
   return true;
 }
 
@@ -400,8 +408,12 @@ bool ParseEntriesRead(CommandContext& ctx, std::string_view arg, int64_t* out) {
 // The consumer named so, created (seen now) if missing; *created says whether it was.
 StreamConsumer& ConsumerOf(StreamGroup& g, std::string_view name, int64_t now_ms,
                            bool* created = nullptr) {
-  auto [it, fresh] = g.consumers.try_emplace(std::string(name));
-  if (fresh) it->second.seen_time = now_ms;
+  auto it = g.consumers.find(name);  // no allocation for a consumer that exists
+  const bool fresh = it == g.consumers.end();
+  if (fresh) {
+    it = g.consumers.emplace(std::string(name), StreamConsumer{}).first;
+    it->second.seen_time = now_ms;
+  }
   if (created != nullptr) *created = fresh;
   return it->second;
 }
@@ -507,8 +519,8 @@ void ReadGeneric(CommandContext& ctx, bool xreadgroup) {
     }
     streams[i] = e != nullptr ? static_cast<StreamObject*>(e->obj()) : nullptr;
     if (xreadgroup) {
-      auto g = streams[i] != nullptr ? streams[i]->groups().find(std::string(group_name))
-                                     : std::map<std::string, StreamGroup>::iterator();
+      auto g = streams[i] != nullptr ? streams[i]->groups().find(group_name)
+                                     : storage::StreamGroups::iterator();
       if (streams[i] == nullptr || g == streams[i]->groups().end()) {
         if (ctx.serving_blocked) return ctx.out->Error(err::kStreamGroupGone);
         return ctx.out->Error(Format(err::kStreamNoKeyOrGroupRead, std::string(k.key).c_str(),
@@ -665,7 +677,7 @@ StreamGroup* GroupFor(CommandContext& ctx, StreamObject** stream) {
   StreamObject* s = LookupStream(ctx, ctx.KeyAt(2), &wrong_type);
   if (wrong_type) return nullptr;
   if (s == nullptr) return ctx.out->Error(err::kStreamXgroupNoKey), nullptr;
-  auto it = s->groups().find(std::string(ctx.arg(3)));
+  auto it = s->groups().find(ctx.arg(3));
   if (it == s->groups().end()) {
     ctx.out->Error(Format(err::kStreamNoGroup, std::string(ctx.arg(3)).c_str(),
                           std::string(ctx.arg(2)).c_str()));
@@ -729,7 +741,7 @@ void XGroupCreateConsumer(CommandContext& ctx) {
 void XGroupDelConsumer(CommandContext& ctx) {
   StreamGroup* g = GroupFor(ctx, nullptr);
   if (g == nullptr) return;
-  auto it = g->consumers.find(std::string(ctx.arg(4)));
+  auto it = g->consumers.find(ctx.arg(4));
   int64_t pending = 0;
   if (it != g->consumers.end()) {
     pending = static_cast<int64_t>(it->second.pending.size());
@@ -772,7 +784,7 @@ void XAck(CommandContext& ctx) {
   if (wrong_type) return;
   int64_t acked = 0;
   if (s != nullptr) {
-    auto g = s->groups().find(std::string(ctx.arg(2)));
+    auto g = s->groups().find(ctx.arg(2));
     if (g != s->groups().end()) {
       for (StreamID id : ids) {
         auto it = g->second.pel.find(id);
@@ -794,8 +806,8 @@ StreamGroup* GroupOrNoGroup(CommandContext& ctx, StreamObject** stream) {
   bool wrong_type;
   StreamObject* s = LookupStream(ctx, ctx.KeyAt(1), &wrong_type);
   if (wrong_type) return nullptr;
-  auto g = s != nullptr ? s->groups().find(std::string(ctx.arg(2)))
-                        : std::map<std::string, StreamGroup>::iterator();
+  auto g = s != nullptr ? s->groups().find(ctx.arg(2))
+                        : storage::StreamGroups::iterator();
   if (s == nullptr || g == s->groups().end()) {
     ctx.out->Error(Format(err::kStreamNoKeyOrGroup, std::string(ctx.arg(1)).c_str(),
                           std::string(ctx.arg(2)).c_str()));
@@ -859,7 +871,7 @@ void XPending(CommandContext& ctx) {
   }
   const StreamConsumer* only = nullptr;
   if (by_consumer) {
-    auto c = g->consumers.find(std::string(consumer));
+    auto c = g->consumers.find(consumer);
     if (c == g->consumers.end()) return ctx.out->ArrayHeader(0);
     only = &c->second;
   }
@@ -1233,7 +1245,7 @@ void XInfoGroups(CommandContext& ctx) {
 void XInfoConsumers(CommandContext& ctx) {
   StreamObject* s = XInfoStreamOf(ctx);
   if (s == nullptr) return;
-  auto g = s->groups().find(std::string(ctx.arg(3)));
+  auto g = s->groups().find(ctx.arg(3));
   if (g == s->groups().end())
     return ctx.out->Error(Format(err::kStreamNoGroup, std::string(ctx.arg(3)).c_str(),
                                  std::string(ctx.arg(2)).c_str()));

@@ -304,7 +304,7 @@ Entry* DecodeStream(std::string_view key, std::string_view value, int64_t expire
     entries[i].first = prev = id;
   }
   // Consumer groups.
-  std::map<std::string, StreamGroup> groups;
+  StreamGroups groups;
   auto need = [&](size_t n) { return static_cast<size_t>(end - p) >= n; };
   auto bytes = [&](std::string* out) {
     if (!need(kLenSize)) return false;

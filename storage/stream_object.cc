@@ -176,6 +176,9 @@ void StreamObject::Append(StreamID id, const std::string_view* pairs, size_t n) 
     if (!full) {
       node = &last->second;
       master = last->first;
+    } else {
+      // The node is complete: give back what its buffer's growth reserved (up to half).
+      last->second.data.shrink_to_fit();
     }
   }
   uint8_t flags = 0;

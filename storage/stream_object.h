@@ -80,11 +80,15 @@ struct StreamConsumer {
   int64_t seen_time = 0;              // ms: its last read or claim
   absl::btree_set<StreamID> pending;  // its part of the group's PEL
 };
+struct StreamGroup;
+// By name; std::less<> so a lookup by string_view allocates nothing.
+using StreamGroups = std::map<std::string, StreamGroup, std::less<>>;
+
 struct StreamGroup {
   StreamID last_id;           // the last entry delivered
   int64_t entries_read = -1;  // Redis 7's logical read counter; -1: unknown
   absl::btree_map<StreamID, StreamNack> pel;
-  std::map<std::string, StreamConsumer> consumers;  // by name, as Redis lists them
+  std::map<std::string, StreamConsumer, std::less<>> consumers;  // by name, as Redis lists them
 };
 
 class StreamObject final : public Object {
@@ -124,8 +128,8 @@ class StreamObject final : public Object {
   // Heap bytes held (node buffers by length): tests and bytes-per-entry figures.
   size_t ApproxBytes() const;
 
-  std::map<std::string, StreamGroup>& groups() { return groups_; }
-  const std::map<std::string, StreamGroup>& groups() const { return groups_; }
+  StreamGroups& groups() { return groups_; }
+  const StreamGroups& groups() const { return groups_; }
   // Redis's streamEstimateDistanceFromFirstEverEntry: the logical read counter of id, or -1
   // when it cannot be known (deletions ahead of it).
   int64_t EstimateEntriesRead(StreamID id) const;
@@ -170,7 +174,7 @@ class StreamObject final : public Object {
   void MarkDeleted(Node& node, const Cursor& c);
 
   Nodes nodes_;
-  std::map<std::string, StreamGroup> groups_;  // by name
+  StreamGroups groups_;
   uint64_t length_ = 0;
   StreamID last_id_, max_deleted_id_;
   uint64_t entries_added_ = 0;

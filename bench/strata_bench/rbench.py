@@ -60,11 +60,12 @@ for _name, (_body, _nkeys) in SCRIPTS.items():
     TEST_PROBES[_name] = ("SCRIPT", "LOAD", _body)
 
 
-# Stream tests (make bench-stream): XADD is redis-benchmark's own `-t xadd` (XADD with "*" to
-# one growing stream); xrange_10 sends this command to a stream its probe filled.
-# xreadgroup reads one new entry per call for one consumer of a group (each joins its PEL), from
+# Stream tests (make bench-stream), commands of their own (redis-benchmark 7.0 has no -t xadd):
+# xadd appends with "*" to one growing stream (as later redis-benchmarks' XADD test does);
+# xrange_10 reads a stream its probe filled; xreadgroup reads one new entry per call for one consumer of a group (each joins its PEL), from
 # a stream its probe fills with 1M entries and gives the group.
-COMMANDS = {"xrange_10": ["XRANGE", "bench:stream", "-", "+", "COUNT", "10"],
+COMMANDS = {"xadd": ["XADD", "bench:xadd", "*", "myfield", "myvalue"],
+            "xrange_10": ["XRANGE", "bench:stream", "-", "+", "COUNT", "10"],
             "xreadgroup": ["XREADGROUP", "GROUP", "bench", "c1", "COUNT", "1", "STREAMS",
                            "bench:groupstream", ">"],
             "xack": ["XACK", "bench:ackstream", "bench", "__rand_int__-1"]}

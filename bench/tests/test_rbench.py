@@ -122,7 +122,8 @@ class MiscTest(unittest.TestCase):
         self.assertEqual(argv[-6:], ["XRANGE", "bench:stream", "-", "+", "COUNT", "10"])
         self.assertEqual(rbench.test_command("xrange_10"), "xrange")
         self.assertEqual(rbench.TEST_PROBES["xrange_10"][0], "EVAL")
-        self.assertIn("-t", rbench.command_line(7000, "xadd", 1000, 50, 16))
+        self.assertEqual(rbench.command_line(7000, "xadd", 1000, 50, 16)[-5:],
+                         ["XADD", "bench:xadd", "*", "myfield", "myvalue"])
 
     def test_script_command_line(self):
         # Script tests send EVALSHA of the body's SHA1 (no -t), with __rand_int__ keys.
