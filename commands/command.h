@@ -64,6 +64,9 @@ enum CommandFlag : uint32_t {
                                 // like a write (not reported, as 7.0 does not)
   kServedEach = 1u << 24,  // blocked waiters of a key are served each on its own (XREAD,
                            // XREADGROUP): one that gets nothing does not hold back the next
+  kAbortsTxWhenRefused = 1u << 26,  // refused by the dispatcher, it answers -EXECABORT with the
+                                    // reason and drops the transaction (EXEC: Redis's
+                                    // rejectCommand calls execCommandAbort)
   kNoWatch = 1u << 25,  // changes a stream's groups or IDs without invalidating WATCH, as Redis
                         // 7.0 (XACK, XCLAIM, XAUTOCLAIM, XSETID, XGROUP, XREADGROUP); its keys
                         // count as written for the log and the checkpointer even where the key

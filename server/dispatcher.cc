@@ -145,7 +145,7 @@ bool Dispatcher::BackendQueryFor(const cmd::CommandContext& ctx, cmd::BackendQue
 // ---- the checks a client's command gets ----
 
 void Dispatcher::Reject(cmd::CommandContext& ctx, std::string_view error) {
-  if (ctx.conn != nullptr && ctx.spec->name == "exec")
+  if (ctx.conn != nullptr && (ctx.spec->flags & cmd::kAbortsTxWhenRefused))
     AbortExec(ctx, error);  // Redis's rejectCommand: a refused EXEC aborts its transaction
   else
     ctx.out->Error(error);

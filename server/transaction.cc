@@ -295,7 +295,7 @@ void RegisterTransactionFamily(cmd::CommandRegistry& r) {
   const uint32_t kTx = kTxControl | kNoScript | kLoading | kStale;
   r.Register(Spec("multi", 1, kTx | kFast | kAllowBusy, {}, Multi, "transactions", "1.2.0",
                   "Start a transaction block", ""));
-  r.Register(Spec("exec", 1, kTx | kSkipSlowlog, {}, Exec, "transactions", "1.2.0",
+  r.Register(Spec("exec", 1, kTx | kSkipSlowlog | kAbortsTxWhenRefused, {}, Exec, "transactions", "1.2.0",
                   "Execute all commands issued after MULTI", ""));
   r.Register(Spec("discard", 1, kTx | kFast | kAllowBusy, {}, DiscardCmd, "transactions",
                   "2.0.0", "Discard all commands issued after MULTI", ""));
