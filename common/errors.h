@@ -318,6 +318,19 @@ inline constexpr char kStreamSetIdTooSmall[] =
 inline constexpr char kStreamEntriesAddedTooSmall[] =
     "ERR The entries_added specified in XSETID is smaller than the target stream length";
 
+// Lua libraries in scripts (server/lua_cmsgpack.cc, lua_struct.cc): the texts of the versions
+// Redis embeds; luaL_error formats (printf) where they take values.
+inline constexpr char kCmsgpackBadRange[] = "Invalid request to unpack with offset of %d and limit of %d.";
+inline constexpr char kCmsgpackOffsetPastEnd[] = "Start offset %d greater than input length %d.";
+inline constexpr char kCmsgpackMissingBytes[] = "Missing bytes in input.";
+inline constexpr char kCmsgpackBadFormat[] = "Bad data format in input.";
+inline constexpr char kStructSizeOverflow[] = "integral size overflow";
+inline constexpr char kStructSizeLimit[] = "integral size %d is larger than limit of %d";
+inline constexpr char kStructAlignment[] = "alignment %d is not a power of 2";
+inline constexpr char kStructC0NeedsSize[] = "format 'c0' needs a previous size";
+inline constexpr char kStructUnfinishedString[] = "unfinished string in data";
+inline constexpr char kScriptRandomArgs[] = "wrong number of arguments";
+
 // A script past busy-reply-threshold (server/scripting.h, "Time limit").
 inline constexpr char kBusyEval[] =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";

@@ -2,6 +2,7 @@
 // unpack_limit) on Debian's msgpack-c, with Redis's encoding choices: the smallest integer
 // encoding, float32 when the number survives the round trip, str8 for short strings, a table
 // whose keys are exactly 1..n as an array (else a map), nil beyond 16 levels of nesting.
+#include "common/errors.h"
 #include "server/lua_libs.h"
 
 #include <msgpack.h>
@@ -252,10 +253,10 @@ int UnpackFull(lua_State* L, lua_Integer limit, lua_Integer offset) {
   const char* s = luaL_checklstring(L, 1, &len);
   const bool decode_all = limit == 0 && offset == 0;
   if (offset < 0 || limit < 0)
-    return luaL_error(L, "Invalid request to unpack with offset of %d and limit of %d.",
+    return luaL_error(L, err::kCmsgpackBadRange,
                       static_cast<int>(offset), static_cast<int>(len));
   if (static_cast<size_t>(offset) > len)
-    return luaL_error(L, "Start offset %d greater than input length %d.",
+    return luaL_error(L, err::kCmsgpackOffsetPastEnd,
                       static_cast<int>(offset), static_cast<int>(len));
   if (decode_all) limit = INT_MAX;
   msgpack_unpacked result;
@@ -283,8 +284,8 @@ int UnpackFull(lua_State* L, lua_Integer limit, lua_Integer offset) {
     ++count;
   }
   msgpack_unpacked_destroy(&result);
-  if (failure == 1) return luaL_error(L, "Missing bytes in input.");
-  if (failure == 2) return luaL_error(L, "Bad data format in input.");
+  if (failure == 1) return luaL_error(L, err::kCmsgpackMissingBytes);
+  if (failure == 2) return luaL_error(L, err::kCmsgpackBadFormat);
   if (!decode_all) {
     lua_pushinteger(L, off >= len ? -1 : static_cast<lua_Integer>(off));
     lua_insert(L, 2);  // after the argument(s): the first result

@@ -8,6 +8,7 @@
 //                                            previous number's value when unpacking)
 // Spaces are ignored. Integers are stored as 64-bit values cut to their size. No C++ object
 // with a destructor lives in these functions: Lua errors leave them by longjmp.
+#include "common/errors.h"
 #include "server/lua_libs.h"
 
 #include <cctype>
@@ -34,7 +35,7 @@ int ReadNumber(lua_State* L, const char** fmt, int dflt) {
   int a = 0;
   do {
     int d = *((*fmt)++) - '0';
-    if (a > (INT_MAX - d) / 10) luaL_error(L, "integral size overflow");
+    if (a > (INT_MAX - d) / 10) luaL_error(L, err::kStructSizeOverflow);
     a = a * 10 + d;
   } while (std::isdigit(static_cast<unsigned char>(**fmt)));
   return a;
@@ -53,7 +54,7 @@ size_t OptionSize(lua_State* L, char opt, const char** fmt) {
     case 'i': case 'I': {
       int n = ReadNumber(L, fmt, sizeof(int));
       if (n > kMaxIntSize)
-        luaL_error(L, "integral size %d is larger than limit of %d", n, kMaxIntSize);
+        luaL_error(L, err::kStructSizeLimit, n, kMaxIntSize);
       return static_cast<size_t>(n);
     }
     default: return 0;  // control options take no room
@@ -74,7 +75,7 @@ void ControlOption(lua_State* L, char opt, const char** fmt, Header* h) {
     case '<': h->little = true; return;
     case '!': {
       int a = ReadNumber(L, fmt, kMaxAlign);
-      if (a <= 0 || (a & (a - 1)) != 0) luaL_error(L, "alignment %d is not a power of 2", a);
+      if (a <= 0 || (a & (a - 1)) != 0) luaL_error(L, err::kStructAlignment, a);
       h->align = a;
       return;
     }
@@ -216,7 +217,7 @@ int Unpack(lua_State* L) {
       }
       case 'c': {
         if (size == 0) {
-          if (n == 0 || !lua_isnumber(L, -1)) luaL_error(L, "format 'c0' needs a previous size");
+          if (n == 0 || !lua_isnumber(L, -1)) luaL_error(L, err::kStructC0NeedsSize);
           size = static_cast<size_t>(lua_tonumber(L, -1));
           lua_pop(L, 1);
           --n;
@@ -228,7 +229,7 @@ int Unpack(lua_State* L) {
       }
       case 's': {
         const char* e = static_cast<const char*>(std::memchr(data + pos, '\0', ld - pos));
-        if (e == nullptr) luaL_error(L, "unfinished string in data");
+        if (e == nullptr) luaL_error(L, err::kStructUnfinishedString);
         size = static_cast<size_t>(e - (data + pos)) + 1;
         lua_pushlstring(L, data + pos, size - 1);
         ++n;

@@ -483,7 +483,7 @@ int MathRandom(lua_State* L) {
       break;
     }
     default:
-      return luaL_error(L, "wrong number of arguments");
+      return luaL_error(L, err::kScriptRandomArgs);
   }
   return 1;
 }
