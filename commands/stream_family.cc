@@ -549,7 +549,6 @@ void ReadGeneric(CommandContext& ctx, bool xreadgroup) {
   for (size_t i = 0; i < n; ++i) {
     StreamObject* s = streams[i];
     if (s == nullptr) continue;
-    const std::string key(ctx.arg(streams_at + i));
     if (!xreadgroup) {
       if (s->length() == 0) continue;
       Rows rows = EntriesAfter(*s, after[i], static_cast<size_t>(count));
@@ -558,6 +557,7 @@ void ReadGeneric(CommandContext& ctx, bool xreadgroup) {
     }
     StreamGroup& g = *groups[i];
     if (new_only[i] && (s->length() == 0 || s->last_live_id() <= g.last_id)) continue;
+    const std::string key(ctx.arg(streams_at + i));  // for the logged effects
     bool created;
     StreamConsumer& c = ConsumerOf(g, consumer_name, ctx.now_ms, &created);
     c.seen_time = ctx.now_ms;
