@@ -270,73 +270,55 @@ StreamID StreamObject::EdgeId(bool last) const {
   return edge;
 }
 
-uint64_t StreamObject::TrimMaxLen(uint64_t maxlen, bool approx, uint64_t limit) {
+// Redis's streamTrim: whole nodes from the front while whole(node, last_id) says they go (and
+// the limit allows; last_id() decodes the node's last ID), then, unless approx, entries of the
+// next node marked deleted until done(entry ID).
+template <typename Whole, typename Done>
+uint64_t StreamObject::TrimFront(bool approx, uint64_t limit, Whole&& whole, Done&& done) {
   uint64_t removed = 0;
-  while (!nodes_.empty() && length_ > maxlen) {
+  std::vector<std::string_view> mf;
+  while (!nodes_.empty()) {
     auto it = nodes_.begin();
     Node& node = it->second;
-    if (limit != 0 && removed + node.live > limit) break;
-    if (length_ - node.live >= maxlen) {  // the whole node goes
+    if (done(StreamID{}) || (limit != 0 && removed + node.live > limit)) break;
+    MasterFields(node, &mf);
+    Cursor c;
+    auto last_id = [&] {  // the node's last entry, deleted or not (decoded only if asked)
+      Cursor l;
+      for (l.offset = node.master_end; l.offset < node.data.size(); l.offset = l.next)
+        Decode(node, it->first, mf, &l, nullptr);
+      return l.id;
+    };
+    if (whole(node, last_id)) {
       length_ -= node.live;
       removed += node.live;
       nodes_.erase(it);
       continue;
     }
     if (approx) break;
-    std::vector<std::string_view> mf;
-    MasterFields(node, &mf);
-    Cursor c;
-    c.offset = node.master_end;
-    while (c.offset < node.data.size() && length_ > maxlen) {
+    for (c.offset = node.master_end; c.offset < node.data.size(); c.offset = c.next) {
       Decode(node, it->first, mf, &c, nullptr);
+      if (done(c.id)) break;
       if (!(c.flags & kDeleted)) {
         MarkDeleted(node, c);
         ++removed;
       }
-      c.offset = c.next;
     }
     break;
   }
   return removed;
 }
 
+uint64_t StreamObject::TrimMaxLen(uint64_t maxlen, bool approx, uint64_t limit) {
+  return TrimFront(
+      approx, limit, [&](const Node& n, auto&&) { return length_ - n.live >= maxlen; },
+      [&](StreamID) { return length_ <= maxlen; });
+}
+
 uint64_t StreamObject::TrimMinId(StreamID minid, bool approx, uint64_t limit) {
-  uint64_t removed = 0;
-  while (!nodes_.empty()) {
-    auto it = nodes_.begin();
-    Node& node = it->second;
-    if (limit != 0 && removed + node.live > limit) break;
-    std::vector<std::string_view> mf;
-    MasterFields(node, &mf);
-    // The node's last entry (deleted or not) decides whether it goes whole.
-    Cursor c, last;
-    c.offset = node.master_end;
-    while (c.offset < node.data.size()) {
-      Decode(node, it->first, mf, &c, nullptr);
-      last = c;
-      c.offset = c.next;
-    }
-    if (last.id < minid) {
-      length_ -= node.live;
-      removed += node.live;
-      nodes_.erase(it);
-      continue;
-    }
-    if (approx) break;
-    c = Cursor{};
-    c.offset = node.master_end;
-    while (c.offset < node.data.size()) {
-      Decode(node, it->first, mf, &c, nullptr);
-      if (c.id >= minid) break;
-      if (!(c.flags & kDeleted)) {
-        MarkDeleted(node, c);
-        ++removed;
-      }
-      c.offset = c.next;
-    }
-    break;
-  }
-  return removed;
+  return TrimFront(
+      approx, limit, [&](const Node&, auto&& last_id) { return last_id() < minid; },
+      [&](StreamID id) { return !id.IsZero() && id >= minid; });
 }
 
 int64_t StreamObject::EstimateEntriesRead(StreamID id) const {

@@ -172,6 +172,8 @@ class StreamObject final : public Object {
   StreamID EdgeId(bool last) const;  // the first (last) live entry's ID, 0-0 if none
   // Marks the entry at c deleted (it is live).
   void MarkDeleted(Node& node, const Cursor& c);
+  template <typename Whole, typename Done>
+  uint64_t TrimFront(bool approx, uint64_t limit, Whole&& whole, Done&& done);
 
   Nodes nodes_;
   StreamGroups groups_;
