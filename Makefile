@@ -5,7 +5,7 @@
 #   make test     build and run every test suite; last line: "N passed, M failed"
 #   make bench-quick   this server vs redis-server, pinned, SET/GET at -P 1 and -P 16
 #   make bench-script  the same for EVALSHA of a 1-call and a 10-call Lua script
-#   make bench-stream  the same for XADD and XRANGE of 10 entries
+#   make bench-stream  the same for XADD, XRANGE of 10, XREADGROUP and XACK (PING: the ceiling)
 #   make bench-cpu | bench-disk | bench-mem | bench-instr   the sweeps (docs/BENCHMARKS.md)
 #   make test-asan     every suite again against the AddressSanitizer + UBSan build (CI runs it)
 CXX      ?= g++

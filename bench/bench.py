@@ -47,7 +47,7 @@ MODE_DEFAULTS = {
                   requests=100000, requests_pipelined=500000, reps=3, latency_source="csv"),
     "script": dict(tests="evalsha_incr,evalsha_10", pipelines="1,16", clients="50", threads="1",
                    requests=100000, requests_pipelined=500000, reps=3, latency_source="csv"),
-    "stream": dict(tests="xadd,xrange_10,xreadgroup,xack", pipelines="1,16", clients="50", threads="1",
+    "stream": dict(tests="xadd,xrange_10,xreadgroup,xack,ping_mbulk", pipelines="1,16", clients="50", threads="1",
                    requests=100000, requests_pipelined=500000, reps=3, latency_source="csv"),
     "cpu": dict(tests=ALL_TESTS, pipelines="1,16,64", clients="50", threads=None,
                 requests=200000, requests_pipelined=1000000, reps=1, latency_source="text"),
@@ -67,8 +67,7 @@ HELP = {
     "script": "EVALSHA of a 1-call and a 10-call script at -P 1 and -P 16, one ratio table "
               "(make bench-script)",
     "stream": "XADD, XRANGE of 10 entries, XREADGROUP and XACK at -P 1 and -P 16, one ratio "
-              "table "
-              "(make bench-stream)",
+              "table, with PING as the load generator's ceiling (make bench-stream)",
     "cpu": "CPU sweep: threads x clients x pipeline x commands (make bench-cpu)",
     "disk": "persistence sweep: appendonly no/everysec/always, backing tiers (make bench-disk)",
     "mem": "memory sweep: RSS bytes per key/element, strings and collections (make bench-mem)",

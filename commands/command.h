@@ -279,6 +279,9 @@ struct CommandContext {
   // call would not replay to the same effect (SPOP's random pick, INCRBYFLOAT's float result)
   // puts here the commands that do; they are logged instead of argv.
   std::vector<std::vector<std::string>> log_as;
+  // A kNoWatch command (a stream's group work) that changed the keyspace itself all the same
+  // (XGROUP CREATE MKSTREAM made the key): its keys signal WATCH as other writes do.
+  bool signal_watch = false;
 
   // Blocking commands. blocker is null where clients cannot block (unit tests): such a
   // handler replies as on timeout. nested: inside a transaction (or a script) blocking

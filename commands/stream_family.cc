@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <absl/container/inlined_vector.h>
+
 #include "commands/command.h"
 #include "common/errors.h"
 #include "common/format.h"
@@ -34,6 +36,18 @@ using storage::StreamObject;
 // Redis's string2ull: a strict decimal (string2ll) that is not negative, else whatever
 // strtoull takes whole (leading zeros, '+', spaces before).
 bool ParseU64Redis(std::string_view s, uint64_t* out) {
+  // Up to 19 digits and nothing else (IDs as clients send them, zero-padded or not): both
+  // grammars give the plain value, and it cannot overflow. One pass, no second parse.
+  if (!s.empty() && s.size() <= 19) {
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; i < s.size(); ++i) {
+      const unsigned d = static_cast<unsigned char>(s[i]) - '0';
+      if (d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i == s.size()) return *out = v, true;
+  }
   int64_t ll;
   if (ParseInt64(s, &ll)) {
     if (ll < 0) return false;
@@ -311,7 +325,8 @@ void XLen(CommandContext& ctx) {
 }
 
 // The strict IDs from argument `from` on, all checked before anything changes (XDEL, XACK).
-bool ParseIds(CommandContext& ctx, size_t from, std::vector<StreamID>* ids) {
+using StreamIds = absl::InlinedVector<StreamID, 8>;  // XACK/XDEL name a few IDs: no malloc
+bool ParseIds(CommandContext& ctx, size_t from, StreamIds* ids) {
   ids->resize(ctx.argc - from);
   for (size_t i = from; i < ctx.argc; ++i)
     if (!ParseId(ctx, ctx.arg(i), &(*ids)[i - from], 0, true)) return false;
@@ -320,7 +335,7 @@ bool ParseIds(CommandContext& ctx, size_t from, std::vector<StreamID>* ids) {
 
 // XDEL key id [id ...]
 void XDel(CommandContext& ctx) {
-  std::vector<StreamID> ids;
+  StreamIds ids;
   if (!ParseIds(ctx, 2, &ids)) return;
   bool wrong_type;
   StreamObject* s = LookupStream(ctx, ctx.KeyAt(1), &wrong_type);
@@ -395,6 +410,7 @@ void XSetId(CommandContext& ctx) {
 // ---- consumer groups ----
 
 using storage::StreamConsumer;
+using storage::StreamConsumers;
 using storage::StreamGroup;
 using storage::StreamNack;
 
@@ -406,8 +422,8 @@ bool ParseEntriesRead(CommandContext& ctx, std::string_view arg, int64_t* out) {
 }
 
 // The consumer named so, created (seen now) if missing; *created says whether it was.
-StreamConsumer& ConsumerOf(StreamGroup& g, std::string_view name, int64_t now_ms,
-                           bool* created = nullptr) {
+StreamConsumers::iterator ConsumerOf(StreamGroup& g, std::string_view name, int64_t now_ms,
+                                     bool* created = nullptr) {
   auto it = g.consumers.find(name);  // no allocation for a consumer that exists
   const bool fresh = it == g.consumers.end();
   if (fresh) {
@@ -415,21 +431,25 @@ StreamConsumer& ConsumerOf(StreamGroup& g, std::string_view name, int64_t now_ms
     it->second.seen_time = now_ms;
   }
   if (created != nullptr) *created = fresh;
-  return it->second;
+  return it;
 }
 
-// Assigns the pending entry id of g to consumer c (delivered now unless keep_time), as
-// Redis's XREADGROUP does when the entry is already in the PEL.
-StreamNack& Own(StreamGroup& g, StreamID id, const std::string& consumer) {
+// Assigns the pending entry id of g to consumer c, taking it from its owner if another
+// consumer had it (as Redis's XCLAIM does).
+StreamNack& Own(StreamGroup& g, StreamID id, StreamConsumers::iterator c) {
   auto [it, fresh] = g.pel.try_emplace(id);
   StreamNack& n = it->second;
-  if (!fresh && n.consumer != consumer) {
-    auto old = g.consumers.find(n.consumer);
-    if (old != g.consumers.end()) old->second.pending.erase(id);
-  }
-  n.consumer = consumer;
-  g.consumers[consumer].pending.insert(id);
+  if (!fresh && n.consumer != c) n.consumer->second.pending.erase(id);
+  n.consumer = c;
+  c->second.pending.insert(id);
   return n;
+}
+
+// Removes a pending entry from its group and its consumer (XACK; XCLAIM and XAUTOCLAIM of an
+// entry deleted from the stream).
+void DropNack(StreamGroup& g, absl::btree_map<StreamID, StreamNack>::iterator it) {
+  it->second.consumer->second.pending.erase(it->first);
+  g.pel.erase(it);
 }
 
 // The WAL's view of a delivery or claim (Redis propagates the same XCLAIM).
@@ -559,7 +579,8 @@ void ReadGeneric(CommandContext& ctx, bool xreadgroup) {
     if (new_only[i] && (s->length() == 0 || s->last_live_id() <= g.last_id)) continue;
     const std::string key(ctx.arg(streams_at + i));  // for the logged effects
     bool created;
-    StreamConsumer& c = ConsumerOf(g, consumer_name, ctx.now_ms, &created);
+    const auto owner = ConsumerOf(g, consumer_name, ctx.now_ms, &created);
+    StreamConsumer& c = owner->second;
     c.seen_time = ctx.now_ms;
     const std::string consumer(consumer_name);
     if (created)
@@ -592,7 +613,7 @@ void ReadGeneric(CommandContext& ctx, bool xreadgroup) {
         g.entries_read = s->EstimateEntriesRead(id);
       g.last_id = id;
       if (noack) continue;
-      StreamNack& nack = Own(g, id, consumer);
+      StreamNack& nack = Own(g, id, owner);
       nack.delivery_time = ctx.now_ms;
       nack.delivery_count = 1;
       ctx.log_as.push_back(ClaimEffect(key, group_name, consumer, id, nack, g.last_id));
@@ -662,6 +683,7 @@ void XGroupCreate(CommandContext& ctx) {
   if (s == nullptr) {
     s = new StreamObject();
     k.shard->Put(Entry::NewObject(k.key, ObjType::kStream, s, storage::kNoExpire), k.hash);
+    ctx.signal_watch = true;  // a new key: WATCH sees it, as Redis's signalModifiedKey here
   }
   auto [it, fresh] = s->groups().try_emplace(std::string(ctx.arg(3)));
   if (!fresh) return ctx.out->Error(err::kStreamBusyGroup);
@@ -777,7 +799,7 @@ void XGroupHelp(CommandContext& ctx) {
 
 // XACK key group id [id ...]
 void XAck(CommandContext& ctx) {
-  std::vector<StreamID> ids;
+  StreamIds ids;
   if (!ParseIds(ctx, 3, &ids)) return;
   bool wrong_type;
   StreamObject* s = LookupStream(ctx, ctx.KeyAt(1), &wrong_type);
@@ -789,9 +811,7 @@ void XAck(CommandContext& ctx) {
       for (StreamID id : ids) {
         auto it = g->second.pel.find(id);
         if (it == g->second.pel.end()) continue;
-        auto c = g->second.consumers.find(it->second.consumer);
-        if (c != g->second.consumers.end()) c->second.pending.erase(id);
-        g->second.pel.erase(it);
+        DropNack(g->second, it);
         ++acked;
       }
     }
@@ -900,7 +920,7 @@ void XPending(CommandContext& ctx) {
   for (const auto& [id, n] : rows) {
     ctx.out->ArrayHeader(4);
     ReplyId(ctx, id);
-    ctx.out->Bulk(n->consumer);
+    ctx.out->Bulk(n->consumer->first);
     ctx.out->Integer(std::max<int64_t>(0, ctx.now_ms - n->delivery_time));
     ctx.out->Integer(static_cast<int64_t>(n->delivery_count));
   }
@@ -911,15 +931,6 @@ void ReplyClaimed(CommandContext& ctx, const Rows& claimed, bool justid) {
   if (!justid) return ReplyRows(ctx, claimed);
   ctx.out->ArrayHeader(claimed.size());
   for (const auto& row : claimed) ReplyId(ctx, row.first);
-}
-
-// Drops a pending entry whose stream entry is gone (XCLAIM, XAUTOCLAIM).
-void DropNack(StreamGroup& g, StreamID id) {
-  auto it = g.pel.find(id);
-  if (it == g.pel.end()) return;
-  auto c = g.consumers.find(it->second.consumer);
-  if (c != g.consumers.end()) c->second.pending.erase(id);
-  g.pel.erase(it);
 }
 
 // XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME ms] [RETRYCOUNT n] [FORCE]
@@ -982,8 +993,9 @@ void XClaim(CommandContext& ctx) {
     const bool live = s->Lookup(id, [&](const StreamFields& f) { flat = Flatten(f); });
     if (!live) {  // gone from the stream: gone from the PEL too
       if (it != g->pel.end()) {
-        ctx.log_as.push_back(ClaimEffect(key, group, it->second.consumer, id, it->second, g->last_id));
-        DropNack(*g, id);
+        ctx.log_as.push_back(
+            ClaimEffect(key, group, it->second.consumer->first, id, it->second, g->last_id));
+        DropNack(*g, it);
         ++ctx.dirty;
       }
       continue;
@@ -991,8 +1003,9 @@ void XClaim(CommandContext& ctx) {
     const bool forced = it == g->pel.end();
     if (forced && !force) continue;
     if (!forced && min_idle != 0 && now - it->second.delivery_time < min_idle) continue;
-    ConsumerOf(*g, consumer, now).seen_time = now;
-    StreamNack& nack = Own(*g, id, consumer);
+    const auto owner = ConsumerOf(*g, consumer, now);
+    owner->second.seen_time = now;
+    StreamNack& nack = Own(*g, id, owner);
     nack.delivery_time = delivery_time;
     if (retry_count >= 0)
       nack.delivery_count = static_cast<uint64_t>(retry_count);
@@ -1045,8 +1058,9 @@ void XAutoClaim(CommandContext& ctx) {
     std::vector<std::string_view> flat;
     const bool live = s->Lookup(id, [&](const StreamFields& f) { flat = Flatten(f); });
     if (!live) {
-      ctx.log_as.push_back(ClaimEffect(key, group, it->second.consumer, id, it->second, g->last_id));
-      DropNack(*g, id);  // erasing invalidates the iterator: find the next one again
+      ctx.log_as.push_back(
+          ClaimEffect(key, group, it->second.consumer->first, id, it->second, g->last_id));
+      DropNack(*g, it);  // erasing invalidates the iterator: find the next one again
       it = g->pel.lower_bound(id);
       deleted.push_back(id);
       --count;
@@ -1057,8 +1071,9 @@ void XAutoClaim(CommandContext& ctx) {
       ++it;
       continue;
     }
-    ConsumerOf(*g, consumer, now).seen_time = now;
-    StreamNack& nack = Own(*g, id, consumer);
+    const auto owner = ConsumerOf(*g, consumer, now);
+    owner->second.seen_time = now;
+    StreamNack& nack = Own(*g, id, owner);
     nack.delivery_time = now;
     if (!justid) ++nack.delivery_count;
     claimed.emplace_back(id, std::move(flat));
@@ -1190,7 +1205,7 @@ void XInfoStream(CommandContext& ctx) {
     for (auto it = g.pel.begin(); n < shown; ++it, ++n) {
       ctx.out->ArrayHeader(4);
       ReplyId(ctx, it->first);
-      ctx.out->Bulk(it->second.consumer);
+      ctx.out->Bulk(it->second.consumer->first);
       ctx.out->Integer(it->second.delivery_time);
       ctx.out->Integer(static_cast<int64_t>(it->second.delivery_count));
     }

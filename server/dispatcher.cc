@@ -428,7 +428,8 @@ void Dispatcher::AfterWrite(cmd::CommandContext& ctx, Mode mode, Effects* fx) {
                                ? parts_.watches : nullptr;
   BlockingRegistry* blocking = signal && parts_.blocking != nullptr && !parts_.blocking->empty()
                                    ? parts_.blocking : nullptr;
-  const bool no_watch = spec.flags & cmd::kNoWatch;  // a stream's groups changed (XACK...)
+  // A stream's groups changed (XACK...), and not the keyspace.
+  const bool no_watch = (spec.flags & cmd::kNoWatch) && !ctx.signal_watch;
   for (const cmd::ResolvedKey& k : ctx.keys) {
     if (!(k.flags & kWrittenKey) && !no_watch) continue;  // only read
     const storage::KeyRef& r = k.ref;

@@ -374,7 +374,7 @@ void Persistence::Capture(size_t index, std::string* out) {
             emit();
           }
           for (const auto& [id, n] : g.pel) {
-            argv = {"XCLAIM", std::string(key), name, n.consumer, "0", id.ToString(), "TIME",
+            argv = {"XCLAIM", std::string(key), name, n.consumer->first, "0", id.ToString(), "TIME",
                     std::to_string(n.delivery_time), "RETRYCOUNT",
                     std::to_string(n.delivery_count), "FORCE", "JUSTID"};
             emit();

@@ -344,13 +344,13 @@ Entry* DecodeStream(std::string_view key, std::string_view value, int64_t expire
         n.delivery_time = static_cast<int64_t>(GetU64(p + 16));
         n.delivery_count = GetU64(p + 24);
         p += 4 * 8;
-        if (!bytes(&n.consumer)) return *error = bad, nullptr;
-        auto c = g.consumers.find(n.consumer);
-        if (c == g.consumers.end() || !c->second.pending.insert(id).second) {
-          *error = "a pending entry of an unknown consumer";
-          return nullptr;
-        }
-        g.pel.emplace(id, std::move(n));
+        std::string cname;
+        if (!bytes(&cname)) return *error = bad, nullptr;
+        n.consumer = g.consumers.find(cname);
+        if (n.consumer == g.consumers.end())
+          return *error = "a pending entry of an unknown consumer", nullptr;
+        if (!g.pel.emplace(id, n).second) return *error = "a pending entry twice", nullptr;
+        n.consumer->second.pending.insert(id);
       }
     }
     if (groups.size() != ngroups) return *error = "duplicate consumer group", nullptr;
@@ -448,7 +448,7 @@ void EncodeValue(const Entry& e, std::string* out) {
           PutU64(out, id.seq);
           PutU64(out, static_cast<uint64_t>(n.delivery_time));
           PutU64(out, n.delivery_count);
-          PutBytes(out, n.consumer);
+          PutBytes(out, n.consumer->first);
         }
       }
       return;

@@ -340,6 +340,20 @@ bool StreamObject::RangeHasTombstones(StreamID start, StreamID end) const {
   return start <= max_deleted_id_ && max_deleted_id_ <= end;
 }
 
+StreamGroup::StreamGroup(const StreamGroup& other)
+    : last_id(other.last_id),
+      entries_read(other.entries_read),
+      pel(other.pel),
+      consumers(other.consumers) {
+  for (auto c = consumers.begin(); c != consumers.end(); ++c)
+    for (StreamID id : c->second.pending) pel.find(id)->second.consumer = c;
+}
+
+StreamGroup& StreamGroup::operator=(const StreamGroup& other) {
+  if (this != &other) *this = StreamGroup(other);
+  return *this;
+}
+
 Object* StreamObject::Clone() const { return new StreamObject(*this); }
 
 size_t StreamObject::ApproxBytes() const {

@@ -334,7 +334,19 @@ class StreamCompatTest(tc.DifferentialTestCase):
                 a.call("MULTI")
                 a.call("PING")
                 got.append((case[:2], reply[:1], a.call("EXEC")[0]))
+            for exists in (False, True):  # MKSTREAM signals WATCH only when it makes the key
+                a.call("DEL", "wm")
+                if exists:
+                    a.call("XADD", "wm", "1-1", "f", "v")
+                a.call("WATCH", "wm")
+                reply = b.call("XGROUP", "CREATE", "wm", "g", "$", "MKSTREAM")[0]
+                a.call("MULTI")
+                a.call("PING")
+                got.append((("MKSTREAM", exists), reply[:1], a.call("EXEC")[0]))
             outcomes.append(got)
+        # Redis's answers, so the comparison cannot pass with both sides wrong the same way.
+        self.assertEqual(outcomes[0][-2][2], b"*-1\r\n")  # EXEC aborted: the key was made
+        self.assertNotEqual(outcomes[0][-1][2], b"*-1\r\n")
         self.assertEqual(outcomes[0], outcomes[1])
 
     def test_random_walk(self):

@@ -133,7 +133,7 @@ std::vector<std::string> Contents(const Entry& e) {
           out.push_back("consumer " + cname + " " + std::to_string(c.seen_time) + " " +
                         std::to_string(c.pending.size()));
         for (const auto& [id, n] : g.pel)
-          out.push_back("pending " + id.ToString() + " " + n.consumer + " " +
+          out.push_back("pending " + id.ToString() + " " + n.consumer->first + " " +
                         std::to_string(n.delivery_time) + " " + std::to_string(n.delivery_count));
       }
       break;
@@ -527,6 +527,13 @@ TEST_CASE("codec: streams round-trip with deletions, IDs, the header and empty s
   CHECK(Decode("k", ObjType::kStream, head(1, 9) + entry(1, 1) + group + Str("mallory"), kNoExpire,
                &error) == nullptr);
   CHECK(error.find("unknown consumer") != std::string::npos);
+  // An ID is pending once, with one consumer.
+  const std::string nack = u64(1) + u64(0) + u64(5) + u64(1);
+  std::string twice = U32(1) + Str("g") + u64(1) + u64(0) + u64(1) + U32(2) + Str("alice") +
+                      u64(5) + Str("bob") + u64(5) + U32(2) + nack + Str("alice") + nack + Str("bob");
+  CHECK(Decode("k", ObjType::kStream, head(1, 9) + entry(1, 1) + twice, kNoExpire, &error) ==
+        nullptr);
+  CHECK(error.find("twice") != std::string::npos);
 }
 
 TEST_CASE("codec: a zset in any order decodes to the same set as in ZRANGE order") {

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -143,5 +144,37 @@ TEST_CASE("stream ranges, deletions and trims agree with a model") {
     CHECK(s.first_id() == first);
     CHECK(copy->Delete(first));
     CHECK(Contents(s) == m);
+  }
+}
+
+TEST_CASE("a cloned stream's pending entries belong to the clone's consumers") {
+  // A pending entry points at its consumer (a std::map iterator): a copy must re-point them, or
+  // they would reach into the original, freed below (AddressSanitizer would report the use).
+  auto s = std::make_unique<StreamObject>();
+  const std::string_view pair[] = {"f", "v"};
+  for (uint64_t ms = 1; ms <= 50; ++ms) s->Append({ms, 0}, pair, 2);
+  StreamGroup& g = s->groups()["g"];
+  for (const char* name : {"alice", "bob", "carol"}) g.consumers[name].seen_time = 7;
+  for (uint64_t ms = 1; ms <= 50; ++ms) {
+    auto c = g.consumers.find(ms % 3 == 0 ? "alice" : ms % 3 == 1 ? "bob" : "carol");
+    StreamNack& n = g.pel[{ms, 0}];
+    n.consumer = c;
+    n.delivery_count = ms;
+    c->second.pending.insert({ms, 0});
+  }
+  std::unique_ptr<StreamObject> copy(static_cast<StreamObject*>(s->Clone()));
+  StreamGroup assigned;
+  assigned = g;  // copy assignment re-points as well
+  s.reset();
+  const StreamGroup* const copies[] = {&copy->groups().at("g"), &assigned};
+  for (const StreamGroup* cg : copies) {
+    REQUIRE(cg->pel.size() == 50);
+    for (const auto& [id, n] : cg->pel) {
+      const char* want = id.ms % 3 == 0 ? "alice" : id.ms % 3 == 1 ? "bob" : "carol";
+      CHECK(n.consumer->first == want);
+      CHECK(&*n.consumer == &*cg->consumers.find(want));  // the clone's own consumer
+      CHECK(n.consumer->second.pending.count(id) == 1);
+      CHECK(n.delivery_count == id.ms);
+    }
   }
 }
