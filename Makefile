@@ -6,7 +6,7 @@
 #   make bench-quick   this server vs redis-server, pinned, SET/GET at -P 1 and -P 16
 #   make bench-script  the same for EVALSHA of a 1-call and a 10-call Lua script
 #   make bench-stream  the same for XADD, XRANGE of 10, XREADGROUP and XACK (PING: the ceiling)
-#   make bench-cpu | bench-disk | bench-mem | bench-instr   the sweeps (docs/BENCHMARKS.md)
+#   make bench-cpu | bench-disk | bench-mem | bench-instr | bench-stall   the sweeps (docs/BENCHMARKS.md)
 #   make test-asan     every suite again against the AddressSanitizer + UBSan build (CI runs it)
 CXX      ?= g++
 OPT      ?= -O2
@@ -47,7 +47,7 @@ TEST_OBJ := $(TEST_SRC:%.cc=$(BUILD)/%.o)
 SERVER   := $(BUILD)/strata-server
 UNIT     := $(BUILD)/unit_tests
 
-.PHONY: all deps run test bench-quick bench-script bench-stream bench-cpu bench-disk bench-mem bench-instr asan test-asan clean
+.PHONY: all deps run test bench-quick bench-script bench-stream bench-cpu bench-disk bench-mem bench-instr bench-stall asan test-asan clean
 # Builds use every core (nproc): the backend's headers (abseil, MySQL) make a serial build slow.
 # (Unless make was given -j already: then the caller's jobserver is used.)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -78,7 +78,7 @@ test:
 	@tests/run_all.sh
 
 BENCH := /usr/bin/python3 bench/bench.py
-bench-quick bench-script bench-stream bench-cpu bench-disk bench-mem bench-instr bench-tier:
+bench-quick bench-script bench-stream bench-cpu bench-disk bench-mem bench-instr bench-stall bench-tier:
 	@scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory $(PAR) $(SERVER)
 	@$(BENCH) $(@:bench-%=%) $(BENCH_ARGS)

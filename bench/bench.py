@@ -9,6 +9,7 @@ driven by stock redis-benchmark. Run with Debian's /usr/bin/python3 (psutil, mat
   bench.py disk    appendonly no / everysec / always (x backing tier for strata)
   bench.py mem     bytes per key: strings and collections at 100k and 1M
   bench.py instr   instructions per request under callgrind (two request counts, difference)
+  bench.py stall   worst command latency while a set and the keyspace grow (resize stalls)
   bench.py tier    backing tier: hits, read-through misses, never-set keys (none/sqlite/mysql)
 
 `bench.py MODE --help` lists every knob with its default for that mode. Results go to
@@ -55,6 +56,8 @@ MODE_DEFAULTS = {
                  requests=100000, requests_pipelined=500000, reps=1, latency_source="text"),
     "mem": dict(tests="set", pipelines="1", clients="50", threads="1",
                 requests=0, requests_pipelined=0, reps=1, latency_source="csv"),
+    "stall": dict(tests="sadd,set", pipelines="16", clients="1", threads="1",
+                  requests=0, requests_pipelined=0, reps=1, latency_source="csv"),
     "instr": dict(tests="set,get", pipelines="16", clients="50", threads="1",
                   requests=100000, requests_pipelined=100000, reps=1, latency_source="csv"),
     # reps=None: 3, or 1 with --quick (modes/tier.py)
@@ -72,6 +75,7 @@ HELP = {
     "disk": "persistence sweep: appendonly no/everysec/always, backing tiers (make bench-disk)",
     "mem": "memory sweep: RSS bytes per key/element, strings and collections (make bench-mem)",
     "instr": "instructions per request under callgrind (make bench-instr)",
+    "stall": "worst command latency while a set and the keyspace grow large (make bench-stall)",
     "tier": "backing tier: hit path, read-through misses, hits under misses, never-set keys, "
             "strata --backend none/sqlite/mysql beside redis-server (make bench-tier)",
 }
@@ -184,7 +188,7 @@ def build_parser():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="mode", required=True)
-    for mode in ("quick", "script", "stream", "cpu", "disk", "mem", "instr", "tier"):
+    for mode in ("quick", "script", "stream", "cpu", "disk", "mem", "instr", "stall", "tier"):
         p = sub.add_parser(mode, help=HELP[mode], description=HELP[mode])
         add_common(p, mode)
         if mode == "disk":
@@ -212,6 +216,13 @@ def build_parser():
                                 "(default: %(default)s)")
         if mode == "tier":
             add_tier(p)
+        if mode == "stall":
+            p.add_argument("--set-members", type=int, default=10000000,
+                           help="SADDs of random members into one set (default: %(default)s)")
+            p.add_argument("--keys", type=int, default=20000000,
+                           help="SETs of random keys (default: %(default)s)")
+            p.add_argument("--batch", type=int, default=16,
+                           help="commands per pipelined batch (default: %(default)s)")
         if mode == "instr":
             p.add_argument("--requests-high", type=int, default=200000,
                            help="-n of the second run (the first uses --requests) "

@@ -59,15 +59,18 @@ bool ParseDbIndexOrReply(CommandContext& ctx, std::string_view arg, size_t* out)
 
 // ---- DEL / UNLINK / EXISTS / TOUCH ----
 
-void Del(CommandContext& ctx) {
+// UNLINK frees a big value on the freeing thread; DEL too with lazyfree-lazy-user-del.
+void DelGeneric(CommandContext& ctx, storage::LazyFree::Reason why) {
   int64_t deleted = 0;
   for (size_t i = 0; i < ctx.num_keys(); ++i) {
     const KeyRef& k = ctx.Key(i);
-    if (k.shard->Erase(k.key, k.hash, ctx.now_ms)) ++deleted;
+    if (k.shard->Erase(k.key, k.hash, ctx.now_ms, why)) ++deleted;
   }
   ctx.dirty += static_cast<uint64_t>(deleted);
   ctx.out->Integer(deleted);
 }
+void Del(CommandContext& ctx) { DelGeneric(ctx, storage::LazyFree::kUserDel); }
+void Unlink(CommandContext& ctx) { DelGeneric(ctx, storage::LazyFree::kUnlink); }
 
 // EXISTS and TOUCH: how many of the arguments name a live key (repeats count again).
 void Exists(CommandContext& ctx) {
@@ -558,7 +561,7 @@ void RegisterKeyFamily(CommandRegistry& r) {
   std::vector<CommandSpec> specs = {
       Cmd("del", -2, kWrite, {KeyRange(1, -1, 1, kRemoves)}, Del, "1.0.0", "Delete a key",
           "key [key ...]"),
-      Cmd("unlink", -2, kWrite | kFast, {KeyRange(1, -1, 1, kRemoves)}, Del, "4.0.0",
+      Cmd("unlink", -2, kWrite | kFast, {KeyRange(1, -1, 1, kRemoves)}, Unlink, "4.0.0",
           "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non "
           "blocking.",
           "key [key ...]"),

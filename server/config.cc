@@ -189,6 +189,17 @@ Config::Config() {
   num("client-query-buffer-limit", &client_query_buffer_limit, true, 1024 * 1024, INT64_MAX,
       K::kMemory);
   num("hz", &hz, true, 1, 500);
+  auto yesno = [&](const char* name, std::atomic<bool>* p, bool runtime) {
+    Row r{name, K::kBool, runtime};
+    r.flag = p;
+    rows_.push_back(std::move(r));
+  };
+  yesno("activerehashing", &activerehashing, true);
+  yesno("lazyfree-lazy-eviction", &lazyfree_lazy_eviction, true);
+  yesno("lazyfree-lazy-expire", &lazyfree_lazy_expire, true);
+  yesno("lazyfree-lazy-server-del", &lazyfree_lazy_server_del, true);
+  yesno("lazyfree-lazy-user-del", &lazyfree_lazy_user_del, true);
+  yesno("lazyfree-lazy-user-flush", &lazyfree_lazy_user_flush, true);
   num("maxmemory", &maxmemory, true, 0, INT64_MAX, K::kMemory);
   for (const char* n : {"busy-reply-threshold", "lua-time-limit"})  // the old name: an alias
     num(n, &busy_reply_threshold, true, 0, INT64_MAX);
@@ -337,6 +348,7 @@ bool Config::Apply(const Row& row, const std::vector<std::string>& values, bool 
         return false;
       }
       row.flag->store(v == "yes");
+      if (on_change_) on_change_(row.name);  // lazyfree-lazy-* reach the keyspace through this
       return true;
     }
     case K::kEnum: {

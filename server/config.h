@@ -50,6 +50,13 @@ class Config {
   std::atomic<int64_t> hz{10};
   std::atomic<int64_t> maxmemory{0};
   std::atomic<bool> active_expire{true};  // DEBUG SET-ACTIVE-EXPIRE
+  std::atomic<bool> activerehashing{true};  // the cron advances the shards' resizes
+  // storage/lazyfree.h: which deletions free a big value on the freeing thread.
+  std::atomic<bool> lazyfree_lazy_eviction{false};
+  std::atomic<bool> lazyfree_lazy_expire{true};
+  std::atomic<bool> lazyfree_lazy_server_del{true};
+  std::atomic<bool> lazyfree_lazy_user_del{false};
+  std::atomic<bool> lazyfree_lazy_user_flush{false};
   // A script running longer is busy: -BUSY for what it holds, SCRIPT KILL (milliseconds).
   std::atomic<int64_t> busy_reply_threshold{5000};
   // WAL (server/persistence.h); the wal-* ones are read at start-up.

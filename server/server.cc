@@ -60,8 +60,17 @@ Server::Server(Config* config) : config_(config) {
     }
   };
   apply_limits("client-output-buffer-limit");
-  config_->set_on_change([this, apply_limits](const std::string& name) {
+  auto apply_lazyfree = [this] {
+    storage::LazyFree& lf = keyspace_->lazyfree();
+    lf.set_lazy(storage::LazyFree::kEviction, config_->lazyfree_lazy_eviction.load());
+    lf.set_lazy(storage::LazyFree::kExpire, config_->lazyfree_lazy_expire.load());
+    lf.set_lazy(storage::LazyFree::kServerDel, config_->lazyfree_lazy_server_del.load());
+    lf.set_lazy(storage::LazyFree::kUserDel, config_->lazyfree_lazy_user_del.load());
+  };
+  apply_lazyfree();
+  config_->set_on_change([this, apply_limits, apply_lazyfree](const std::string& name) {
     apply_limits(name);
+    if (name.compare(0, 9, "lazyfree-") == 0) apply_lazyfree();
     wal::FsyncPolicy pol;
     if (name == "appendfsync" && persistence_ &&
         wal::ParseFsyncPolicy(config_->GetString(name), &pol))
@@ -525,6 +534,10 @@ std::string Server::Info(const std::string& section_in, const storage::LockSet* 
     line(Format("allocator_resident:%zu", ms.resident));
     line(Format("mem_fragmentation_ratio:%.2f", used > 0 ? static_cast<double>(rss) / used : 0.0));
     line("mem_allocator:" + AllocatorVersion());
+    line(Format("lazyfree_pending_objects:%llu",
+                static_cast<unsigned long long>(keyspace_->lazyfree().pending())));
+    line(Format("lazyfreed_objects:%llu",  // (in Memory, as Redis 7.0 has it)
+                static_cast<unsigned long long>(keyspace_->lazyfree().freed())));
     // Scripting: one Lua interpreter per thread serves EVAL and FCALL alike, so the "eval" VM
     // figure is all of it and the "functions" VM figure 0 (Redis keeps two VMs).
     const uint64_t vm = static_cast<uint64_t>(std::max<int64_t>(0, scripts_.lua_bytes()));

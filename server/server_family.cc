@@ -339,10 +339,15 @@ void Time(CommandContext& ctx) {
 }
 
 // FLUSHDB / FLUSHALL [ASYNC | SYNC]: both free synchronously for now.
-bool FlushModeOk(CommandContext& ctx) {
-  if (ctx.argc > 2 ||
-      (ctx.argc == 2 && !EqualsIgnoreCase(ctx.arg(1), "ASYNC") &&
-       !EqualsIgnoreCase(ctx.arg(1), "SYNC"))) {
+// FLUSHDB/FLUSHALL [ASYNC|SYNC]: *async says whether the keys are freed on the freeing thread
+// (without either word: lazyfree-lazy-user-flush).
+bool FlushModeOk(CommandContext& ctx, bool* async) {
+  *async = ctx.server->config().lazyfree_lazy_user_flush.load(std::memory_order_relaxed);
+  if (ctx.argc == 2 && EqualsIgnoreCase(ctx.arg(1), "ASYNC")) {
+    *async = true;
+  } else if (ctx.argc == 2 && EqualsIgnoreCase(ctx.arg(1), "SYNC")) {
+    *async = false;
+  } else if (ctx.argc != 1) {
     ctx.out->Error(err::kSyntax);
     return false;
   }
@@ -358,19 +363,21 @@ bool Existed(CommandContext& ctx, size_t db, std::string_view key) {
 }
 
 void FlushDb(CommandContext& ctx) {
-  if (!FlushModeOk(ctx)) return;
+  bool async;
+  if (!FlushModeOk(ctx, &async)) return;
   ctx.server->watches().TouchFlushed(
       ctx.client->db_index, [&](size_t db, std::string_view key) { return Existed(ctx, db, key); });
-  ctx.db().Flush(ctx.held);
+  ctx.db().Flush(ctx.held, async);
   ++ctx.dirty;
   ctx.out->Ok();
 }
 
 void FlushAll(CommandContext& ctx) {
-  if (!FlushModeOk(ctx)) return;
+  bool async;
+  if (!FlushModeOk(ctx, &async)) return;
   ctx.server->watches().TouchFlushed(
       SIZE_MAX, [&](size_t db, std::string_view key) { return Existed(ctx, db, key); });
-  ctx.keyspace->FlushAll(ctx.held);
+  ctx.keyspace->FlushAll(ctx.held, async);
   ++ctx.dirty;
   ctx.out->Ok();
 }

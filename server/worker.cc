@@ -362,6 +362,7 @@ void Worker::OnCron(uv_timer_t* h) {
   auto* w = static_cast<Worker*>(h->data);
   int64_t now = NowMs();
   if (w->server_->config().active_expire.load(std::memory_order_relaxed)) w->ActiveExpire(now);
+  if (w->server_->config().activerehashing.load(std::memory_order_relaxed)) w->ActiveRehash();
   if (now - w->last_timeout_check_ms_ >= 1000) {
     w->last_timeout_check_ms_ = now;
     w->CloseIdleAndKilled(now);
@@ -390,6 +391,30 @@ void Worker::ActiveExpire(int64_t now_ms) {
         if (NowUs() > deadline_us) return;
       }
       if (NowUs() > deadline_us) return;
+    }
+  }
+}
+
+// Redis's activerehashing: a shard's table resize in progress advances here as well as with each
+// write, so it finishes even when the writes stop (lookups search both tables meanwhile). Up to
+// a millisecond per tick, 100 buckets per lock hold; each worker takes its share of the shards.
+void Worker::ActiveRehash() {
+  storage::Keyspace& ks = server_->keyspace();
+  size_t nworkers = server_->workers().size();
+  int64_t deadline_us = NowUs() + 1000;
+  size_t pair = 0;
+  for (size_t d = 0; d < ks.num_dbs(); ++d) {
+    storage::Db& db = ks.db(d);
+    for (size_t s = 0; s < db.num_shards(); ++s, ++pair) {
+      if (pair % nworkers != static_cast<size_t>(index_)) continue;
+      storage::Shard& shard = db.shard(s);
+      bool more = true;
+      while (more) {
+        if (!storage::TryLockShard(&shard)) break;  // in use: next tick
+        more = shard.Rehash(100);
+        storage::UnlockShard(&shard);
+        if (NowUs() > deadline_us) return;
+      }
     }
   }
 }

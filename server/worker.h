@@ -86,6 +86,7 @@ class Worker {
   void Admit(Connection* c);  // a connection just accepted: maxclients, listed, started
   void Run(int cpu);
   void ActiveExpire(int64_t now_ms);
+  void ActiveRehash();
   void CloseIdleAndKilled(int64_t now_ms);
 
   Server* server_;

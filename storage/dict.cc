@@ -1,12 +1,14 @@
-// Chained hash table with whole-table resize (see dict.h for why chaining).
+// Chained hash table with incremental resize (see dict.h for why chaining).
 #include "storage/dict.h"
 
 #include <xxhash.h>
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <random>
+#include <utility>
 
 namespace strata::storage {
 
@@ -37,56 +39,72 @@ Dict::~Dict() { Clear(); }
 
 Entry* Dict::Find(std::string_view key, uint64_t hash) const {
   if (size_ == 0) return nullptr;
-  for (Entry* e = Head(buckets_[hash & (buckets_.size() - 1)]); e != nullptr; e = e->next)
-    if (KeyEquals(e, key)) return e;
+  for (int t = 0; t < 2 && t_[t] != nullptr; ++t)
+    for (Entry* e = Head(t_[t][hash & (n_[t] - 1)]); e != nullptr; e = e->next)
+      if (KeyEquals(e, key)) return e;
   return nullptr;
+}
+
+size_t Dict::Push(int t, Entry* e, uint64_t hash) {
+  uintptr_t& slot = t_[t][hash & (n_[t] - 1)];
+  e->next = Head(slot);
+  slot = Slot(e, Length(slot) + 1);
+  const size_t len = ChainLength(slot);
+  if (t == 1 && len > max_new_) max_new_ = len;
+  if (len > max_chain_) max_chain_ = len;
+  return len;
 }
 
 void Dict::Insert(Entry* e, uint64_t hash) {
   // Entries are malloc blocks of at least 32 bytes: 16-byte aligned, the low 4 bits are free.
   static_assert(alignof(std::max_align_t) >= kLengthSaturated + 1, "slot tags need alignment");
-  if (buckets_.empty()) buckets_.assign(kMinBuckets, 0);
-  uintptr_t& slot = buckets_[hash & (buckets_.size() - 1)];
-  e->next = Head(slot);
-  slot = Slot(e, Length(slot) + 1);
-  size_t len = ChainLength(slot);
-  if (len > max_chain_) max_chain_ = len;
-  if (++size_ > buckets_.size()) Resize(buckets_.size() * 2);
+  if (t_[0] == nullptr) StartResize(kMinBuckets);  // (becomes the first table at once)
+  if (rehashing()) Rehash(1);
+  Push(rehashing() ? 1 : 0, e, hash);
+  if (++size_ > n_[0] && !rehashing()) StartResize(n_[0] * 2);
 }
 
 Entry* Dict::Unlink(std::string_view key, uint64_t hash) {
   if (size_ == 0) return nullptr;
-  uintptr_t& slot = buckets_[hash & (buckets_.size() - 1)];
-  Entry* prev = nullptr;
-  for (Entry* e = Head(slot); e != nullptr; prev = e, e = e->next) {
-    if (!KeyEquals(e, key)) continue;
-    Entry* head = Head(slot);
-    if (prev == nullptr) {
-      head = e->next;
-    } else {
-      prev->next = e->next;
+  if (rehashing()) Rehash(1);
+  for (int t = 0; t < 2 && t_[t] != nullptr; ++t) {
+    uintptr_t& slot = t_[t][hash & (n_[t] - 1)];
+    Entry* prev = nullptr;
+    for (Entry* e = Head(slot); e != nullptr; prev = e, e = e->next) {
+      if (!KeyEquals(e, key)) continue;
+      Entry* head = Head(slot);
+      if (prev == nullptr) {
+        head = e->next;
+      } else {
+        prev->next = e->next;
+      }
+      e->next = nullptr;
+      size_t len = Length(slot);
+      slot = Slot(head, len < kLengthSaturated ? len - 1 : CountChain(head));  // may be exact again
+      --size_;
+      MaybeShrink();
+      return e;
     }
-    e->next = nullptr;
-    size_t len = Length(slot);
-    slot = Slot(head, len < kLengthSaturated ? len - 1 : CountChain(head));  // may be exact again
-    --size_;
-    MaybeShrink();
-    return e;
   }
   return nullptr;
 }
 
 void Dict::Replace(Entry* old_e, Entry* new_e, uint64_t hash) {
-  uintptr_t& slot = buckets_[hash & (buckets_.size() - 1)];
   new_e->next = old_e->next;
-  if (Head(slot) == old_e) {
-    slot = Slot(new_e, Length(slot));
-  } else {
-    Entry* prev = Head(slot);
-    while (prev->next != old_e) prev = prev->next;
-    prev->next = new_e;
-  }
   old_e->next = nullptr;
+  for (int t = 0; t < 2 && t_[t] != nullptr; ++t) {
+    uintptr_t& slot = t_[t][hash & (n_[t] - 1)];
+    if (Head(slot) == old_e) {
+      slot = Slot(new_e, Length(slot));
+      return;
+    }
+    for (Entry* prev = Head(slot); prev != nullptr; prev = prev->next) {
+      if (prev->next == old_e) {
+        prev->next = new_e;
+        return;
+      }
+    }
+  }
 }
 
 Entry* Dict::RandomEntry(uint64_t random) const {
@@ -97,17 +115,31 @@ Entry* Dict::RandomEntry(uint64_t random) const {
   // equally likely whatever the chain lengths. (A random position within the chain found, as
   // before, favoured the entries of short chains.) Expected draws: buckets * max_chain_ / size,
   // about 9 at a load of 1 with 1M keys; a rejected one reads just the slot's length.
-  const uint64_t mask = buckets_.size() - 1;
+  // During a resize the buckets of both tables are the candidates (the old table's moved ones
+  // are empty): index i < n_[1] is t_[1][i], the next n_[0] are t_[0]'s, and the rest of the
+  // power of two that holds both is drawn again.
+  const uint64_t big = n_[0] > n_[1] ? n_[0] : n_[1];
+  const uint64_t mask = rehashing() ? 2 * big - 1 : n_[0] - 1;
   const uint64_t bound = max_chain_;
   uint64_t state = random;
   for (;;) {
     // splitmix64: the low bits pick the bucket, the high 32 the position (multiply-shift,
-    // uniform up to max_chain_ / 2^32). The two overlap only past 2^32 buckets.
+    // uniform up to max_chain_ / 2^32). The two overlap only past 2^31 buckets.
     uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     z ^= z >> 31;
-    uintptr_t slot = buckets_[z & mask];
+    uint64_t i = z & mask;
+    uintptr_t slot;
+    if (!rehashing()) {
+      slot = t_[0][i];
+    } else if (i < n_[1]) {
+      slot = t_[1][i];
+    } else if (i - n_[1] < n_[0]) {
+      slot = t_[0][i - n_[1]];
+    } else {
+      continue;
+    }
     uint64_t pos = ((z >> 32) * bound) >> 32;
     if (pos >= Length(slot) && Length(slot) != kLengthSaturated) continue;
     Entry* e = Head(slot);
@@ -117,39 +149,77 @@ Entry* Dict::RandomEntry(uint64_t random) const {
 }
 
 void Dict::Clear() {
-  for (uintptr_t& slot : buckets_) {
-    for (Entry* e = Head(slot); e != nullptr;) {
-      Entry* next = e->next;
-      Entry::Free(e);
-      e = next;
+  for (int t = 0; t < 2; ++t) {
+    for (size_t b = 0; b < n_[t]; ++b) {
+      for (Entry* e = Head(t_[t][b]); e != nullptr;) {
+        Entry* next = e->next;
+        Entry::Free(e);
+        e = next;
+      }
     }
-    slot = 0;
+    std::free(t_[t]);
+    t_[t] = nullptr;
+    n_[t] = 0;
   }
-  buckets_.clear();
-  buckets_.shrink_to_fit();
+  next_ = 0;
   size_ = 0;
   max_chain_ = 0;
+  max_new_ = 0;
 }
 
-void Dict::Resize(size_t new_buckets) {
-  std::vector<uintptr_t> fresh(new_buckets, 0);
-  size_t mask = new_buckets - 1;
-  size_t longest = 0;
-  for (uintptr_t slot : buckets_) {
-    for (Entry* e = Head(slot); e != nullptr;) {
+void Dict::Swap(Dict& other) {
+  std::swap(t_, other.t_);
+  std::swap(n_, other.n_);
+  std::swap(next_, other.next_);
+  std::swap(size_, other.size_);
+  std::swap(max_chain_, other.max_chain_);
+  std::swap(max_new_, other.max_new_);
+}
+
+void Dict::StartResize(size_t new_buckets) {
+  // calloc, not a zero-filled vector: a large table comes from fresh pages that are zero
+  // already, so the resize does not touch all of them at once.
+  auto* fresh = static_cast<uintptr_t*>(std::calloc(new_buckets, sizeof(uintptr_t)));
+  if (fresh == nullptr) std::abort();
+  if (t_[0] == nullptr) {  // the first table: nothing to move
+    t_[0] = fresh;
+    n_[0] = new_buckets;
+    return;
+  }
+  t_[1] = fresh;
+  n_[1] = new_buckets;
+  next_ = 0;
+  max_new_ = 0;
+}
+
+bool Dict::Rehash(size_t buckets) {
+  if (!rehashing()) MaybeShrink();  // a table left sparse by deletions shrinks when idle too
+  if (!rehashing()) return false;
+  size_t empty_visits = buckets * 10;
+  while (buckets > 0 && next_ < n_[0]) {
+    Entry* e = Head(t_[0][next_]);
+    if (e == nullptr) {
+      ++next_;
+      if (--empty_visits == 0) break;
+      continue;
+    }
+    while (e != nullptr) {
       Entry* next = e->next;
-      uintptr_t& to = fresh[HashKey(e->key()) & mask];
-      e->next = Head(to);
-      to = Slot(e, Length(to) + 1);
-      if (Length(to) > longest) longest = Length(to);
+      Push(1, e, HashKey(e->key()));
       e = next;
     }
+    t_[0][next_++] = 0;
+    --buckets;
   }
-  buckets_.swap(fresh);
-  if (longest == kLengthSaturated) {  // only under a hash flood: count the long chains
-    for (uintptr_t slot : buckets_) longest = std::max(longest, ChainLength(slot));
-  }
-  max_chain_ = longest;
+  if (next_ < n_[0]) return true;
+  std::free(t_[0]);
+  t_[0] = t_[1];
+  n_[0] = n_[1];
+  t_[1] = nullptr;
+  n_[1] = 0;
+  next_ = 0;
+  max_chain_ = max_new_;
+  return false;
 }
 
 size_t Dict::ChainLength(uintptr_t slot) {
@@ -163,10 +233,10 @@ size_t Dict::CountChain(const Entry* head) {
 }
 
 void Dict::MaybeShrink() {
-  if (buckets_.size() > kMinBuckets && size_ < buckets_.size() / 8) {
-    size_t n = buckets_.size();
+  if (!rehashing() && n_[0] > kMinBuckets && size_ < n_[0] / 8) {
+    size_t n = n_[0];
     while (n > kMinBuckets && size_ < n / 2) n /= 2;
-    Resize(n);
+    StartResize(n);
   }
 }
 

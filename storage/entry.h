@@ -30,6 +30,9 @@ class Object {
   virtual ~Object() = default;
   virtual const char* EncodingName() const = 0;  // OBJECT ENCODING
   virtual Object* Clone() const = 0;             // COPY
+  // About how many allocations freeing it takes (Redis's lazyfreeGetFreeEffort): past
+  // LazyFree::kThreshold a lazy deletion hands it to the freeing thread.
+  virtual size_t FreeEffort() const { return 1; }
 };
 
 class Entry {

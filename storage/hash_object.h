@@ -121,6 +121,7 @@ class DictHash final : public HashObject {
   Encoding encoding() const override { return Encoding::kHashtable; }
 
   size_t size() const override { return dict_.size(); }
+  size_t FreeEffort() const override { return dict_.size(); }
   bool Get(std::string_view field, std::string_view* value) const override;
   bool Set(std::string_view field, std::string_view value) override;
   bool Delete(std::string_view field) override;

@@ -95,7 +95,7 @@ Entry* Shard::Find(std::string_view key, uint64_t hash, int64_t now_ms, Lookup h
   dict_.Unlink(key, hash);
   Unaccount(e);
   ++stats_.expired_keys;
-  Entry::Free(e);
+  Drop(e, LazyFree::kExpire);
   if (tier != nullptr) OnDeleted(key, hash);
   return nullptr;
 }
@@ -126,16 +126,16 @@ void Shard::Replace(Entry* old_e, Entry* new_e, uint64_t hash) {
   dict_.Replace(old_e, new_e, hash);
   Unaccount(old_e);
   if (new_e->HasExpire()) ++volatile_keys_;
-  Entry::Free(old_e);
+  Drop(old_e, LazyFree::kServerDel);  // an overwritten value (SET over a big set)
 }
 
-bool Shard::Erase(std::string_view key, uint64_t hash, int64_t now_ms) {
+bool Shard::Erase(std::string_view key, uint64_t hash, int64_t now_ms, LazyFree::Reason why) {
   Entry* e = dict_.Unlink(key, hash);
   if (e == nullptr) return false;
   Unaccount(e);
   bool live = !e->IsExpired(now_ms);
   if (!live) ++stats_.expired_keys;
-  Entry::Free(e);
+  Drop(e, live ? why : LazyFree::kExpire);
   if (tier != nullptr) OnDeleted(key, hash);
   return live;
 }
@@ -210,7 +210,7 @@ void Shard::Evict(Entry* e) {
     tier->index.insert(hash);  // already there for a clean key; a read brings it back
     ++tier->evicted;
   }
-  Entry::Free(e);
+  Drop(e, LazyFree::kEviction);
 }
 
 void Shard::SetExpire(Entry* e, int64_t expire_ms) {
@@ -241,14 +241,19 @@ std::pair<size_t, size_t> Shard::ExpireStep(int64_t now_ms, size_t want_volatile
     dict_.Unlink(key, hash);
     Unaccount(e);
     if (tier != nullptr) OnDeleted(key, hash);  // before the key's bytes are freed
-    Entry::Free(e);
+    Drop(e, LazyFree::kExpire);
     ++expired;
   }
   stats_.expired_keys += expired;
   return {seen, expired};
 }
 
-void Shard::Clear() {
+void Shard::Clear(bool async) {
+  if (async && lazyfree != nullptr) {
+    auto old = std::make_unique<Dict>();
+    old->Swap(dict_);
+    lazyfree->FreeTable(std::move(old));
+  }
   dict_.Clear();
   volatile_keys_ = 0;
   expire_cursor_ = 0;
@@ -300,13 +305,13 @@ uint64_t Db::BackendOnly(const LockSet* held) {
   return n;
 }
 
-void Db::Flush(const LockSet* held) {
+void Db::Flush(const LockSet* held, bool async) {
   // Take every lock first (ascending), so no reader sees half a flush.
   LockSet all;
   for (auto& s : shards_)
     if (held == nullptr || !held->Holds(s.get())) all.Add(s.get());
   all.Lock();
-  for (auto& s : shards_) s->Clear();
+  for (auto& s : shards_) s->Clear(async);
 }
 
 // ---- Keyspace ----
@@ -315,7 +320,10 @@ Keyspace::Keyspace(size_t num_dbs, size_t num_shards) : num_shards_(num_shards) 
   dbs_.reserve(num_dbs);
   for (size_t i = 0; i < num_dbs; ++i) {
     dbs_.push_back(std::make_unique<Db>(num_shards));
-    for (size_t j = 0; j < num_shards; ++j) dbs_[i]->shard(j).id = i * num_shards + j;
+    for (size_t j = 0; j < num_shards; ++j) {
+      dbs_[i]->shard(j).id = i * num_shards + j;
+      dbs_[i]->shard(j).lazyfree = &lazyfree_;
+    }
   }
 }
 
@@ -333,8 +341,8 @@ void Keyspace::EnableTier(TierShared* shared) {
   }
 }
 
-void Keyspace::FlushAll(const LockSet* held) {
-  for (auto& db : dbs_) db->Flush(held);
+void Keyspace::FlushAll(const LockSet* held, bool async) {
+  for (auto& db : dbs_) db->Flush(held, async);
 }
 
 uint64_t Keyspace::ExpiredKeys(const LockSet* held) {

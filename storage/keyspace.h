@@ -20,6 +20,7 @@
 
 #include "storage/dict.h"
 #include "storage/entry.h"
+#include "storage/lazyfree.h"
 
 namespace strata::storage {
 
@@ -43,6 +44,8 @@ class Shard {
   size_t id = 0;
   // Backing tier state (storage/tier.h); null without a backend. Owned by the Keyspace.
   ShardTier* tier = nullptr;
+  // Where deleted values are freed (storage/lazyfree.h); null: right here. Owned by the Keyspace.
+  LazyFree* lazyfree = nullptr;
 
   // The live entry for key, or nullptr. An expired entry is deleted on the way (lazy expiry).
   // kTouch counts as an access for eviction (LRU clock, LFU counter); EXISTS, TYPE, TTL and
@@ -54,8 +57,10 @@ class Shard {
   void Put(Entry* e, uint64_t hash);
   // Puts new_e in place of old_e (same key, e.g. a string that outgrew its block); frees old_e.
   void Replace(Entry* old_e, Entry* new_e, uint64_t hash);
-  // Deletes key if present (expired or not); true if a live key was deleted.
-  bool Erase(std::string_view key, uint64_t hash, int64_t now_ms);
+  // Deletes key if present (expired or not); true if a live key was deleted. `why` picks the
+  // lazyfree-lazy-* setting that says whether a big value is freed on the freeing thread.
+  bool Erase(std::string_view key, uint64_t hash, int64_t now_ms,
+             LazyFree::Reason why = LazyFree::kServerDel);
   // Removes and returns an entry without freeing it (RENAME/MOVE); nullptr if absent or expired.
   Entry* Take(std::string_view key, uint64_t hash, int64_t now_ms);
   void SetExpire(Entry* e, int64_t expire_ms);
@@ -88,7 +93,12 @@ class Shard {
   // walked, deleting the expired ones. Returns {volatile keys seen, expired deleted}.
   std::pair<size_t, size_t> ExpireStep(int64_t now_ms, size_t want_volatile, size_t max_buckets);
 
-  void Clear();
+  // A table resize in progress moves up to `buckets` more buckets, or a sparse table starts to
+  // shrink (the workers' cron, Redis's activerehashing); returns whether one is in progress.
+  bool Rehash(size_t buckets) { return dict_.Rehash(buckets); }
+
+  // Deletes every key; `async`: the entries are freed on the freeing thread (FLUSHALL ASYNC).
+  void Clear(bool async = false);
   size_t size() const { return dict_.size(); }
   size_t volatile_keys() const { return volatile_keys_; }
   const Dict& dict() const { return dict_; }
@@ -96,6 +106,12 @@ class Shard {
 
  private:
   void Unaccount(const Entry* e);
+  void Drop(Entry* e, LazyFree::Reason why) {  // frees an entry already out of the table
+    if (lazyfree != nullptr)
+      lazyfree->Free(e, why);
+    else
+      Entry::Free(e);
+  }
   void MarkDirty(std::string_view key, uint64_t hash);
   void OnDeleted(std::string_view key, uint64_t hash);  // tier: the key left memory for good
 
@@ -126,7 +142,7 @@ class Db {
   size_t Size(const LockSet* held = nullptr);  // keys in memory plus keys only in the backend
   size_t VolatileSize(const LockSet* held = nullptr);
   uint64_t BackendOnly(const LockSet* held = nullptr);
-  void Flush(const LockSet* held = nullptr);
+  void Flush(const LockSet* held = nullptr, bool async = false);
 
  private:
   std::vector<std::unique_ptr<Shard>> shards_;
@@ -139,13 +155,15 @@ class Keyspace {
   size_t num_dbs() const { return dbs_.size(); }
   size_t num_shards() const { return num_shards_; }
   Db& db(size_t i) { return *dbs_[i]; }
-  void FlushAll(const LockSet* held = nullptr);
+  void FlushAll(const LockSet* held = nullptr, bool async = false);
   uint64_t ExpiredKeys(const LockSet* held = nullptr);
   // Gives every shard its backing-tier state (start-up, before any command).
   void EnableTier(TierShared* shared);
   bool tiered() const { return !tiers_.empty(); }
+  LazyFree& lazyfree() { return lazyfree_; }
 
  private:
+  LazyFree lazyfree_;  // first: destroyed last, after every shard
   size_t num_shards_;
   std::vector<std::unique_ptr<Db>> dbs_;
   std::vector<std::unique_ptr<ShardTier>> tiers_;

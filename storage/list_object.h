@@ -51,6 +51,8 @@ class ListObject final : public Object {
   Object* Clone() const override;
 
   size_t size() const { return count_; }
+  // Elements, not nodes (counting nodes walks them): a bound on the allocations.
+  size_t FreeEffort() const override { return count_; }
   bool empty() const { return count_ == 0; }
   size_t node_count() const;  // O(nodes); for tests and DEBUG-style introspection
   // Heap bytes held by the nodes (usable sizes, headers included); O(nodes).

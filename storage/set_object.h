@@ -41,6 +41,7 @@ class SetObject final : public Object {
 
   const char* EncodingName() const override { return is_intset() ? "intset" : "hashtable"; }
   Object* Clone() const override;  // same members, same encoding
+  size_t FreeEffort() const override { return is_intset() ? 1 : size(); }
 
   bool is_intset() const { return (rep_ & kDictTag) == 0; }
   size_t size() const;

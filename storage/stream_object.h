@@ -118,6 +118,12 @@ class StreamObject final : public Object {
   // The first live entry's ID (0-0 when empty): XINFO's recorded-first-entry-id.
   StreamID first_id() const { return EdgeId(false); }
   size_t num_nodes() const { return nodes_.size(); }
+  // Nodes and pending entries (each group's PEL is O(its size) to free).
+  size_t FreeEffort() const override {
+    size_t n = nodes_.size();
+    for (const auto& [name, g] : groups_) n += g.pel.size() + g.consumers.size();
+    return n;
+  }
 
   // Appends an entry; id must be above last_id() (the caller checks). pairs: field, value,
   // field, value... (an even count, at least 2).

@@ -114,6 +114,7 @@ class ZSetObject final : public Object {
   // element, which no listpack set has (each of its elements starts with a tag byte).
   bool is_listpack() const { return lp_.empty() || !lp_.Get(0).empty(); }
   size_t size() const;
+  size_t FreeEffort() const override { return is_listpack() ? 1 : size(); }
 
   // A new set holding items, which must be sorted by (score, member) with distinct members;
   // listpack-encoded when it fits the current limits (Redis's zsetConvertToListpackIfNeeded).

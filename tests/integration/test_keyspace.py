@@ -7,7 +7,7 @@ import threading
 import time
 import unittest
 
-from harness import (RespMap, ServerTestCase, poll_until, server_kind)
+from harness import (RespMap, ServerTestCase, info_int, poll_until, server_kind)
 
 NOAUTH = b"-NOAUTH Authentication required.\r\n"
 WRONGPASS = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
@@ -217,6 +217,88 @@ class DatabaseTest(ServerTestCase):
             self.assertEqual(c.cmd("CONFIG", "GET", "databases"), [b"databases", b"4"])
             self.assertEqual(c.cmd("SELECT", "3"), "OK")
             self.assertEqual(c.call("SELECT", "4")[0], b"-ERR DB index is out of range\r\n")
+
+
+class LazyFreeTest(ServerTestCase):
+    """UNLINK, FLUSHALL/FLUSHDB ASYNC and the lazyfree-lazy-* settings: which deletions hand a
+    big value to the freeing thread, seen in INFO's lazyfreed_objects (Redis 7.0 counts the
+    same way, so these run against redis-server too where the defaults agree)."""
+
+    def lazyfreed(self):
+        return info_int(self.conn, "lazyfreed_objects", "memory")
+
+    def settle(self, want):
+        """Waits until lazyfreed_objects reaches want and nothing is pending; returns it."""
+        got = poll_until(lambda: self.lazyfreed() >= want and
+                         info_int(self.conn, "lazyfree_pending_objects", "memory") == 0, 10)
+        self.assertTrue(got, "lazyfreed_objects stayed at %d, wanted %d" % (self.lazyfreed(), want))
+        return self.lazyfreed()
+
+    def big_set(self, key, n=1000):  # a hashtable set: more than 64 allocations to free
+        for i in range(0, n, 500):
+            self.conn.cmd("SADD", key, *["m%d" % j for j in range(i, min(n, i + 500))])
+
+    def test_unlink_hands_only_big_values_to_the_thread(self):
+        c = self.conn
+        self.big_set("big")
+        c.cmd("SADD", "small", "a", "b")
+        before = self.lazyfreed()
+        self.assertEqual(c.cmd("UNLINK", "big", "small", "missing"), 2)
+        self.assertEqual(c.cmd("EXISTS", "big", "small"), 0)
+        self.assertEqual(self.settle(before + 1), before + 1)  # the big one only
+        # DEL frees where it runs, unless lazyfree-lazy-user-del says otherwise.
+        self.big_set("big")
+        self.assertEqual(c.cmd("DEL", "big"), 1)
+        self.assertEqual(self.lazyfreed(), before + 1)
+        self.assertEqual(c.cmd("CONFIG", "SET", "lazyfree-lazy-user-del", "yes"), "OK")
+        self.big_set("big")
+        self.assertEqual(c.cmd("DEL", "big"), 1)
+        self.assertEqual(self.settle(before + 2), before + 2)
+        c.cmd("CONFIG", "SET", "lazyfree-lazy-user-del", "no")
+
+    def test_flush_async_frees_every_key_in_the_background(self):
+        c = self.conn
+        c.cmd("MSET", *[x for i in range(300) for x in ("k%d" % i, "v")])
+        before = self.lazyfreed()
+        self.assertEqual(c.cmd("FLUSHALL", "SYNC"), "OK")
+        self.assertEqual(self.lazyfreed(), before)
+        c.cmd("MSET", *[x for i in range(300) for x in ("k%d" % i, "v")])
+        self.assertEqual(c.cmd("FLUSHDB", "ASYNC"), "OK")
+        self.assertEqual(c.cmd("DBSIZE"), 0)
+        self.assertEqual(self.settle(before + 300), before + 300)
+        # Without ASYNC or SYNC: lazyfree-lazy-user-flush decides.
+        c.cmd("MSET", *[x for i in range(200) for x in ("k%d" % i, "v")])
+        self.assertEqual(c.cmd("FLUSHALL"), "OK")
+        self.assertEqual(self.lazyfreed(), before + 300)
+        self.assertEqual(c.cmd("CONFIG", "SET", "lazyfree-lazy-user-flush", "yes"), "OK")
+        c.cmd("MSET", *[x for i in range(200) for x in ("k%d" % i, "v")])
+        self.assertEqual(c.cmd("FLUSHALL"), "OK")
+        self.assertEqual(self.settle(before + 500), before + 500)
+        self.assertEqual(c.call("FLUSHALL", "ASYNC", "SYNC")[0], b"-ERR syntax error\r\n")
+        c.cmd("CONFIG", "SET", "lazyfree-lazy-user-flush", "no")
+
+    @STRATA_ONLY
+    def test_server_deletions_are_lazy_by_default(self):
+        # Redis 7.0 defaults lazyfree-lazy-expire and -server-del to no; here they are yes.
+        c = self.conn
+        self.assertEqual(c.cmd("CONFIG", "GET", "lazyfree-lazy-*"),
+                         [b"lazyfree-lazy-eviction", b"no", b"lazyfree-lazy-expire", b"yes",
+                          b"lazyfree-lazy-server-del", b"yes", b"lazyfree-lazy-user-del", b"no",
+                          b"lazyfree-lazy-user-flush", b"no"])
+        before = self.lazyfreed()
+        self.big_set("big")
+        c.cmd("SET", "big", "now a string")  # overwrites the set: a server deletion
+        self.assertEqual(self.settle(before + 1), before + 1)
+        self.big_set("exp")
+        c.cmd("PEXPIRE", "exp", "20")
+        time.sleep(0.1)
+        self.assertEqual(c.cmd("EXISTS", "exp"), 0)  # lazy expiry
+        self.assertEqual(self.settle(before + 2), before + 2)
+        c.cmd("CONFIG", "SET", "lazyfree-lazy-server-del", "no")
+        self.big_set("big2")
+        c.cmd("SET", "big2", "x")
+        self.assertEqual(self.lazyfreed(), before + 2)
+        c.cmd("CONFIG", "SET", "lazyfree-lazy-server-del", "yes")
 
 
 class AuthTest(ServerTestCase):

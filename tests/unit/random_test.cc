@@ -221,6 +221,22 @@ TEST_CASE("random: Dict::RandomEntry is uniform") {
     REQUIRE(d.size() == keys.size());
     DrawDict(d, keys, 100 * keys.size(), 9).Check("after churn");
   }
+  SUBCASE("a table in the middle of a resize (entries in both tables)") {
+    for (bool grow : {true, false}) {
+      CAPTURE(grow);
+      Dict d;
+      std::vector<std::string> keys = Names("k", grow ? 1025 : 4096);
+      FillDict(d, keys);  // growing: 1,025 keys in 1,024 buckets start the resize to 2,048
+      if (!grow) {        // shrinking: 4,096 buckets, deleted down to 500 keys
+        for (size_t i = 500; i < keys.size(); ++i)
+          Entry::Free(d.Unlink(keys[i], HashKey(keys[i])));
+        keys.resize(500);
+      }
+      d.Rehash(grow ? 100 : 20);
+      REQUIRE(d.rehashing());
+      DrawDict(d, keys, 200 * keys.size(), grow ? 12 : 13).Check("mid-resize");
+    }
+  }
   SUBCASE("a small table") {
     Dict d;
     std::vector<std::string> keys = Names("k", 10);

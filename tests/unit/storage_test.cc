@@ -1,11 +1,15 @@
 // Dict, Shard and LockSet: the keyspace data structures without any command on top.
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "storage/keyspace.h"
+#include "storage/lazyfree.h"
+#include "storage/set_object.h"
 
 using namespace strata::storage;
 
@@ -58,6 +62,9 @@ TEST_CASE("dict insert, find, unlink across growth and shrink") {
     Entry::Free(d.Unlink(k, HashKey(k)));
   }
   CHECK(d.size() == 10);
+  // The shrink began with the deletions; idle steps (the cron's) finish it, and the next one.
+  for (int i = 0; i < 100; ++i) d.Rehash(100);
+  CHECK_FALSE(d.rehashing());
   CHECK(d.bucket_count() <= 64);  // shrank
   for (int i = 4990; i < 5000; ++i) {
     std::string k = "k" + std::to_string(i);
@@ -111,6 +118,107 @@ TEST_CASE("dict scan survives shrinking mid-iteration") {
   while (cursor != 0)
     cursor = d.ScanStep(cursor, [&](Entry* e) { seen.insert(std::string(e->key())); });
   for (const std::string& k : keep) CHECK(seen.count(k) == 1);
+}
+
+namespace {
+std::string K(int i) { return "r" + std::to_string(i); }
+void InsertKey(Dict& d, int i) { d.Insert(Str(K(i), "v"), HashKey(K(i))); }
+bool Has(const Dict& d, int i) { return d.Find(K(i), HashKey(K(i))) != nullptr; }
+}  // namespace
+
+TEST_CASE("dict resizes incrementally, losing no key at any step") {
+  Dict d;
+  int n = 0;
+  while (n < 2049) InsertKey(d, n++);  // past 2048 buckets: the resize to 4096 began
+  REQUIRE(d.rehashing());
+  REQUIRE(d.bucket_count() == 2048 + 4096);
+  // Each insert moves one bucket: the resize spans many inserts (a whole-table resize would
+  // be over at once), and every key is found in either table at every step.
+  int inserts_while_rehashing = 0;
+  while (d.rehashing()) {
+    InsertKey(d, n++);
+    ++inserts_while_rehashing;
+    if (inserts_while_rehashing % 101 == 0)
+      for (int i = 0; i < n; ++i) REQUIRE(Has(d, i));
+  }
+  CHECK(inserts_while_rehashing > 100);
+  CHECK(d.bucket_count() == 4096);
+  for (int i = 0; i < n; ++i) REQUIRE(Has(d, i));
+
+  // Unlink and Replace reach both tables mid-resize, and ForEach visits each key once.
+  while (n < 4097) InsertKey(d, n++);
+  REQUIRE(d.rehashing());
+  for (int i = 0; i < n; i += 7) {
+    Entry* old_e = d.Find(K(i), HashKey(K(i)));
+    REQUIRE(old_e != nullptr);
+    d.Replace(old_e, Str(K(i), "new"), HashKey(K(i)));
+    Entry::Free(old_e);
+  }
+  for (int i = 3; i < n; i += 7) Entry::Free(d.Unlink(K(i), HashKey(K(i))));
+  std::set<std::string> seen;
+  size_t visits = 0;
+  d.ForEach([&](Entry* e) {
+    seen.insert(std::string(e->key()));
+    ++visits;
+  });
+  CHECK(visits == d.size());
+  CHECK(seen.size() == d.size());
+  for (int i = 0; i < n; ++i) {
+    Entry* e = d.Find(K(i), HashKey(K(i)));
+    if (i % 7 == 3) {
+      CHECK(e == nullptr);
+    } else {
+      REQUIRE(e != nullptr);
+      CHECK(e->str() == (i % 7 == 0 ? "new" : "v"));
+    }
+  }
+  // Idle steps (the cron's) finish it without any write.
+  while (d.Rehash(100)) {
+  }
+  CHECK(d.bucket_count() == 8192);
+  for (int i = 0; i < n; ++i) CHECK(Has(d, i) == (i % 7 != 3));
+}
+
+TEST_CASE("dict scan during resizes returns every key present for the whole scan") {
+  // The scan's steps interleave with rehash steps, so most of its buckets are visited with two
+  // tables: the smaller one's bucket and the larger one's expansions of it (growing, then
+  // shrinking).
+  for (bool grow : {true, false}) {
+    CAPTURE(grow);
+    Dict d;
+    int n = grow ? 1025 : 8192;  // growing: the resize to 2048 begins at once
+    for (int i = 0; i < n; ++i) InsertKey(d, i);
+    std::set<std::string> stable;
+    std::vector<int> doomed;  // shrinking: deleted while the scan runs
+    for (int i = 0; i < n; ++i) {
+      if (i % 9 == 0) {
+        stable.insert(K(i));
+      } else if (!grow && i % 90 == 1) {
+        doomed.push_back(i);
+      } else if (!grow) {  // down to a sparse table (1,001 of 8,192): the shrink begins
+        Entry::Free(d.Unlink(K(i), HashKey(K(i))));
+      }
+    }
+    if (grow) stable.clear();
+    for (int i = 0; grow && i < n; ++i) stable.insert(K(i));
+    REQUIRE(d.rehashing());
+    std::set<std::string> seen;
+    uint64_t cursor = 0;
+    int steps = 0, rehashing_steps = 0;
+    do {
+      rehashing_steps += d.rehashing();
+      cursor = d.ScanStep(cursor, [&](Entry* e) { seen.insert(std::string(e->key())); });
+      if (grow && steps < 1000) InsertKey(d, n++);  // growth continues, moving buckets
+      if (!grow && !doomed.empty()) {  // each Unlink moves a bucket too
+        Entry::Free(d.Unlink(K(doomed.back()), HashKey(K(doomed.back()))));
+        doomed.pop_back();
+      }
+      ++steps;
+    } while (cursor != 0 && steps < 1000000);
+    REQUIRE(cursor == 0);
+    CHECK(rehashing_steps > 10);
+    for (const std::string& k : stable) CHECK(seen.count(k) == 1);
+  }
 }
 
 TEST_CASE("shard lazy expiry and volatile accounting") {
@@ -204,4 +312,57 @@ TEST_CASE("db flush and size") {
   CHECK(db.VolatileSize() == 50);
   db.Flush();
   CHECK(db.Size() == 0);
+}
+
+TEST_CASE("lazyfree: big values go to the freeing thread, small ones are freed at once") {
+  LazyFree lf;
+  auto big_set = [](const std::string& key, int n) {
+    auto* s = new SetObject();
+    for (int i = 0; i < n; ++i) s->Add("m" + std::to_string(i));
+    return Entry::NewObject(key, ObjType::kSet, s, kNoExpire);
+  };
+  lf.set_lazy(LazyFree::kUserDel, false);
+  lf.Free(big_set("a", 1000), LazyFree::kUserDel);  // not lazy for this reason: freed here
+  lf.Free(big_set("b", 10), LazyFree::kUnlink);     // small: freed here
+  lf.Free(Str("c", "v"), LazyFree::kUnlink);
+  CHECK(lf.freed() == 0);
+  CHECK(lf.pending() == 0);
+  lf.Free(big_set("d", 1000), LazyFree::kUnlink);  // UNLINK of a big one: always lazy
+  lf.set_lazy(LazyFree::kUserDel, true);
+  lf.Free(big_set("e", 1000), LazyFree::kUserDel);
+  lf.Drain();
+  CHECK(lf.freed() == 2);
+  CHECK(lf.pending() == 0);
+  // A whole table (FLUSHALL ASYNC) counts its entries.
+  auto table = std::make_unique<Dict>();
+  for (int i = 0; i < 500; ++i) {
+    std::string k = "t" + std::to_string(i);
+    table->Insert(Str(k, "v"), HashKey(k));
+  }
+  lf.FreeTable(std::move(table));
+  lf.Drain();
+  CHECK(lf.freed() == 502);
+  // What is queued when it is destroyed is freed too (AddressSanitizer reports a leak if not).
+  auto lf2 = std::make_unique<LazyFree>();
+  for (int i = 0; i < 20; ++i) lf2->Free(big_set("x" + std::to_string(i), 200), LazyFree::kUnlink);
+  lf2.reset();
+}
+
+TEST_CASE("shard: an async clear empties the table at once and frees it on the thread") {
+  LazyFree lf;
+  Shard s;
+  s.lazyfree = &lf;
+  for (int i = 0; i < 1000; ++i) {
+    std::string k = "k" + std::to_string(i);
+    s.Put(Str(k, "v", i % 2 == 0 ? 1000 : kNoExpire), HashKey(k));
+  }
+  CHECK(s.volatile_keys() == 500);
+  s.Clear(/*async=*/true);
+  CHECK(s.size() == 0);
+  CHECK(s.volatile_keys() == 0);
+  CHECK(s.Find("k1", HashKey("k1"), 0) == nullptr);
+  s.Put(Str("after", "v"), HashKey("after"));  // the shard keeps working meanwhile
+  lf.Drain();
+  CHECK(lf.freed() == 1000);
+  CHECK(s.size() == 1);
 }
