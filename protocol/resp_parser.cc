@@ -69,6 +69,35 @@ ParseStatus RespParser::Parse(const char* data, size_t len, size_t* consumed) {
   return ParseInline(data, len, consumed);
 }
 
+namespace {
+
+// The usual header after '*' or '$': "0", or 1 to 18 digits without a leading zero, then "\r"
+// and one more byte (the '\n'), all arrived. Parsed in the same pass that finds the line's
+// end; anything else (a sign, a leading zero, junk, a line not complete yet) returns false and
+// takes the general way: memchr for the '\r', then ParseInt64 with Redis's rules. Hand-rolled
+// because the general way was ~80 instructions per header, 5 headers per SET (callgrind).
+bool FastHeader(const char* p, size_t n, int64_t* value, size_t* digits) {
+  if (n == 0) return false;
+  int64_t v = 0;
+  size_t i = 0;
+  if (p[0] == '0') {
+    i = 1;
+  } else {
+    for (; i < n && i < 18; ++i) {
+      const unsigned d = static_cast<unsigned char>(p[i]) - '0';
+      if (d > 9) break;
+      v = v * 10 + static_cast<int64_t>(d);
+    }
+    if (i == 0) return false;
+  }
+  if (i + 1 >= n || p[i] != '\r') return false;
+  *value = v;
+  *digits = i;
+  return true;
+}
+
+}  // namespace
+
 ParseStatus RespParser::ParseMultibulk(const char* data, size_t len, size_t* consumed) {
   const size_t max_line = limits_.max_inline_len;
 
@@ -95,17 +124,21 @@ ParseStatus RespParser::ParseMultibulk(const char* data, size_t len, size_t* con
   };
 
   if (multibulk_left_ < 0) {
-    size_t cr = 0;
-    bool err = false;
-    if (!find_header_end(&cr, err::kProtoBigMbulkCount, &err)) {
-      if (err) return Fail(std::move(error_));
-      return ParseStatus::kNeedMore;
-    }
+    size_t cr = 0, digits;
     int64_t count;
-    if (!ParseInt64(std::string_view(data + 1, cr - 1), &count) ||
-        count > limits_.max_multibulk_len) {
-      return Fail(err::kProtoMultibulkLength);
+    if (FastHeader(data + 1, len - 1, &count, &digits)) {
+      cr = 1 + digits;
+      scanned_ = cr;
+    } else {
+      bool err = false;
+      if (!find_header_end(&cr, err::kProtoBigMbulkCount, &err)) {
+        if (err) return Fail(std::move(error_));
+        return ParseStatus::kNeedMore;
+      }
+      if (!ParseInt64(std::string_view(data + 1, cr - 1), &count))
+        return Fail(err::kProtoMultibulkLength);
     }
+    if (count > limits_.max_multibulk_len) return Fail(err::kProtoMultibulkLength);
     if (count <= 0) {
       *consumed = cr + 2;
       ResetRequest();
@@ -118,24 +151,29 @@ ParseStatus RespParser::ParseMultibulk(const char* data, size_t len, size_t* con
 
   while (multibulk_left_ > 0) {
     if (bulk_len_ < 0) {
-      size_t cr = 0;
-      bool err = false;
-      if (!find_header_end(&cr, err::kProtoBigBulkCount, &err)) {
-        if (err) return Fail(std::move(error_));
-        return ParseStatus::kNeedMore;
-      }
-      char tag = data[pos_];
-      if (tag != '$') {
-        // Redis strips CR/LF from error text; "*1\r\n\r\n" reads "got ' '".
-        if (tag == '\r' || tag == '\n') tag = ' ';
-        const char got[2] = {tag, '\0'};
-        return Fail(Format(err::kProtoExpectedDollar, got));
-      }
+      size_t cr = 0, digits;
       int64_t blen;
-      if (!ParseInt64(std::string_view(data + pos_ + 1, cr - pos_ - 1), &blen) || blen < 0 ||
-          blen > limits_.max_bulk_len) {
-        return Fail(err::kProtoBulkLength);
+      if (pos_ + 1 < len && data[pos_] == '$' &&
+          FastHeader(data + pos_ + 1, len - pos_ - 1, &blen, &digits)) {
+        cr = pos_ + 1 + digits;
+        scanned_ = cr;
+      } else {
+        bool err = false;
+        if (!find_header_end(&cr, err::kProtoBigBulkCount, &err)) {
+          if (err) return Fail(std::move(error_));
+          return ParseStatus::kNeedMore;
+        }
+        char tag = data[pos_];
+        if (tag != '$') {
+          // Redis strips CR/LF from error text; "*1\r\n\r\n" reads "got ' '".
+          if (tag == '\r' || tag == '\n') tag = ' ';
+          const char got[2] = {tag, '\0'};
+          return Fail(Format(err::kProtoExpectedDollar, got));
+        }
+        if (!ParseInt64(std::string_view(data + pos_ + 1, cr - pos_ - 1), &blen) || blen < 0)
+          return Fail(err::kProtoBulkLength);
       }
+      if (blen > limits_.max_bulk_len) return Fail(err::kProtoBulkLength);
       pos_ = cr + 2;
       bulk_len_ = blen;
     }

@@ -337,3 +337,54 @@ TEST_CASE("a 1 MB bulk argument arriving in 4 KiB pieces") {
 
 }  // namespace
 }  // namespace strata::protocol
+
+namespace strata::protocol {
+namespace {
+
+// The outcome of parsing input given at once: the args, or "error: ...", or "(need more)".
+std::string WholeOutcome(const std::string& input, ParserLimits limits = {}) {
+  RespParser p(limits);
+  size_t consumed = 0;
+  ParseStatus st = p.Parse(input.data(), input.size(), &consumed);
+  if (st == ParseStatus::kError) return "error: " + p.error();
+  if (st == ParseStatus::kNeedMore) return "(need more)";
+  std::string out = "ok " + std::to_string(consumed) + ":";
+  for (std::string_view a : p.args()) out += " [" + std::string(a) + "]";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("count and length headers parse the same whole as byte by byte") {
+  // A complete header is parsed in one pass (digits up to the '\r'); a partial one, and any
+  // unusual form, by the general path. Both must follow Redis's rules alike.
+  ParserLimits tiny;
+  tiny.max_bulk_len = 100;
+  tiny.max_multibulk_len = 1000;
+  const char* counts[] = {"0", "1", "2", "9", "10", "01", "00", "-0", "-1", "+1", " 1", "1 ",
+                          "999", "1000", "1001", "123456789012345678", "1234567890123456789",
+                          "", "x", "1x"};
+  const char* lengths[] = {"0", "1", "3", "00", "03", "-0", "-1", "+3", " 3", "3 ", "100", "101",
+                           "123456789012345678", "12345678901234567890", "", "x", "3x"};
+  for (const char* c : counts) {
+    for (const char* l : lengths) {
+      std::string payload = std::string(l) == "3" || std::string(l) == "03" ? "abc" : "";
+      std::string req = std::string("*") + c + "\r\n$" + l + "\r\n" + payload + "\r\n";
+      CAPTURE(req);
+      std::string byte_by_byte = FirstError(req, tiny);
+      std::string whole = WholeOutcome(req, tiny);
+      if (whole.rfind("error: ", 0) == 0) {
+        CHECK(byte_by_byte == whole.substr(7));
+      } else {
+        CHECK(byte_by_byte.rfind("ERR", 0) != 0);  // no error byte by byte either
+      }
+    }
+  }
+  CHECK(WholeOutcome("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n") == "ok 20: [GET] [k]");
+  CHECK(WholeOutcome("*1\r\n$0\r\n\r\n") == "ok 10: []");
+  CHECK(WholeOutcome("*1\r\n$101\r\n", tiny) == "error: ERR Protocol error: invalid bulk length");
+  CHECK(WholeOutcome("*1001\r\n", tiny) == "error: ERR Protocol error: invalid multibulk length");
+  CHECK(WholeOutcome("*1\r\n$03\r\nabc\r\n") == "error: ERR Protocol error: invalid bulk length");
+}
+
+}  // namespace strata::protocol
