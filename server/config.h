@@ -53,8 +53,8 @@ class Config {
   std::atomic<bool> activerehashing{true};  // the cron advances the shards' resizes
   // storage/lazyfree.h: which deletions free a big value on the freeing thread.
   std::atomic<bool> lazyfree_lazy_eviction{false};
-  std::atomic<bool> lazyfree_lazy_expire{true};
-  std::atomic<bool> lazyfree_lazy_server_del{true};
+  std::atomic<bool> lazyfree_lazy_expire{false};
+  std::atomic<bool> lazyfree_lazy_server_del{false};
   std::atomic<bool> lazyfree_lazy_user_del{false};
   std::atomic<bool> lazyfree_lazy_user_flush{false};
   // A script running longer is busy: -BUSY for what it holds, SCRIPT KILL (milliseconds).

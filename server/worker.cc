@@ -369,54 +369,50 @@ void Worker::OnCron(uv_timer_t* h) {
   }
 }
 
-// Each worker sweeps its share of the (database, shard) pairs. Like Redis's active expiry cycle:
-// look at ~20 keys with a TTL, repeat while more than a quarter of them had expired, and stop
-// when this tick's time budget is spent (the lock is released between steps).
-void Worker::ActiveExpire(int64_t now_ms) {
-  storage::Keyspace& ks = server_->keyspace();
-  size_t nworkers = server_->workers().size();
-  int64_t deadline_us = NowUs() + 5000;
+namespace {
+
+// The cron's sweep: each worker takes its share of the (database, shard) pairs (every
+// nworkers-th) and calls step(shard) under the shard's lock, again while it returns true, until
+// budget_us has passed. A shard in use (a long script's, say) is skipped this tick: the loop
+// never waits. The lock is released between steps.
+template <typename Step>
+void SweepShards(storage::Keyspace& ks, size_t nworkers, size_t index, int64_t budget_us,
+                 Step&& step) {
+  const int64_t deadline_us = NowUs() + budget_us;
   size_t pair = 0;
   for (size_t d = 0; d < ks.num_dbs(); ++d) {
     storage::Db& db = ks.db(d);
     for (size_t s = 0; s < db.num_shards(); ++s, ++pair) {
-      if (pair % nworkers != static_cast<size_t>(index_)) continue;
+      if (pair % nworkers != index) continue;
       storage::Shard& shard = db.shard(s);
-      while (true) {
-        // A shard in use (a long script's, say) is skipped this tick: the loop never waits.
+      for (bool more = true; more;) {
         if (!storage::TryLockShard(&shard)) break;
-        std::pair<size_t, size_t> r = shard.ExpireStep(now_ms, 20, 1024);
+        more = step(shard);
         storage::UnlockShard(&shard);
-        if (r.first == 0 || r.second * 4 <= r.first) break;
         if (NowUs() > deadline_us) return;
       }
-      if (NowUs() > deadline_us) return;
     }
   }
 }
 
+}  // namespace
+
+// Like Redis's active expiry cycle: look at ~20 keys with a TTL, repeat while more than a
+// quarter of them had expired; up to 5 ms per tick.
+void Worker::ActiveExpire(int64_t now_ms) {
+  SweepShards(server_->keyspace(), server_->workers().size(), static_cast<size_t>(index_), 5000,
+              [now_ms](storage::Shard& shard) {
+                std::pair<size_t, size_t> r = shard.ExpireStep(now_ms, 20, 1024);
+                return r.first != 0 && r.second * 4 > r.first;
+              });
+}
+
 // Redis's activerehashing: a shard's table resize in progress advances here as well as with each
-// write, so it finishes even when the writes stop (lookups search both tables meanwhile). Up to
-// a millisecond per tick, 100 buckets per lock hold; each worker takes its share of the shards.
+// write, so it finishes even when the writes stop (lookups search both tables meanwhile), and a
+// table left sparse by deletions starts to shrink. 100 buckets per lock hold, up to 1 ms per tick.
 void Worker::ActiveRehash() {
-  storage::Keyspace& ks = server_->keyspace();
-  size_t nworkers = server_->workers().size();
-  int64_t deadline_us = NowUs() + 1000;
-  size_t pair = 0;
-  for (size_t d = 0; d < ks.num_dbs(); ++d) {
-    storage::Db& db = ks.db(d);
-    for (size_t s = 0; s < db.num_shards(); ++s, ++pair) {
-      if (pair % nworkers != static_cast<size_t>(index_)) continue;
-      storage::Shard& shard = db.shard(s);
-      bool more = true;
-      while (more) {
-        if (!storage::TryLockShard(&shard)) break;  // in use: next tick
-        more = shard.Rehash(100);
-        storage::UnlockShard(&shard);
-        if (NowUs() > deadline_us) return;
-      }
-    }
-  }
+  SweepShards(server_->keyspace(), server_->workers().size(), static_cast<size_t>(index_), 1000,
+              [](storage::Shard& shard) { return shard.Rehash(100); });
 }
 
 void Worker::CloseIdleAndKilled(int64_t now_ms) {

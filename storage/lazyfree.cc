@@ -15,8 +15,7 @@ LazyFree::~LazyFree() {
 
 void LazyFree::Free(Entry* e, Reason why) {
   if (e == nullptr) return;
-  const size_t effort = e->type() == ObjType::kString ? 1 : e->obj()->FreeEffort();
-  if (!lazy(why) || effort <= kThreshold) {
+  if (!lazy(why) || e->type() == ObjType::kString || e->obj()->FreeEffort() <= kThreshold) {
     Entry::Free(e);
     return;
   }
